@@ -1,0 +1,102 @@
+// Command switchyard is a MySQL-protocol database proxy.
+//
+//	switchyard serve --config FILE   run the proxy
+//	switchyard check --config FILE   validate a configuration and exit
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only when SWITCHYARD_PPROF is set
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/proxy"
+)
+
+const usage = `usage:
+  switchyard serve --config FILE   run the proxy
+  switchyard check --config FILE   validate a configuration and exit
+  switchyard version               print the version
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve", "check":
+	case "version":
+		fmt.Fprintln(stdout, "switchyard", version)
+		return 0
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "switchyard: unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (YAML)")
+	if err := fs.Parse(rest); err != nil {
+		return 2
+	}
+	if *path == "" {
+		fmt.Fprintf(stderr, "switchyard %s: --config FILE is required\n", cmd)
+		return 2
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
+	}
+	if cmd == "check" {
+		fmt.Fprintf(stdout, "%s: ok (%d namespaces)\n", *path, len(cfg.Namespaces))
+		return 0
+	}
+	log := newLogger(cfg.Log, stderr)
+	p, err := proxy.New(cfg, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	if err := p.Start(); err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	if addr := os.Getenv("SWITCHYARD_PPROF"); addr != "" {
+		// Go's profiler, for performance work: SWITCHYARD_PPROF=127.0.0.1:6060.
+		go func() { log.Info("pprof", "err", http.ListenAndServe(addr, nil)) }()
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	log.Info("shutting down", "signal", s.String())
+	p.Close()
+	return 0
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,483 @@
+// Package backend holds Switchyard's connections to MySQL/MariaDB servers
+// and the per-node pools they live in.
+package backend
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/sessvars"
+)
+
+// Capabilities Switchyard asks of every backend. The result-set framing is
+// always DEPRECATE_EOF toward backends; the session translates for clients
+// that did not negotiate it.
+const baseCaps = protocol.ClientLongPassword | protocol.ClientLongFlag | protocol.ClientProtocol41 |
+	protocol.ClientTransactions | protocol.ClientSecureConnection | protocol.ClientMultiStatements |
+	protocol.ClientMultiResults | protocol.ClientPSMultiResults | protocol.ClientPluginAuth |
+	protocol.ClientPluginAuthLenencClientData | protocol.ClientSessionTrack | protocol.ClientDeprecateEOF |
+	protocol.ClientConnectAttrs
+
+// DialOptions are what a connection needs to log in.
+type DialOptions struct {
+	User, Password string
+	// FoundRows asks for CLIENT_FOUND_ROWS (affected rows = matched rows).
+	FoundRows      bool
+	ConnectTimeout time.Duration
+	// TLS, when set, upgrades the connection if the server offers TLS.
+	TLS *tls.Config
+}
+
+// Stmt is a statement prepared on one backend connection.
+type Stmt struct {
+	ID         uint32
+	NumParams  uint16
+	NumColumns uint16
+	sql        string
+	prev, next *Stmt // LRU list
+}
+
+// Conn is one logged-in connection to a backend server. It is used by one
+// session at a time.
+type Conn struct {
+	*protocol.Conn
+	// Addr is the node address.
+	Addr string
+	// ServerID is the backend's connection id.
+	ServerID uint32
+	// Version is the backend's version string.
+	Version string
+	// Caps are the negotiated capabilities.
+	Caps uint32
+	// Status is the server status of the last OK/EOF read.
+	Status uint16
+
+	// DB is the connection's current database.
+	DB string
+	// Vars are the session variables applied to this connection (nil =
+	// server defaults).
+	Vars *sessvars.Set
+	// Dirty marks state SET cannot undo (user variables, temporary tables,
+	// locks, text prepared statements): the connection is reset before reuse.
+	Dirty bool
+
+	pool     *Pool
+	created  time.Time
+	lastUsed time.Time
+	broken   bool
+
+	stmts     map[string]*Stmt
+	lruHead   *Stmt // most recent
+	lruTail   *Stmt
+	maxStmts  int
+	scratch   []byte
+	closeOnce bool
+}
+
+// Dial connects and logs in to addr.
+func Dial(ctx context.Context, addr string, o DialOptions) (*Conn, error) {
+	d := net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
+	if o.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.ConnectTimeout)
+		defer cancel()
+	}
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = nc.SetDeadline(dl)
+	}
+	c := &Conn{Conn: protocol.NewConn(nc), Addr: addr, created: time.Now(), maxStmts: 256}
+	c.lastUsed = c.created
+	if err := c.handshake(o); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	_ = nc.SetDeadline(time.Time{})
+	if err := c.initSession(); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Conn) handshake(o DialOptions) error {
+	p, err := c.ReadPacket()
+	if err != nil {
+		return fmt.Errorf("reading handshake: %w", err)
+	}
+	g, err := protocol.ParseGreeting(p)
+	if err != nil {
+		return err
+	}
+	c.ServerID = g.ConnectionID
+	c.Version = g.ServerVersion
+	caps := baseCaps
+	if o.FoundRows {
+		caps |= protocol.ClientFoundRows
+	}
+	caps &= g.Capabilities | protocol.ClientLongPassword
+	if g.Capabilities&protocol.ClientProtocol41 == 0 {
+		return errors.New("backend does not speak protocol 4.1")
+	}
+	resp := &protocol.HandshakeResponse{
+		Capabilities: caps,
+		MaxPacket:    1 << 30,
+		Charset:      protocol.CharsetUTF8MB4GeneralCI,
+		User:         o.User,
+		AuthPlugin:   g.AuthPlugin,
+		Attrs:        map[string]string{"_client_name": "switchyard", "program_name": "switchyard"},
+	}
+	if o.TLS != nil && g.Capabilities&protocol.ClientSSL != 0 {
+		resp.Capabilities |= protocol.ClientSSL
+		if err := c.WriteFlush(protocol.AppendHandshakeResponse(nil, resp, true)); err != nil {
+			return err
+		}
+		tc := tls.Client(c.Conn.Conn, o.TLS)
+		if err := tc.Handshake(); err != nil {
+			return fmt.Errorf("TLS handshake: %w", err)
+		}
+		c.Replace(tc)
+	}
+	plugin := g.AuthPlugin
+	if plugin == "" {
+		plugin = protocol.AuthNativePassword
+		resp.AuthPlugin = plugin
+	}
+	scramble := g.Scramble
+	auth, err := authResponse(plugin, scramble, o.Password)
+	if err != nil {
+		return err
+	}
+	resp.AuthResponse = auth
+	c.Caps = resp.Capabilities
+	if err := c.WriteFlush(protocol.AppendHandshakeResponse(nil, resp, false)); err != nil {
+		return err
+	}
+	_, secure := c.Conn.Conn.(*tls.Conn)
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			return fmt.Errorf("reading auth result: %w", err)
+		}
+		switch {
+		case protocol.IsOK(p):
+			ok, err := protocol.ParseOK(p, c.Caps)
+			if err != nil {
+				return err
+			}
+			c.Status = ok.Status
+			return nil
+		case protocol.IsErr(p):
+			return protocol.ParseErr(p)
+		case p[0] == protocol.AuthSwitchRequest:
+			name, data, err := protocol.ParseAuthSwitch(p)
+			if err != nil {
+				return err
+			}
+			plugin = name
+			if len(data) >= 20 {
+				scramble = data[:20]
+			}
+			auth, err := authResponse(plugin, scramble, o.Password)
+			if err != nil {
+				return err
+			}
+			if plugin == protocol.AuthClearPassword {
+				if !secure {
+					return errors.New("backend asks for a clear-text password over an insecure connection")
+				}
+			}
+			if err := c.WriteFlush(auth); err != nil {
+				return err
+			}
+		case p[0] == protocol.AuthMoreData && plugin == protocol.AuthCachingSHA2Password:
+			if len(p) < 2 {
+				return protocol.ErrMalformed
+			}
+			switch p[1] {
+			case 3: // fast auth success; OK follows
+			case 4: // full authentication
+				if secure {
+					if err := c.WriteFlush(append([]byte(o.Password), 0)); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := c.WriteFlush([]byte{2}); err != nil { // request public key
+					return err
+				}
+				kp, err := c.ReadPacket()
+				if err != nil {
+					return err
+				}
+				if len(kp) < 2 || kp[0] != protocol.AuthMoreData {
+					return errors.New("backend did not send its public key")
+				}
+				pub, err := protocol.ParsePublicKey(kp[1:])
+				if err != nil {
+					return err
+				}
+				enc, err := protocol.EncryptPasswordRSA(o.Password, scramble, pub)
+				if err != nil {
+					return err
+				}
+				if err := c.WriteFlush(enc); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("unexpected caching_sha2_password state %d", p[1])
+			}
+		default:
+			return fmt.Errorf("unexpected packet 0x%02x during authentication", p[0])
+		}
+	}
+}
+
+func authResponse(plugin string, scramble []byte, password string) ([]byte, error) {
+	switch plugin {
+	case protocol.AuthNativePassword:
+		return protocol.ScrambleNative(scramble, password), nil
+	case protocol.AuthCachingSHA2Password:
+		return protocol.ScrambleCachingSHA2(scramble, password), nil
+	case protocol.AuthClearPassword:
+		return append([]byte(password), 0), nil
+	}
+	return nil, fmt.Errorf("backend requires unsupported auth plugin %q", plugin)
+}
+
+// initSession makes the server report every session variable a statement
+// changes, so SETs can be replayed exactly on other connections.
+func (c *Conn) initSession() error {
+	_, err := c.Exec("SET SESSION session_track_system_variables='*'")
+	return err
+}
+
+// Exec runs a statement that returns no rows (or whose rows are discarded)
+// and returns its final OK. A server error is returned as *protocol.Error.
+func (c *Conn) Exec(sql string) (protocol.OK, error) {
+	c.Seq = 0
+	c.scratch = append(c.scratch[:0], protocol.ComQuery)
+	c.scratch = append(c.scratch, sql...)
+	if err := c.WriteFlush(c.scratch); err != nil {
+		c.broken = true
+		return protocol.OK{}, err
+	}
+	return c.ReadResultDiscard()
+}
+
+// ReadResultDiscard reads every result of the current command, discarding
+// rows, and returns the last OK. It stops at the first error.
+func (c *Conn) ReadResultDiscard() (protocol.OK, error) {
+	var last protocol.OK
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.broken = true
+			return last, err
+		}
+		switch {
+		case protocol.IsErr(p):
+			return last, protocol.ParseErr(p)
+		case protocol.IsOK(p):
+			ok, err := protocol.ParseOK(p, c.Caps)
+			if err != nil {
+				c.broken = true
+				return last, err
+			}
+			c.Status = ok.Status
+			last = ok
+			if ok.Status&protocol.StatusMoreResultsExists == 0 {
+				return last, nil
+			}
+		case p[0] == protocol.LocalInfileHeader:
+			if err := c.WriteFlush(nil); err != nil {
+				c.broken = true
+				return last, err
+			}
+		default:
+			// A result set: skip column definitions and rows up to the end OK.
+			for {
+				p, err := c.ReadPacket()
+				if err != nil {
+					c.broken = true
+					return last, err
+				}
+				if protocol.IsErr(p) {
+					return last, protocol.ParseErr(p)
+				}
+				if protocol.IsEOF(p) {
+					ok, err := protocol.ParseOK(p, c.Caps)
+					if err != nil {
+						c.broken = true
+						return last, err
+					}
+					c.Status = ok.Status
+					last = ok
+					break
+				}
+			}
+			if last.Status&protocol.StatusMoreResultsExists == 0 {
+				return last, nil
+			}
+		}
+	}
+}
+
+// QueryRows runs a query and returns its rows as strings (NULL as "" with
+// valid=false in the nulls slice omitted: NULLs become ""). Meant for small
+// internal queries (monitoring, metadata), not for client traffic.
+func (c *Conn) QueryRows(sql string) (cols []string, rows [][]string, err error) {
+	c.Seq = 0
+	c.scratch = append(c.scratch[:0], protocol.ComQuery)
+	c.scratch = append(c.scratch, sql...)
+	if err := c.WriteFlush(c.scratch); err != nil {
+		c.broken = true
+		return nil, nil, err
+	}
+	p, err := c.ReadPacket()
+	if err != nil {
+		c.broken = true
+		return nil, nil, err
+	}
+	if protocol.IsErr(p) {
+		return nil, nil, protocol.ParseErr(p)
+	}
+	if protocol.IsOK(p) {
+		ok, _ := protocol.ParseOK(p, c.Caps)
+		c.Status = ok.Status
+		if ok.Status&protocol.StatusMoreResultsExists != 0 {
+			_, err = c.ReadResultDiscard()
+		}
+		return nil, nil, err
+	}
+	n, _, _ := protocol.ReadLenEncInt(p)
+	for i := uint64(0); i < n; i++ {
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.broken = true
+			return nil, nil, err
+		}
+		cd, err := protocol.ParseColumnDef(p)
+		if err != nil {
+			c.broken = true
+			return nil, nil, err
+		}
+		cols = append(cols, cd.Name)
+	}
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.broken = true
+			return nil, nil, err
+		}
+		if protocol.IsErr(p) {
+			return nil, nil, protocol.ParseErr(p)
+		}
+		if protocol.IsEOF(p) {
+			ok, _ := protocol.ParseOK(p, c.Caps)
+			c.Status = ok.Status
+			if ok.Status&protocol.StatusMoreResultsExists != 0 {
+				if _, err := c.ReadResultDiscard(); err != nil {
+					return cols, rows, err
+				}
+			}
+			return cols, rows, nil
+		}
+		row := make([]string, n)
+		pos := 0
+		for i := range row {
+			s, _, m := protocol.ReadLenEncString(p[pos:])
+			if m == 0 {
+				c.broken = true
+				return nil, nil, protocol.ErrMalformed
+			}
+			row[i] = string(s)
+			pos += m
+		}
+		rows = append(rows, row)
+	}
+}
+
+// InitDB changes the connection's database.
+func (c *Conn) InitDB(db string) error {
+	c.Seq = 0
+	c.scratch = append(c.scratch[:0], protocol.ComInitDB)
+	c.scratch = append(c.scratch, db...)
+	if err := c.WriteFlush(c.scratch); err != nil {
+		c.broken = true
+		return err
+	}
+	if _, err := c.ReadResultDiscard(); err != nil {
+		return err
+	}
+	c.DB = db
+	return nil
+}
+
+// Reset clears the connection's session state with COM_RESET_CONNECTION
+// (variables, user variables, temporary tables, locks, prepared statements)
+// and re-applies Switchyard's own session settings.
+func (c *Conn) Reset() error {
+	c.Seq = 0
+	if err := c.WriteFlush([]byte{protocol.ComResetConnection}); err != nil {
+		c.broken = true
+		return err
+	}
+	if _, err := c.ReadResultDiscard(); err != nil {
+		c.broken = true
+		return err
+	}
+	c.forgetStmts()
+	c.Vars = nil
+	c.Dirty = false
+	return c.initSession()
+}
+
+// Ping sends COM_PING.
+func (c *Conn) Ping() error {
+	c.Seq = 0
+	if err := c.WriteFlush([]byte{protocol.ComPing}); err != nil {
+		c.broken = true
+		return err
+	}
+	_, err := c.ReadResultDiscard()
+	return err
+}
+
+// MarkBroken marks the connection unusable: the pool closes it on Put.
+func (c *Conn) MarkBroken() { c.broken = true }
+
+// Broken reports whether the connection was marked unusable.
+func (c *Conn) Broken() bool { return c.broken }
+
+// Close closes the network connection, sending COM_QUIT first when healthy.
+func (c *Conn) Close() error {
+	if c.closeOnce {
+		return nil
+	}
+	c.closeOnce = true
+	if !c.broken {
+		c.Seq = 0
+		_ = c.Conn.Conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		_ = c.WriteFlush([]byte{protocol.ComQuit})
+	}
+	return c.Conn.Conn.Close()
+}
+
+// String names the connection for logs.
+func (c *Conn) String() string { return fmt.Sprintf("%s#%d", c.Addr, c.ServerID) }
+
+// IsMariaDB reports whether the backend is MariaDB.
+func (c *Conn) IsMariaDB() bool { return strings.Contains(c.Version, "MariaDB") }

@@ -1,0 +1,91 @@
+package protocol
+
+import "encoding/binary"
+
+// ColumnDef is a decoded Protocol::ColumnDefinition41.
+type ColumnDef struct {
+	Schema, Table, OrgTable, Name, OrgName string
+	Charset                                uint16
+	Length                                 uint32
+	Type                                   byte
+	Flags                                  uint16
+	Decimals                               byte
+}
+
+// ParseColumnDef decodes a column definition packet.
+func ParseColumnDef(p []byte) (ColumnDef, error) {
+	var c ColumnDef
+	var fields [6][]byte
+	pos := 0
+	for i := range fields {
+		s, _, n := ReadLenEncString(p[pos:])
+		if n == 0 {
+			return c, ErrMalformed
+		}
+		fields[i] = s
+		pos += n
+	}
+	// fields[0] is the catalog ("def").
+	c.Schema, c.Table, c.OrgTable, c.Name, c.OrgName = string(fields[1]), string(fields[2]), string(fields[3]), string(fields[4]), string(fields[5])
+	_, _, n := ReadLenEncInt(p[pos:]) // length of fixed fields, 0x0c
+	if n == 0 || len(p) < pos+n+10 {
+		return c, ErrMalformed
+	}
+	pos += n
+	c.Charset = binary.LittleEndian.Uint16(p[pos:])
+	c.Length = binary.LittleEndian.Uint32(p[pos+2:])
+	c.Type = p[pos+6]
+	c.Flags = binary.LittleEndian.Uint16(p[pos+7:])
+	c.Decimals = p[pos+9]
+	return c, nil
+}
+
+// AppendColumnDef appends a column definition payload.
+func AppendColumnDef(b []byte, c *ColumnDef) []byte {
+	b = AppendLenEncString(b, "def")
+	b = AppendLenEncString(b, c.Schema)
+	b = AppendLenEncString(b, c.Table)
+	b = AppendLenEncString(b, c.OrgTable)
+	b = AppendLenEncString(b, c.Name)
+	b = AppendLenEncString(b, c.OrgName)
+	b = append(b, 0x0c)
+	b = AppendUint16(b, c.Charset)
+	b = AppendUint32(b, c.Length)
+	b = append(b, c.Type)
+	b = AppendUint16(b, c.Flags)
+	b = append(b, c.Decimals, 0, 0)
+	return b
+}
+
+// StmtPrepareOK is the first packet of a COM_STMT_PREPARE response.
+type StmtPrepareOK struct {
+	StmtID     uint32
+	NumColumns uint16
+	NumParams  uint16
+	Warnings   uint16
+}
+
+// ParseStmtPrepareOK decodes the first packet of a prepare response.
+func ParseStmtPrepareOK(p []byte) (StmtPrepareOK, error) {
+	var r StmtPrepareOK
+	if len(p) < 9 || p[0] != OKHeader {
+		return r, ErrMalformed
+	}
+	r.StmtID = binary.LittleEndian.Uint32(p[1:])
+	r.NumColumns = binary.LittleEndian.Uint16(p[5:])
+	r.NumParams = binary.LittleEndian.Uint16(p[7:])
+	if len(p) >= 12 {
+		r.Warnings = binary.LittleEndian.Uint16(p[10:])
+	}
+	return r, nil
+}
+
+// AppendStmtPrepareOK appends the first packet of a prepare response.
+func AppendStmtPrepareOK(b []byte, r *StmtPrepareOK) []byte {
+	b = append(b, OKHeader)
+	b = AppendUint32(b, r.StmtID)
+	b = AppendUint16(b, r.NumColumns)
+	b = AppendUint16(b, r.NumParams)
+	b = append(b, 0)
+	return AppendUint16(b, r.Warnings)
+}

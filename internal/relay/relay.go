@@ -1,0 +1,237 @@
+// Package relay streams a backend's response to a client packet by packet,
+// translating result-set framing where the two sides negotiated different
+// capabilities (backends always use CLIENT_DEPRECATE_EOF). Rows are never
+// buffered beyond the connections' write buffers.
+package relay
+
+import (
+	"errors"
+
+	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+)
+
+// ClientError wraps a failure to write to the client.
+type ClientError struct{ Err error }
+
+func (e *ClientError) Error() string { return "client: " + e.Err.Error() }
+func (e *ClientError) Unwrap() error { return e.Err }
+
+// BackendError wraps a failure to read from or write to the backend.
+type BackendError struct{ Err error }
+
+func (e *BackendError) Error() string { return "backend: " + e.Err.Error() }
+func (e *BackendError) Unwrap() error { return e.Err }
+
+// IsClientError reports whether err came from the client side.
+func IsClientError(err error) bool {
+	var ce *ClientError
+	return errors.As(err, &ce)
+}
+
+// Outcome summarizes a relayed response.
+type Outcome struct {
+	// OK is the last OK (or end-of-result) packet.
+	OK protocol.OK
+	// Err is the server error relayed to the client, if any.
+	Err *protocol.Error
+	// Rows counts relayed rows.
+	Rows int64
+	// SessionState holds a copy of every session state block seen.
+	SessionState [][]byte
+	// Results counts result sets and OKs relayed.
+	Results int
+}
+
+// Relayer carries the scratch buffer used to re-encode packets.
+type Relayer struct {
+	buf []byte
+}
+
+func (r *Relayer) writeOK(cl *protocol.Conn, caps uint32, header byte, ok *protocol.OK) error {
+	if header == protocol.EOFHeader && caps&protocol.ClientDeprecateEOF == 0 {
+		r.buf = protocol.AppendEOF(r.buf[:0], ok.Warnings, ok.Status)
+	} else {
+		st := ok.SessionState
+		ok.SessionState = nil
+		r.buf = protocol.AppendOK(r.buf[:0], header, ok, caps)
+		ok.SessionState = st
+	}
+	if err := cl.WritePacket(r.buf); err != nil {
+		return &ClientError{err}
+	}
+	return nil
+}
+
+func (r *Relayer) writeEOF(cl *protocol.Conn, status uint16) error {
+	r.buf = protocol.AppendEOF(r.buf[:0], 0, status)
+	if err := cl.WritePacket(r.buf); err != nil {
+		return &ClientError{err}
+	}
+	return nil
+}
+
+func (o *Outcome) noteOK(ok *protocol.OK) {
+	o.OK = *ok
+	o.OK.Info = nil
+	if len(ok.SessionState) > 0 {
+		o.SessionState = append(o.SessionState, append([]byte(nil), ok.SessionState...))
+	}
+	o.OK.SessionState = nil
+}
+
+// Result relays the complete response to COM_QUERY or COM_STMT_EXECUTE
+// (all result sets of a multi-result response). A server error is relayed
+// and reported in Outcome.Err with a nil error.
+func (r *Relayer) Result(cl *protocol.Conn, caps uint32, be *backend.Conn) (Outcome, error) {
+	var o Outcome
+	for {
+		p, err := be.ReadPacket()
+		if err != nil {
+			be.MarkBroken()
+			return o, &BackendError{err}
+		}
+		switch {
+		case protocol.IsErr(p):
+			o.Err = protocol.ParseErr(p)
+			if err := cl.WritePacket(p); err != nil {
+				return o, &ClientError{err}
+			}
+			return o, nil
+		case protocol.IsOK(p):
+			ok, err := protocol.ParseOK(p, be.Caps)
+			if err != nil {
+				be.MarkBroken()
+				return o, &BackendError{err}
+			}
+			be.Status = ok.Status
+			o.noteOK(&ok)
+			o.Results++
+			if err := r.writeOK(cl, caps, protocol.OKHeader, &ok); err != nil {
+				be.MarkBroken()
+				return o, err
+			}
+			if ok.Status&protocol.StatusMoreResultsExists == 0 {
+				return o, nil
+			}
+		case p[0] == protocol.LocalInfileHeader:
+			// Switchyard refuses LOAD DATA LOCAL before it reaches a backend;
+			// should one slip through, answer the request with no data.
+			if err := be.WriteFlush(nil); err != nil {
+				be.MarkBroken()
+				return o, &BackendError{err}
+			}
+		default:
+			more, err := r.resultSet(cl, caps, be, p, &o)
+			if err != nil || !more {
+				return o, err
+			}
+		}
+	}
+}
+
+// resultSet relays one result set whose column-count packet is p.
+func (r *Relayer) resultSet(cl *protocol.Conn, caps uint32, be *backend.Conn, p []byte, o *Outcome) (more bool, err error) {
+	n, _, m := protocol.ReadLenEncInt(p)
+	if m == 0 {
+		be.MarkBroken()
+		return false, &BackendError{protocol.ErrMalformed}
+	}
+	if err := cl.WritePacket(p); err != nil {
+		be.MarkBroken()
+		return false, &ClientError{err}
+	}
+	for i := uint64(0); i < n; i++ {
+		p, err := be.ReadPacket()
+		if err != nil {
+			be.MarkBroken()
+			return false, &BackendError{err}
+		}
+		if err := cl.WritePacket(p); err != nil {
+			be.MarkBroken()
+			return false, &ClientError{err}
+		}
+	}
+	if caps&protocol.ClientDeprecateEOF == 0 {
+		if err := r.writeEOF(cl, be.Status); err != nil {
+			be.MarkBroken()
+			return false, err
+		}
+	}
+	for {
+		p, err := be.ReadPacket()
+		if err != nil {
+			be.MarkBroken()
+			return false, &BackendError{err}
+		}
+		switch {
+		case protocol.IsEOF(p):
+			ok, err := protocol.ParseOK(p, be.Caps)
+			if err != nil {
+				be.MarkBroken()
+				return false, &BackendError{err}
+			}
+			be.Status = ok.Status
+			o.noteOK(&ok)
+			o.Results++
+			if err := r.writeOK(cl, caps, protocol.EOFHeader, &ok); err != nil {
+				be.MarkBroken()
+				return false, err
+			}
+			return ok.Status&protocol.StatusMoreResultsExists != 0, nil
+		case protocol.IsErr(p):
+			o.Err = protocol.ParseErr(p)
+			if err := cl.WritePacket(p); err != nil {
+				be.MarkBroken()
+				return false, &ClientError{err}
+			}
+			return false, nil
+		default:
+			o.Rows++
+			if err := cl.WritePacket(p); err != nil {
+				be.MarkBroken()
+				return false, &ClientError{err}
+			}
+		}
+	}
+}
+
+// FieldList relays the response to COM_FIELD_LIST: column definitions and
+// an end marker.
+func (r *Relayer) FieldList(cl *protocol.Conn, caps uint32, be *backend.Conn) (Outcome, error) {
+	var o Outcome
+	for {
+		p, err := be.ReadPacket()
+		if err != nil {
+			be.MarkBroken()
+			return o, &BackendError{err}
+		}
+		switch {
+		case protocol.IsErr(p):
+			o.Err = protocol.ParseErr(p)
+			if err := cl.WritePacket(p); err != nil {
+				return o, &ClientError{err}
+			}
+			return o, nil
+		case protocol.IsEOF(p):
+			ok, err := protocol.ParseOK(p, be.Caps)
+			if err != nil {
+				// A classic EOF.
+				w, st := protocol.ParseEOF(p)
+				ok = protocol.OK{Warnings: w, Status: st}
+			}
+			be.Status = ok.Status
+			o.noteOK(&ok)
+			if err := r.writeOK(cl, caps, protocol.EOFHeader, &ok); err != nil {
+				be.MarkBroken()
+				return o, err
+			}
+			return o, nil
+		default:
+			if err := cl.WritePacket(p); err != nil {
+				be.MarkBroken()
+				return o, &ClientError{err}
+			}
+		}
+	}
+}

@@ -1,0 +1,348 @@
+package router
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // value expressions for the parser
+
+	"github.com/switchyard-db/switchyard/internal/protocol"
+)
+
+var parsers = sync.Pool{New: func() any { return parser.New() }}
+
+// Analyze parses sql and classifies it. It never fails: statements the
+// parser rejects are classified by their first keyword (FlagUnparsed), and
+// statements Switchyard refuses carry Err.
+func Analyze(sql string) *Analysis {
+	a := &Analysis{Hint: scanHint(sql)}
+	p := parsers.Get().(*parser.Parser)
+	stmts, _, err := p.ParseSQL(sql)
+	parsers.Put(p)
+	if err != nil {
+		classifyUnparsed(a, sql)
+		return a
+	}
+	switch len(stmts) {
+	case 0:
+		a.Kind = KindEmpty
+		a.Err = protocol.NewError(protocol.ErrEmptyQuery, "42000", "Query was empty")
+		return a
+	case 1:
+		classify(a, stmts[0])
+	default:
+		for i, st := range stmts {
+			var sub Analysis
+			classify(&sub, st)
+			if sub.Err != nil && a.Err == nil {
+				a.Err = sub.Err
+			}
+			if i == 0 {
+				a.Kind = sub.Kind
+				a.DB = sub.DB
+			}
+			a.Flags |= sub.Flags
+			if sub.Local == LocalKill {
+				a.Err = protocol.ErrUnsupported("KILL inside a multi-statement query")
+			}
+		}
+		a.Flags |= FlagMulti
+	}
+	return a
+}
+
+func classify(a *Analysis, st ast.StmtNode) {
+	switch n := st.(type) {
+	case *ast.SelectStmt:
+		a.Kind = KindSelect
+		if n.LockInfo != nil && n.LockInfo.LockType != ast.SelectLockNone {
+			a.Flags |= FlagLockingRead
+		}
+		if n.SelectIntoOpt != nil {
+			if n.SelectIntoOpt.Tp == ast.SelectIntoVars {
+				a.Flags |= FlagUserVarWrite
+			} else {
+				a.Flags |= FlagIntoFile
+			}
+		}
+		if n.SelectStmtOpts != nil && n.SelectStmtOpts.CalcFoundRows {
+			a.Flags |= FlagSQLCalcFoundRows
+		}
+		inspectExprs(a, n)
+		if label, ok := lastInsertIDQuery(n); ok {
+			a.Local = LocalLastInsertID
+			a.Label = label
+		}
+	case *ast.SetOprStmt:
+		a.Kind = KindSelect
+		inspectExprs(a, n)
+	case *ast.InsertStmt:
+		a.Kind = KindInsert
+		if n.IsReplace {
+			a.Kind = KindReplace
+		}
+		a.Flags |= FlagWrites
+		inspectExprs(a, n)
+	case *ast.UpdateStmt:
+		a.Kind = KindUpdate
+		a.Flags |= FlagWrites
+		inspectExprs(a, n)
+	case *ast.DeleteStmt:
+		a.Kind = KindDelete
+		a.Flags |= FlagWrites
+		inspectExprs(a, n)
+	case *ast.SetStmt:
+		a.Kind = KindSet
+		for _, v := range n.Variables {
+			switch {
+			case !v.IsSystem && v.Name != ast.SetNames && v.Name != ast.SetCharset:
+				a.Flags |= FlagUserVarWrite
+			case v.IsGlobal:
+				a.Flags |= FlagWrites
+			case v.Name == "tx_isolation_one_shot":
+				a.Flags |= FlagNextTxn
+			default:
+				a.Flags |= FlagSessionVars
+			}
+		}
+		inspectExprs(a, n)
+	case *ast.UseStmt:
+		a.Kind = KindUse
+		a.DB = n.DBName
+	case *ast.BeginStmt:
+		a.Kind = KindBegin
+		if n.ReadOnly {
+			a.Flags |= FlagReadOnlyTxn
+		}
+	case *ast.CommitStmt:
+		a.Kind = KindCommit
+	case *ast.RollbackStmt:
+		a.Kind = KindRollback
+		if n.SavepointName != "" {
+			a.Kind = KindSavepoint
+		}
+	case *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
+		a.Kind = KindSavepoint
+	case *ast.CreateTableStmt:
+		a.Kind = KindDDL
+		a.Flags |= FlagWrites
+		if n.TemporaryKeyword != ast.TemporaryNone {
+			a.Flags |= FlagTempTable
+		}
+	case *ast.DropTableStmt:
+		a.Kind = KindDDL
+		a.Flags |= FlagWrites
+		if n.TemporaryKeyword != ast.TemporaryNone {
+			a.Flags |= FlagTempTable
+		}
+	case *ast.AlterTableStmt, *ast.CreateIndexStmt, *ast.DropIndexStmt, *ast.TruncateTableStmt,
+		*ast.CreateDatabaseStmt, *ast.DropDatabaseStmt, *ast.AlterDatabaseStmt, *ast.RenameTableStmt,
+		*ast.CreateViewStmt, *ast.CreateSequenceStmt, *ast.DropSequenceStmt, *ast.AlterSequenceStmt,
+		*ast.DropProcedureStmt, *ast.CreateUserStmt, *ast.AlterUserStmt, *ast.DropUserStmt,
+		*ast.GrantStmt, *ast.RevokeStmt, *ast.RenameUserStmt, *ast.AnalyzeTableStmt, *ast.OptimizeTableStmt,
+		*ast.RepairTableStmt, *ast.SetPwdStmt:
+		a.Kind = KindDDL
+		a.Flags |= FlagWrites
+	case *ast.ShowStmt:
+		a.Kind = KindShow
+	case *ast.LockTablesStmt:
+		a.Kind = KindLockTables
+	case *ast.UnlockTablesStmt:
+		a.Kind = KindUnlockTables
+	case *ast.PrepareStmt:
+		a.Kind = KindPrepare
+	case *ast.ExecuteStmt:
+		a.Kind = KindExecute
+		a.Flags |= FlagWrites
+	case *ast.DeallocateStmt:
+		a.Kind = KindDeallocate
+	case *ast.LoadDataStmt:
+		a.Kind = KindLoadData
+		a.Flags |= FlagWrites
+		if n.FileLocRef == ast.FileLocClient {
+			a.Flags |= FlagLocalInfile
+			a.Err = protocol.NewError(protocol.ErrNotAllowedCommand, "42000",
+				"LOAD DATA LOCAL INFILE is not supported by Switchyard; load the file with INSERT statements or LOAD DATA INFILE on the server")
+		}
+	case *ast.ExplainStmt:
+		a.Kind = KindExplain
+	case *ast.KillStmt:
+		a.Kind = KindKill
+		a.Local = LocalKill
+		a.KillID = n.ConnectionID
+		a.KillQuery = n.Query
+	case *ast.CallStmt:
+		a.Kind = KindCall
+		a.Flags |= FlagWrites
+	case *ast.DoStmt:
+		a.Kind = KindDo
+		inspectExprs(a, n)
+	default:
+		a.Kind = KindOther
+		a.Flags |= FlagWrites
+	}
+}
+
+// inspectExprs walks a statement for user variables and session-bound
+// functions.
+func inspectExprs(a *Analysis, n ast.Node) {
+	v := exprVisitor{a: a}
+	n.Accept(&v)
+}
+
+type exprVisitor struct{ a *Analysis }
+
+func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.VariableExpr:
+		if !x.IsSystem {
+			if x.Value != nil {
+				v.a.Flags |= FlagUserVarWrite
+			} else {
+				v.a.Flags |= FlagUserVarRead
+			}
+		}
+	case *ast.FuncCallExpr:
+		switch x.FnName.L {
+		case "get_lock", "release_lock", "release_all_locks", "is_used_lock", "is_free_lock":
+			v.a.Flags |= FlagLockFunc
+		case "last_insert_id", "found_rows", "row_count":
+			v.a.Flags |= FlagLastInsertID
+		}
+	}
+	return n, false
+}
+
+func (v *exprVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// isLastInsertIDQuery matches SELECT LAST_INSERT_ID() [AS x] with nothing
+// else (no FROM, no WHERE), the form ORMs send.
+func lastInsertIDQuery(n *ast.SelectStmt) (label string, ok bool) {
+	if n.From != nil || n.Where != nil || n.Fields == nil || len(n.Fields.Fields) != 1 || n.SelectIntoOpt != nil {
+		return "", false
+	}
+	fld := n.Fields.Fields[0]
+	f, ok := fld.Expr.(*ast.FuncCallExpr)
+	if !ok || f.FnName.L != "last_insert_id" || len(f.Args) != 0 {
+		return "", false
+	}
+	if fld.AsName.O != "" {
+		return fld.AsName.O, true
+	}
+	if t := strings.TrimSpace(fld.Text()); t != "" {
+		return t, true
+	}
+	return "LAST_INSERT_ID()", true
+}
+
+// scanHint looks for a routing hint in the comments before the first
+// keyword and right after it: /*master*/ SELECT, SELECT /*+ primary */ ...
+func scanHint(sql string) Hint {
+	s := sql
+	for round := 0; round < 2; round++ {
+		for {
+			s = strings.TrimLeft(s, " \t\r\n")
+			if !strings.HasPrefix(s, "/*") {
+				break
+			}
+			end := strings.Index(s, "*/")
+			if end < 0 {
+				return HintNone
+			}
+			if h := hintOf(s[2:end]); h != HintNone {
+				return h
+			}
+			s = s[end+2:]
+		}
+		if round == 0 {
+			// Skip the first keyword.
+			i := 0
+			for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z') {
+				i++
+			}
+			if i == 0 {
+				return HintNone
+			}
+			s = s[i:]
+		}
+	}
+	return HintNone
+}
+
+func hintOf(body string) Hint {
+	body = strings.TrimSpace(body)
+	body = strings.TrimPrefix(body, "+")
+	body = strings.TrimPrefix(body, "!") // not a hint: versioned comment
+	switch strings.ToLower(strings.TrimSpace(body)) {
+	case "master", "primary", "writer":
+		return HintPrimary
+	case "replica", "slave", "reader":
+		return HintReplica
+	}
+	return HintNone
+}
+
+// classifyUnparsed classifies by the first keyword what the parser did not
+// understand (MariaDB-only syntax, XA ...). Such statements go to the
+// primary unchanged.
+func classifyUnparsed(a *Analysis, sql string) {
+	a.Flags |= FlagUnparsed | FlagWrites
+	kw := strings.ToUpper(firstKeyword(sql))
+	switch kw {
+	case "SELECT", "WITH":
+		a.Kind = KindSelect
+	case "INSERT":
+		a.Kind = KindInsert
+	case "REPLACE":
+		a.Kind = KindReplace
+	case "UPDATE":
+		a.Kind = KindUpdate
+	case "DELETE":
+		a.Kind = KindDelete
+	case "XA":
+		a.Kind = KindXA
+	case "SHOW":
+		a.Kind = KindShow
+	case "SET":
+		a.Kind = KindSet
+		// Unknown SET forms might set user variables: keep the session on
+		// its connection to be safe.
+		a.Flags |= FlagUserVarWrite
+	case "CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME":
+		a.Kind = KindDDL
+	case "":
+		a.Kind = KindEmpty
+		a.Err = protocol.NewError(protocol.ErrEmptyQuery, "42000", "Query was empty")
+	default:
+		a.Kind = KindOther
+	}
+}
+
+// firstKeyword returns the first word of sql after comments.
+func firstKeyword(s string) string {
+	for {
+		s = strings.TrimLeft(s, " \t\r\n;(")
+		switch {
+		case strings.HasPrefix(s, "/*"):
+			end := strings.Index(s, "*/")
+			if end < 0 {
+				return ""
+			}
+			s = s[end+2:]
+		case strings.HasPrefix(s, "#"), strings.HasPrefix(s, "-- "):
+			end := strings.IndexByte(s, '\n')
+			if end < 0 {
+				return ""
+			}
+			s = s[end+1:]
+		default:
+			i := 0
+			for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || s[i] == '_') {
+				i++
+			}
+			return s[:i]
+		}
+	}
+}

@@ -1,0 +1,342 @@
+package session
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/switchyard-db/switchyard/internal/auth"
+	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/metrics"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/relay"
+	"github.com/switchyard-db/switchyard/internal/router"
+	"github.com/switchyard-db/switchyard/internal/topology"
+)
+
+// query runs a COM_QUERY; false ends the session.
+func (s *Session) query(sql string) bool {
+	start := time.Now()
+	s.env.queries.Add(1)
+	a := router.Analyze(sql)
+	if a.Flags&router.FlagMulti != 0 && s.caps&protocol.ClientMultiStatements == 0 {
+		a = &router.Analysis{Kind: a.Kind, Err: protocol.NewError(protocol.ErrParse, "42000",
+			"You have an error in your SQL syntax: multi-statements are not enabled for this connection")}
+	}
+	plan := router.Decide(a, s.routerState())
+	var failed bool
+	ok := true
+	switch plan.Target {
+	case router.TargetError:
+		s.writeErr(a.Err)
+		failed = true
+	case router.TargetProxy:
+		failed = !s.local(&plan)
+	default:
+		var err error
+		failed, err = s.run(&plan, func(c *backend.Conn) error {
+			c.Seq = 0
+			s.buf = append(s.buf[:0], protocol.ComQuery)
+			s.buf = append(s.buf, sql...)
+			return c.WriteFlush(s.buf)
+		})
+		ok = err == nil
+	}
+	s.observe(a.Kind, plan.Target, start, failed, sql)
+	return ok
+}
+
+// run executes a statement on the plan's connection: send writes the
+// command, and the response is relayed. It returns whether the statement
+// failed and a non-nil error when the client is gone.
+func (s *Session) run(plan *router.Plan, send func(c *backend.Conn) error) (failed bool, clientErr error) {
+	c, node, err := s.acquire(plan)
+	if err != nil {
+		s.writeErr(toProtoErr(err))
+		return true, nil
+	}
+	s.active.Store(c)
+	defer s.active.Store(nil)
+	if err := send(c); err != nil {
+		if pe, ok := err.(*protocol.Error); ok && !c.Broken() {
+			// Refused before execution (e.g. the backend could not prepare).
+			s.writeErr(pe)
+			if c != s.pinned {
+				s.release(c, node)
+			}
+			return true, nil
+		}
+		s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
+		return true, nil
+	}
+	o, err := s.relayer.Result(s.cl, s.caps, c)
+	if err != nil {
+		if relay.IsClientError(err) {
+			s.lost(c, node, err)
+			return true, err
+		}
+		s.writeErr(s.lost(c, node, err))
+		return true, nil
+	}
+	if plan.Kind == router.KindUse && o.Err == nil {
+		s.db = plan.DB
+	}
+	s.after(c, node, plan, &o)
+	return o.Err != nil, nil
+}
+
+func (s *Session) observe(k router.Kind, t router.Target, start time.Time, failed bool, sql string) {
+	d := time.Since(start)
+	route := metrics.RoutePrimary
+	switch t {
+	case router.TargetReplica:
+		route = metrics.RouteReplica
+	case router.TargetProxy, router.TargetError:
+		route = metrics.RouteProxy
+	case router.TargetPinned:
+		if s.pinnedNode != nil && s.pinnedNode.Role() == topology.RoleReplica {
+			route = metrics.RouteReplica
+		}
+	}
+	s.nsm.ObserveQuery(queryType(k), route, d, failed)
+	if th := s.env.Config.SlowQueryThreshold; th > 0 && d >= th {
+		s.nsm.SlowQuery()
+		if len(sql) > 1024 {
+			sql = sql[:1024] + "..."
+		}
+		s.log.Warn("slow query", "duration", d, "sql", sql)
+	}
+}
+
+func queryType(k router.Kind) metrics.QueryType {
+	switch k {
+	case router.KindSelect:
+		return metrics.QuerySelect
+	case router.KindInsert:
+		return metrics.QueryInsert
+	case router.KindReplace:
+		return metrics.QueryReplace
+	case router.KindUpdate:
+		return metrics.QueryUpdate
+	case router.KindDelete:
+		return metrics.QueryDelete
+	case router.KindDDL:
+		return metrics.QueryDDL
+	case router.KindSet, router.KindUse:
+		return metrics.QuerySet
+	case router.KindBegin, router.KindCommit, router.KindRollback, router.KindSavepoint, router.KindXA:
+		return metrics.QueryTxn
+	case router.KindShow:
+		return metrics.QueryShow
+	}
+	return metrics.QueryOther
+}
+
+// initDB changes the session's database after checking it on a backend.
+func (s *Session) initDB(db string) *protocol.Error {
+	plan := router.Plan{Analysis: &router.Analysis{Kind: router.KindUse, DB: db}, Target: router.TargetPrimary}
+	if s.pinned != nil {
+		plan.Target = router.TargetPinned
+	}
+	c, node, err := s.acquire(&plan)
+	if err != nil {
+		return toProtoErr(err)
+	}
+	if err := c.InitDB(db); err != nil {
+		if c.Broken() {
+			return s.lost(c, node, &relay.BackendError{Err: err})
+		}
+		s.release(c, node)
+		return toProtoErr(err)
+	}
+	s.db = db
+	s.release(c, node)
+	return nil
+}
+
+// fieldList relays COM_FIELD_LIST to the primary (or the pinned connection).
+func (s *Session) fieldList(p []byte) bool {
+	plan := router.Plan{Analysis: &router.Analysis{Kind: router.KindShow}, Target: router.TargetPrimary}
+	if s.pinned != nil {
+		plan.Target = router.TargetPinned
+	}
+	c, node, err := s.acquire(&plan)
+	if err != nil {
+		s.writeErr(toProtoErr(err))
+		return true
+	}
+	c.Seq = 0
+	if err := c.WriteFlush(p); err != nil {
+		s.writeErr(s.lost(c, node, err))
+		return true
+	}
+	if _, err := s.relayer.FieldList(s.cl, s.caps, c); err != nil {
+		e := s.lost(c, node, err)
+		if relay.IsClientError(err) {
+			return false
+		}
+		s.writeErr(e)
+		return true
+	}
+	s.release(c, node)
+	return true
+}
+
+// local answers a statement without a backend; false means it failed.
+func (s *Session) local(plan *router.Plan) bool {
+	switch plan.Local {
+	case router.LocalKill:
+		return s.kill(plan)
+	case router.LocalLastInsertID:
+		label := plan.Label
+		if label == "" {
+			label = "LAST_INSERT_ID()"
+		}
+		s.writeUint64Result(label, s.lastInsertID, false)
+		return true
+	}
+	s.writeErr(protocol.NewError(protocol.ErrUnknown, "HY000", "internal error: unknown local statement"))
+	return false
+}
+
+func (s *Session) kill(plan *router.Plan) bool {
+	if plan.KillID == uint64(s.ID) && !plan.KillQuery {
+		s.writeOK(0, 0)
+		s.closing.Store(true)
+		return true
+	}
+	t := s.env.Lookup(uint32(plan.KillID))
+	if t == nil || plan.KillID > 0xffffffff {
+		s.writeErr(protocol.NewError(1094, "HY000", "Unknown thread id: %d", plan.KillID))
+		return false
+	}
+	if t.user.Name != s.user.Name {
+		s.writeErr(protocol.NewError(1095, "HY000", "You are not owner of thread %d", plan.KillID))
+		return false
+	}
+	if t == s {
+		s.writeOK(0, 0)
+		return true
+	}
+	t.Kill(plan.KillQuery)
+	s.writeOK(0, 0)
+	return true
+}
+
+// writeUint64Result sends a one-row, one-column BIGINT UNSIGNED result in
+// the text or binary protocol.
+func (s *Session) writeUint64Result(label string, v uint64, binary bool) {
+	s.buf = protocol.AppendLenEncInt(s.buf[:0], 1)
+	s.cl.WritePacket(s.buf)
+	col := protocol.ColumnDef{Name: label, Charset: uint16(protocol.CharsetBinary), Length: 20, Type: protocol.TypeLongLong, Flags: protocol.FlagUnsigned | protocol.FlagBinary | protocol.FlagNum | protocol.FlagNotNull}
+	s.buf = protocol.AppendColumnDef(s.buf[:0], &col)
+	s.cl.WritePacket(s.buf)
+	if s.caps&protocol.ClientDeprecateEOF == 0 {
+		s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status()))
+	}
+	if binary {
+		s.buf = append(s.buf[:0], 0x00, 0x00)
+		s.buf = append(s.buf, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56))
+	} else {
+		s.buf = protocol.AppendLenEncString(s.buf[:0], strconv.FormatUint(v, 10))
+	}
+	s.cl.WritePacket(s.buf)
+	s.writeEnd()
+}
+
+// writeEnd ends a proxy-generated result set.
+func (s *Session) writeEnd() {
+	if s.caps&protocol.ClientDeprecateEOF != 0 {
+		ok := protocol.OK{Status: s.status()}
+		s.buf = protocol.AppendOK(s.buf[:0], protocol.EOFHeader, &ok, s.caps)
+	} else {
+		s.buf = protocol.AppendEOF(s.buf[:0], 0, s.status())
+	}
+	s.cl.WritePacket(s.buf)
+}
+
+// setOption implements COM_SET_OPTION (multi-statements on/off).
+func (s *Session) setOption(p []byte) {
+	if len(p) < 3 {
+		s.writeErr(protocol.NewError(protocol.ErrUnknownCom, "08S01", "Malformed COM_SET_OPTION"))
+		return
+	}
+	switch uint16(p[1]) | uint16(p[2])<<8 {
+	case 0:
+		s.caps |= protocol.ClientMultiStatements
+	case 1:
+		s.caps &^= protocol.ClientMultiStatements
+	default:
+		s.writeErr(protocol.NewError(protocol.ErrUnknownCom, "08S01", "Unknown COM_SET_OPTION value"))
+		return
+	}
+	s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status()))
+}
+
+// statistics implements COM_STATISTICS with the proxy's own figures.
+func (s *Session) statistics() {
+	up := time.Since(s.env.Started)
+	q := s.env.queries.Load()
+	qps := float64(q) / max(up.Seconds(), 1)
+	msg := fmt.Sprintf("Uptime: %d  Threads: %d  Questions: %d  Slow queries: 0  Opens: 0  Open tables: 0  Queries per second avg: %.3f",
+		int64(up.Seconds()), s.env.Count(), q, qps)
+	s.cl.WritePacket([]byte(msg))
+}
+
+// changeUser implements COM_CHANGE_USER: authenticate again, then start
+// over as a fresh session of (possibly) another namespace.
+func (s *Session) changeUser(p []byte) bool {
+	pos := 1
+	user, n := protocol.ReadNulString(p[pos:])
+	if n == 0 {
+		s.writeErr(protocol.NewError(protocol.ErrHandshake, "08S01", "Bad handshake"))
+		return false
+	}
+	pos += n
+	var resp []byte
+	if s.caps&protocol.ClientSecureConnection != 0 && pos < len(p) {
+		l := int(p[pos])
+		if pos+1+l > len(p) {
+			s.writeErr(protocol.NewError(protocol.ErrHandshake, "08S01", "Bad handshake"))
+			return false
+		}
+		resp = p[pos+1 : pos+1+l]
+		pos += 1 + l
+	} else {
+		r, n := protocol.ReadNulString(p[pos:])
+		resp, pos = r, pos+n
+	}
+	db, n := protocol.ReadNulString(p[min(pos, len(p)):])
+	pos += n
+	var collation uint8 = protocol.CharsetUTF8MB4GeneralCI
+	if pos+2 <= len(p) {
+		collation = p[pos]
+		pos += 2
+	}
+	plugin := ""
+	if pos < len(p) {
+		name, _ := protocol.ReadNulString(p[pos:])
+		plugin = string(name)
+	}
+	nc, u, err := s.env.Auth.Verify(s.cl, auth.Request{
+		User: string(user), Host: s.host, Plugin: plugin, Response: append([]byte(nil), resp...),
+		Secure: s.secure, ForceSwitch: true,
+	})
+	if err != nil {
+		if pe, ok := err.(*protocol.Error); ok {
+			s.writeErr(pe)
+			s.cl.Flush()
+		}
+		return false
+	}
+	s.resetSession()
+	s.db = ""
+	s.setUser(nc, u)
+	s.vars = collationVars(collation)
+	if e := s.UseDB(string(db)); e != nil {
+		s.writeErr(e)
+		return true
+	}
+	s.writeOK(0, 0)
+	return true
+}

@@ -1,0 +1,541 @@
+// Package session runs one client connection after login: it reads
+// commands, asks the router where each statement goes, takes backend
+// connections (pooled, or pinned while the session's state requires it),
+// keeps the session's variables in step on whichever connection serves it,
+// and relays results.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchyard-db/switchyard/internal/auth"
+	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/metrics"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/relay"
+	"github.com/switchyard-db/switchyard/internal/router"
+	"github.com/switchyard-db/switchyard/internal/sessvars"
+	"github.com/switchyard-db/switchyard/internal/topology"
+)
+
+// Env is what sessions share: the topology, metrics, logging and the
+// registry of live sessions.
+type Env struct {
+	Topology *topology.Topology
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+	Auth     *auth.Authenticator
+	Config   *config.Config
+	Started  time.Time
+
+	mu       sync.Mutex
+	sessions map[uint32]*Session
+	queries  atomic.Int64
+}
+
+// Register adds a session to the registry (for KILL and status).
+func (e *Env) Register(s *Session) {
+	e.mu.Lock()
+	if e.sessions == nil {
+		e.sessions = map[uint32]*Session{}
+	}
+	e.sessions[s.ID] = s
+	e.mu.Unlock()
+}
+
+// Unregister removes a session.
+func (e *Env) Unregister(s *Session) {
+	e.mu.Lock()
+	delete(e.sessions, s.ID)
+	e.mu.Unlock()
+}
+
+// Lookup returns a live session by id.
+func (e *Env) Lookup(id uint32) *Session {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sessions[id]
+}
+
+// Count returns the number of live sessions.
+func (e *Env) Count() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.sessions)
+}
+
+// Session is one logged-in client connection.
+type Session struct {
+	ID     uint32
+	env    *Env
+	cl     *protocol.Conn
+	caps   uint32
+	secure bool
+	host   string
+	user   *config.User
+	ns     *topology.Namespace
+	nsm    *metrics.NamespaceMetrics
+	log    *slog.Logger
+
+	db         string
+	vars       *sessvars.Set
+	autocommit bool
+
+	pinned     *backend.Conn
+	pinnedNode *topology.Node
+	pins       router.Pin
+	sawTxn     bool
+
+	stmts      map[uint32]*stmt
+	nextStmtID uint32
+
+	lastInsertID uint64
+	relayer      relay.Relayer
+	buf          []byte
+
+	active  atomic.Pointer[backend.Conn] // connection running the current statement
+	closing atomic.Bool
+}
+
+// Login describes a client that has just authenticated.
+type Login struct {
+	ID        uint32
+	Conn      *protocol.Conn
+	Caps      uint32
+	Secure    bool
+	Host      string
+	Namespace *config.Namespace
+	User      *config.User
+	DB        string
+	Collation uint8
+}
+
+// New creates a session for an authenticated client.
+func New(env *Env, l Login) *Session {
+	s := &Session{
+		ID:         l.ID,
+		env:        env,
+		cl:         l.Conn,
+		caps:       l.Caps,
+		secure:     l.Secure,
+		host:       l.Host,
+		autocommit: true,
+		stmts:      map[uint32]*stmt{},
+	}
+	s.setUser(l.Namespace, l.User)
+	s.vars = collationVars(l.Collation)
+	return s
+}
+
+func (s *Session) setUser(nc *config.Namespace, u *config.User) {
+	s.user = u
+	s.ns = s.env.Topology.Namespaces[nc.Name]
+	s.nsm = s.env.Metrics.Namespace(nc.Name)
+	s.log = s.env.Log.With("conn", s.ID, "user", u.Name, "namespace", nc.Name)
+}
+
+// collationVars returns the session variables implied by a handshake
+// collation, relative to the utf8mb4_general_ci backends log in with.
+func collationVars(id uint8) *sessvars.Set {
+	c, _ := protocol.LookupCollation(id)
+	if c.ID == protocol.CharsetUTF8MB4GeneralCI {
+		return nil
+	}
+	return (*sessvars.Set)(nil).With(map[string]string{
+		"character_set_client":     c.Charset,
+		"character_set_connection": c.Charset,
+		"character_set_results":    c.Charset,
+		"collation_connection":     c.Name,
+	})
+}
+
+// UseDB selects the initial database (from the handshake). It returns the
+// error to send instead of the login OK.
+func (s *Session) UseDB(db string) *protocol.Error {
+	if db == "" {
+		return nil
+	}
+	return s.initDB(db)
+}
+
+// Namespace returns the session's namespace name.
+func (s *Session) Namespace() string { return s.ns.Name }
+
+// User returns the session's user name.
+func (s *Session) User() string { return s.user.Name }
+
+// Metrics returns the session's namespace metrics.
+func (s *Session) Metrics() *metrics.NamespaceMetrics { return s.nsm }
+
+// Run serves commands until the client quits or the connection fails.
+func (s *Session) Run() {
+	defer s.Close()
+	for {
+		s.cl.Seq = 0
+		p, err := s.cl.ReadPacket()
+		if err != nil {
+			if errors.Is(err, protocol.ErrPacketTooLarge) {
+				s.cl.Seq = 1
+				s.writeErr(protocol.NewError(protocol.ErrNetPacketTooLarge, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes"))
+				s.cl.Flush()
+			}
+			return
+		}
+		if len(p) == 0 {
+			s.writeErr(protocol.NewError(protocol.ErrUnknownCom, "08S01", "Unknown command"))
+			if s.cl.Flush() != nil {
+				return
+			}
+			continue
+		}
+		if !s.dispatch(p) {
+			return
+		}
+		if err := s.cl.Flush(); err != nil {
+			return
+		}
+	}
+}
+
+// dispatch runs one command; false ends the session.
+func (s *Session) dispatch(p []byte) bool {
+	switch p[0] {
+	case protocol.ComQuit:
+		return false
+	case protocol.ComPing:
+		s.writeOK(0, 0)
+	case protocol.ComQuery:
+		return s.query(string(p[1:]))
+	case protocol.ComInitDB:
+		if e := s.initDB(string(p[1:])); e != nil {
+			s.writeErr(e)
+		} else {
+			s.writeOK(0, 0)
+		}
+	case protocol.ComFieldList:
+		return s.fieldList(p)
+	case protocol.ComStmtPrepare:
+		return s.prepare(string(p[1:]))
+	case protocol.ComStmtExecute:
+		return s.execute(p)
+	case protocol.ComStmtSendLongData:
+		s.sendLongData(p)
+	case protocol.ComStmtClose:
+		s.closeStmt(p)
+	case protocol.ComStmtReset:
+		s.resetStmt(p)
+	case protocol.ComResetConnection:
+		s.resetSession()
+		s.writeOK(0, 0)
+	case protocol.ComChangeUser:
+		return s.changeUser(p)
+	case protocol.ComSetOption:
+		s.setOption(p)
+	case protocol.ComStatistics:
+		s.statistics()
+	default:
+		s.writeErr(protocol.NewError(protocol.ErrUnknownCom, "08S01", "Unknown command %s (0x%02x)", protocol.CommandName(p[0]), p[0]))
+	}
+	return true
+}
+
+// status is the server status the proxy reports in its own OK packets.
+func (s *Session) status() uint16 {
+	var st uint16
+	if s.autocommit {
+		st |= protocol.StatusAutocommit
+	}
+	if s.pinned != nil && s.pinned.Status&protocol.StatusInTrans != 0 {
+		st |= protocol.StatusInTrans
+	}
+	return st
+}
+
+func (s *Session) writeOK(affected, lastID uint64) {
+	ok := protocol.OK{AffectedRows: affected, LastInsertID: lastID, Status: s.status()}
+	s.buf = protocol.AppendOK(s.buf[:0], protocol.OKHeader, &ok, s.caps)
+	s.cl.WritePacket(s.buf)
+}
+
+func (s *Session) writeErr(e *protocol.Error) {
+	s.buf = protocol.AppendErr(s.buf[:0], e)
+	s.cl.WritePacket(s.buf)
+}
+
+// toProtoErr converts any error to the MySQL error sent to the client.
+func toProtoErr(err error) *protocol.Error {
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return protocol.NewError(protocol.ErrUnknown, "HY000", "%v", err)
+}
+
+// inTxn reports whether the session has an open transaction.
+func (s *Session) inTxn() bool {
+	return s.pinned != nil && s.pinned.Status&protocol.StatusInTrans != 0
+}
+
+func (s *Session) routerState() router.Session {
+	return router.Session{
+		InTxn:   s.inTxn() || !s.autocommit,
+		Pinned:  s.pinned != nil,
+		RWSplit: s.user.RWSplit,
+	}
+}
+
+// acquire returns the backend connection for a plan, with the session's
+// database and variables applied.
+func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, error) {
+	slice := s.ns.Default
+	if plan.Target == router.TargetPinned {
+		if s.pinned != nil {
+			return s.pinned, s.pinnedNode, nil
+		}
+		node := slice.Primary()
+		if plan.OnReplica {
+			if r := slice.PickReplica(); r != nil {
+				node = r
+			}
+		}
+		c, err := s.get(node)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.pinned, s.pinnedNode = c, node
+		return c, node, nil
+	}
+	if plan.Target == router.TargetReplica {
+		if r := slice.PickReplica(); r != nil {
+			c, err := s.get(r)
+			if err == nil {
+				return c, r, nil
+			}
+			// Fall back to the primary when the replica cannot serve.
+			s.log.Warn("replica unavailable, reading from primary", "slice", slice.Name, "node", r.Addr, "err", err)
+		}
+	}
+	node := slice.Primary()
+	c, err := s.get(node)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, node, nil
+}
+
+// get takes a pooled connection from node and brings it in step with the
+// session.
+func (s *Session) get(node *topology.Node) (*backend.Conn, error) {
+	pool := node.Pool(s.caps&protocol.ClientFoundRows != 0)
+	ctx := context.Background()
+	c, err := pool.Get(ctx)
+	if err != nil {
+		s.nsm.BackendError(node.Slice.Name, node.Addr)
+		return nil, s.backendUnavailable(node, err)
+	}
+	if err := s.sync(c); err != nil {
+		pool.Put(c)
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *Session) backendUnavailable(node *topology.Node, err error) *protocol.Error {
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return protocol.NewError(protocol.ErrConnectToBackend, "HY000", "Can't connect to backend %s %s %s: %s", node.Slice.Name, node.Role(), node.Addr, pe.Message)
+	}
+	if errors.Is(err, backend.ErrPoolTimeout) {
+		return protocol.NewError(protocol.ErrConCount, "08004", "Too many connections: no free backend connection to %s %s %s within the pool wait timeout", node.Slice.Name, node.Role(), node.Addr)
+	}
+	return protocol.NewError(protocol.ErrConnectToBackend, "HY000", "Can't connect to backend %s %s %s: %v", node.Slice.Name, node.Role(), node.Addr, err)
+}
+
+// sync applies the session's database and variables to c.
+func (s *Session) sync(c *backend.Conn) error {
+	if c.DB != s.db {
+		if s.db == "" {
+			// A database cannot be unselected; start from a clean connection.
+			if err := c.Reset(); err != nil {
+				return toProtoErr(err)
+			}
+			if err := c.InitDB(""); err != nil && c.Broken() {
+				return toProtoErr(err)
+			}
+			c.DB = ""
+		} else if err := c.InitDB(s.db); err != nil {
+			return toProtoErr(err)
+		}
+	}
+	if c.Vars.Key() != s.vars.Key() {
+		if q := sessvars.Diff(c.Vars, s.vars); q != "" {
+			if _, err := c.Exec(q); err != nil {
+				return toProtoErr(err)
+			}
+		}
+		c.Vars = s.vars
+	}
+	return nil
+}
+
+// release returns a non-pinned connection to its pool.
+func (s *Session) release(c *backend.Conn, node *topology.Node) {
+	if c == s.pinned {
+		return
+	}
+	node.Pool(s.caps&protocol.ClientFoundRows != 0).Put(c)
+}
+
+// after updates the session from a statement's outcome and decides whether
+// the connection stays pinned.
+func (s *Session) after(c *backend.Conn, node *topology.Node, plan *router.Plan, o *relay.Outcome) {
+	for _, st := range o.SessionState {
+		s.applyState(st)
+	}
+	c.Vars = s.vars
+	c.DB = s.db
+	if o.OK.LastInsertID != 0 {
+		s.lastInsertID = o.OK.LastInsertID
+	}
+	if o.Err == nil || o.Results > 0 {
+		s.pins |= plan.Pin
+	}
+	s.pins &^= plan.Unpin
+	inTrans := c.Status&protocol.StatusInTrans != 0
+	if inTrans {
+		s.sawTxn = true
+	} else if s.sawTxn {
+		s.pins &^= router.PinNextTxn | router.PinReadOnlyTxn
+		s.sawTxn = false
+	}
+	if plan.Pin&router.PinReadOnlyTxn != 0 && !inTrans {
+		s.pins &^= router.PinReadOnlyTxn
+	}
+	if c == s.pinned {
+		if !inTrans && s.pins == 0 {
+			s.pinned, s.pinnedNode = nil, nil
+			node.Pool(s.caps&protocol.ClientFoundRows != 0).Put(c)
+		}
+		return
+	}
+	if inTrans || s.pins != 0 {
+		// The statement opened connection-bound state on a pooled
+		// connection (e.g. a statement the parser did not understand).
+		s.pinned, s.pinnedNode = c, node
+		return
+	}
+	s.release(c, node)
+}
+
+// applyState records variable and schema changes the backend reported.
+func (s *Session) applyState(state []byte) {
+	changes := map[string]string{}
+	protocol.WalkSessionState(state, func(typ byte, data []byte) {
+		switch typ {
+		case protocol.SessionTrackSystemVariables:
+			if v, ok := protocol.ParseSessionVar(data); ok {
+				changes[strings.ToLower(string(v.Name))] = string(v.Value)
+			}
+		case protocol.SessionTrackSchema:
+			if db, _, n := protocol.ReadLenEncString(data); n > 0 {
+				s.db = string(db)
+			}
+		}
+	})
+	if len(changes) == 0 {
+		return
+	}
+	if v, ok := changes["autocommit"]; ok {
+		s.autocommit = strings.EqualFold(v, "ON") || v == "1"
+	}
+	s.vars = s.vars.With(changes)
+}
+
+// lost handles a backend connection that failed mid-statement.
+func (s *Session) lost(c *backend.Conn, node *topology.Node, err error) *protocol.Error {
+	c.MarkBroken()
+	wasTxn := c == s.pinned && (c.Status&protocol.StatusInTrans != 0 || s.pins != 0)
+	if c == s.pinned {
+		s.pinned, s.pinnedNode = nil, nil
+		s.pins = 0
+		s.sawTxn = false
+	}
+	node.Pool(s.caps&protocol.ClientFoundRows != 0).Put(c)
+	s.nsm.BackendError(node.Slice.Name, node.Addr)
+	msg := fmt.Sprintf("Lost connection to backend %s %s %s during query: %v", node.Slice.Name, node.Role(), node.Addr, errors.Unwrap(err))
+	if wasTxn {
+		msg += "; the transaction was rolled back"
+	}
+	if s.closing.Load() {
+		return protocol.NewError(protocol.ErrQueryInterrupted, "70100", "Query execution was interrupted")
+	}
+	return protocol.NewError(protocol.ErrLostBackend, "HY000", "%s", msg)
+}
+
+// Close releases the session's backend state.
+func (s *Session) Close() {
+	s.dropPinned()
+	s.cl.Close()
+}
+
+// dropPinned gives the pinned connection back, reset if it carries state.
+func (s *Session) dropPinned() {
+	if s.pinned == nil {
+		return
+	}
+	c, node := s.pinned, s.pinnedNode
+	s.pinned, s.pinnedNode = nil, nil
+	if s.pins != 0 || c.Status&protocol.StatusInTrans != 0 {
+		c.Dirty = true
+	}
+	s.pins = 0
+	s.sawTxn = false
+	node.Pool(s.caps&protocol.ClientFoundRows != 0).Put(c)
+}
+
+// resetSession implements COM_RESET_CONNECTION.
+func (s *Session) resetSession() {
+	s.dropPinned()
+	s.vars = nil
+	s.autocommit = true
+	s.stmts = map[uint32]*stmt{}
+	s.lastInsertID = 0
+}
+
+// Kill interrupts the session (KILL from another session): with query set,
+// only the running statement.
+func (s *Session) Kill(query bool) {
+	if c := s.active.Load(); c != nil {
+		s.killBackendQuery(c)
+	}
+	if !query {
+		s.closing.Store(true)
+		s.cl.Conn.Close()
+	}
+}
+
+// killBackendQuery asks the backend to stop c's statement.
+func (s *Session) killBackendQuery(c *backend.Conn) {
+	for _, sl := range s.ns.Slices {
+		for _, n := range sl.Nodes {
+			if n.Addr != c.Addr {
+				continue
+			}
+			k, err := n.Pool(false).Get(context.Background())
+			if err != nil {
+				return
+			}
+			_, _ = k.Exec(fmt.Sprintf("KILL QUERY %d", c.ServerID))
+			n.Pool(false).Put(k)
+			return
+		}
+	}
+}

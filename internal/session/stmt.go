@@ -1,0 +1,249 @@
+package session
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/relay"
+	"github.com/switchyard-db/switchyard/internal/router"
+)
+
+// stmt is a client-side prepared statement. Backend connections prepare
+// the same SQL on demand and cache it, so a prepared statement does not pin
+// the session.
+type stmt struct {
+	id       uint32
+	sql      string
+	analysis *router.Analysis
+	params   uint16
+	columns  uint16
+	// types are the parameter types the client last sent; clients omit them
+	// when re-executing with the same types.
+	types []byte
+	long  map[uint16][]byte
+}
+
+// prepare implements COM_STMT_PREPARE.
+func (s *Session) prepare(sql string) bool {
+	start := time.Now()
+	a := router.Analyze(sql)
+	if a.Flags&router.FlagMulti != 0 {
+		a = &router.Analysis{Kind: a.Kind, Err: protocol.NewError(1295, "HY000", "This command is not supported in the prepared statement protocol yet")}
+	}
+	plan := router.Decide(a, s.routerState())
+	if plan.Target == router.TargetError {
+		s.writeErr(a.Err)
+		s.observe(a.Kind, plan.Target, start, true, sql)
+		return true
+	}
+	// Prepare where the statement will probably run; the metadata is the
+	// same on every node.
+	if plan.Target == router.TargetProxy || plan.Target == router.TargetPinned && s.pinned == nil {
+		plan.Target = router.TargetPrimary
+	}
+	c, node, err := s.acquire(&plan)
+	if err != nil {
+		s.writeErr(toProtoErr(err))
+		return true
+	}
+	s.nextStmtID++
+	st := &stmt{id: s.nextStmtID, sql: sql, analysis: a}
+	first := true
+	params, cols := 0, 0
+	seen := 0
+	deprecateEOF := s.caps&protocol.ClientDeprecateEOF != 0
+	_, err = c.PrepareRelay(sql, func(p []byte) error {
+		if first {
+			first = false
+			r, err := protocol.ParseStmtPrepareOK(p)
+			if err != nil {
+				return &relay.BackendError{Err: err}
+			}
+			st.params, st.columns = r.NumParams, r.NumColumns
+			params, cols = int(r.NumParams), int(r.NumColumns)
+			r.StmtID = st.id
+			s.buf = protocol.AppendStmtPrepareOK(s.buf[:0], &r)
+			return s.cl.WritePacket(s.buf)
+		}
+		if err := s.cl.WritePacket(p); err != nil {
+			return &relay.ClientError{Err: err}
+		}
+		seen++
+		if !deprecateEOF && ((seen == params && params > 0) || (seen == params+cols && cols > 0)) {
+			s.buf = protocol.AppendEOF(s.buf[:0], 0, s.status())
+			return s.cl.WritePacket(s.buf)
+		}
+		return nil
+	})
+	if err != nil {
+		if pe, ok := err.(*protocol.Error); ok {
+			s.writeErr(pe)
+			s.release(c, node)
+			s.nextStmtID--
+			return true
+		}
+		e := s.lost(c, node, err)
+		if relay.IsClientError(err) {
+			return false
+		}
+		if first {
+			s.writeErr(e)
+		}
+		return !relay.IsClientError(err) && first
+	}
+	s.stmts[st.id] = st
+	s.release(c, node)
+	s.observe(router.KindOther, plan.Target, start, false, "")
+	return true
+}
+
+func (s *Session) lookupStmt(p []byte, cmd string) (*stmt, *protocol.Error) {
+	if len(p) < 5 {
+		return nil, protocol.NewError(protocol.ErrWrongArguments, "HY000", "Incorrect arguments to %s", cmd)
+	}
+	id := binary.LittleEndian.Uint32(p[1:])
+	st := s.stmts[id]
+	if st == nil {
+		return nil, protocol.NewError(protocol.ErrUnknownStmtHandler, "HY000", "Unknown prepared statement handler (%d) given to %s", id, cmd)
+	}
+	return st, nil
+}
+
+// execute implements COM_STMT_EXECUTE.
+func (s *Session) execute(p []byte) bool {
+	start := time.Now()
+	s.env.queries.Add(1)
+	st, e := s.lookupStmt(p, "mysqld_stmt_execute")
+	if e != nil {
+		s.writeErr(e)
+		return true
+	}
+	if len(p) < 10 {
+		s.writeErr(protocol.NewError(protocol.ErrWrongArguments, "HY000", "Incorrect arguments to mysqld_stmt_execute"))
+		return true
+	}
+	// Body after id: flags(1) iterations(4) [null bitmap, bound flag, types, values].
+	rest := p[10:]
+	var values []byte
+	if n := int(st.params); n > 0 {
+		nb := (n + 7) / 8
+		if len(rest) < nb+1 {
+			s.writeErr(protocol.NewError(protocol.ErrWrongArguments, "HY000", "Incorrect arguments to mysqld_stmt_execute"))
+			return true
+		}
+		nullmap := rest[:nb]
+		bound := rest[nb]
+		rest = rest[nb+1:]
+		if bound == 1 {
+			if len(rest) < 2*n {
+				s.writeErr(protocol.NewError(protocol.ErrWrongArguments, "HY000", "Incorrect arguments to mysqld_stmt_execute"))
+				return true
+			}
+			st.types = append(st.types[:0], rest[:2*n]...)
+			rest = rest[2*n:]
+		} else if len(st.types) != 2*n {
+			s.writeErr(protocol.NewError(protocol.ErrWrongArguments, "HY000", "Incorrect arguments to mysqld_stmt_execute: parameter types were never sent"))
+			return true
+		}
+		values = rest
+		_ = nullmap
+	}
+	plan := router.Decide(st.analysis, s.routerState())
+	var failed bool
+	ok := true
+	switch plan.Target {
+	case router.TargetError:
+		s.writeErr(st.analysis.Err)
+		failed = true
+	case router.TargetProxy:
+		if plan.Local == router.LocalLastInsertID {
+			label := plan.Label
+			if label == "" {
+				label = "LAST_INSERT_ID()"
+			}
+			s.writeUint64Result(label, s.lastInsertID, true)
+		} else {
+			failed = !s.local(&plan)
+		}
+	default:
+		var err error
+		failed, err = s.runStmt(&plan, st, p, values)
+		ok = err == nil
+	}
+	for k := range st.long {
+		delete(st.long, k)
+	}
+	s.observe(st.analysis.Kind, plan.Target, start, failed, st.sql)
+	return ok
+}
+
+// runStmt executes st on a backend, preparing it there first if needed.
+func (s *Session) runStmt(plan *router.Plan, st *stmt, p, values []byte) (bool, error) {
+	return s.run(plan, func(c *backend.Conn) error {
+		bs, err := c.Prepare(st.sql)
+		if err != nil {
+			return err
+		}
+		for param, data := range st.long {
+			c.Seq = 0
+			s.buf = append(s.buf[:0], protocol.ComStmtSendLongData)
+			s.buf = binary.LittleEndian.AppendUint32(s.buf, bs.ID)
+			s.buf = binary.LittleEndian.AppendUint16(s.buf, param)
+			s.buf = append(s.buf, data...)
+			if err := c.WritePacket(s.buf); err != nil {
+				return err
+			}
+		}
+		c.Seq = 0
+		s.buf = append(s.buf[:0], protocol.ComStmtExecute)
+		s.buf = binary.LittleEndian.AppendUint32(s.buf, bs.ID)
+		s.buf = append(s.buf, 0)          // no cursor: results are streamed
+		s.buf = append(s.buf, p[6:10]...) // iteration count
+		if n := int(st.params); n > 0 {
+			nb := (n + 7) / 8
+			s.buf = append(s.buf, p[10:10+nb]...)
+			s.buf = append(s.buf, 1)
+			s.buf = append(s.buf, st.types...)
+			s.buf = append(s.buf, values...)
+		}
+		return c.WriteFlush(s.buf)
+	})
+}
+
+// sendLongData implements COM_STMT_SEND_LONG_DATA (no response).
+func (s *Session) sendLongData(p []byte) {
+	st, e := s.lookupStmt(p, "mysqld_stmt_send_long_data")
+	if e != nil || len(p) < 7 {
+		return
+	}
+	param := binary.LittleEndian.Uint16(p[5:])
+	if param >= st.params {
+		return
+	}
+	if st.long == nil {
+		st.long = map[uint16][]byte{}
+	}
+	st.long[param] = append(st.long[param], p[7:]...)
+}
+
+// closeStmt implements COM_STMT_CLOSE (no response).
+func (s *Session) closeStmt(p []byte) {
+	if len(p) >= 5 {
+		delete(s.stmts, binary.LittleEndian.Uint32(p[1:]))
+	}
+}
+
+// resetStmt implements COM_STMT_RESET.
+func (s *Session) resetStmt(p []byte) {
+	st, e := s.lookupStmt(p, "mysqld_stmt_reset")
+	if e != nil {
+		s.writeErr(e)
+		return
+	}
+	for k := range st.long {
+		delete(st.long, k)
+	}
+	s.writeOK(0, 0)
+}
