@@ -47,7 +47,7 @@ STOP_TIMEOUT=10                                    # seconds before SIGKILL
 # skips (the compiled-in default would be latin1).
 SERVER_OPTS=(
 	--innodb-buffer-pool-size=64M
-	--innodb-log-file-size=16M
+	--innodb-log-file-size=32M
 	--innodb-log-buffer-size=4M
 	--innodb-flush-log-at-trx-commit=2
 	--aria-pagecache-buffer-size=8M
@@ -181,6 +181,10 @@ if [ -f "$ENV_FILE" ]; then
 fi
 
 resolve() { # name explicit saved default
+	if [ "$CMD" != up ] && [ -n "$3" ]; then
+		echo "$3" # down/status/env: the recorded topology is the truth
+		return
+	fi
 	if [ -n "$2" ] && [ -n "$3" ] && [ "$2" != "$3" ]; then
 		die "topology in $DIR was created with $1=$3 (asked for $2); run 'scripts/topology.sh down --dir $DIR' first"
 	fi
@@ -412,7 +416,8 @@ wait_started() { # deadline-ms
 			[ -n "${READY[n]:-}" ] && continue
 			port=${NODE_PORT[n]}
 			pid=${STARTED_PID[n]}
-			if node_answers "$port"; then
+			# The socket appears when the server is ready: only then pay for a client.
+			if [ -S "$(node_sock "$port")" ] && node_answers "$port"; then
 				READY[n]=1
 				continue
 			fi
@@ -548,7 +553,7 @@ cmd_up() {
 	print_status || true
 	local t1
 	t1=$(now_ms)
-	log "up: $NODES nodes in $DIR ready in $(((t1 - t0) / 1000)).$(printf '%03d' $(((t1 - t0) % 1000)))s"
+	log "up: $NODES node(s) in $DIR ready in $(((t1 - t0) / 1000)).$(printf '%03d' $(((t1 - t0) % 1000)))s"
 	log "use: export SWITCHYARD_TOPOLOGY=$ENV_FILE"
 }
 

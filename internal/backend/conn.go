@@ -63,6 +63,8 @@ type Conn struct {
 	// Vars are the session variables applied to this connection (nil =
 	// server defaults).
 	Vars *sessvars.Set
+	// LastInsertID is the connection's LAST_INSERT_ID() as last reported.
+	LastInsertID uint64
 	// Dirty marks state SET cannot undo (user variables, temporary tables,
 	// locks, text prepared statements): the connection is reset before reuse.
 	Dirty bool
@@ -144,11 +146,9 @@ func (c *Conn) handshake(o DialOptions) error {
 		if err := c.WriteFlush(protocol.AppendHandshakeResponse(nil, resp, true)); err != nil {
 			return err
 		}
-		tc := tls.Client(c.Conn.Conn, o.TLS)
-		if err := tc.Handshake(); err != nil {
+		if _, err := c.StartTLS(o.TLS, false); err != nil {
 			return fmt.Errorf("TLS handshake: %w", err)
 		}
-		c.Replace(tc)
 	}
 	plugin := g.AuthPlugin
 	if plugin == "" {
@@ -442,6 +442,7 @@ func (c *Conn) Reset() error {
 	c.forgetStmts()
 	c.Vars = nil
 	c.Dirty = false
+	c.LastInsertID = 0
 	return c.initSession()
 }
 

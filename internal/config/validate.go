@@ -214,8 +214,12 @@ func (p *parser) checkAddr(path, addr string, listener bool) bool {
 		return false
 	}
 	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 {
-		p.errorf(path, "%s %q has an invalid port (want 1-65535)", path, addr)
+	lowest := 1
+	if listener {
+		lowest = 0 // port 0: any free port (tests)
+	}
+	if err != nil || n < lowest || n > 65535 {
+		p.errorf(path, "%s %q has an invalid port (want %d-65535)", path, addr, lowest)
 		return false
 	}
 	return true
@@ -233,6 +237,9 @@ func sameListener(a, b string) bool {
 	hb, pb, _ := net.SplitHostPort(b)
 	na, _ := strconv.Atoi(pa)
 	nb, _ := strconv.Atoi(pb)
+	if na == 0 || nb == 0 {
+		return false
+	}
 	if na != nb {
 		return false
 	}

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -50,12 +51,35 @@ func NewConn(c net.Conn) *Conn {
 	return &Conn{Conn: c, r: bufio.NewReaderSize(c, readBufSize), w: bufio.NewWriterSize(c, writeBufSize)}
 }
 
-// Replace swaps the underlying network connection (after a TLS upgrade).
-// Buffered unread data must be empty.
-func (c *Conn) Replace(nc net.Conn) {
-	c.Conn = nc
-	c.r.Reset(nc)
-	c.w.Reset(nc)
+// bufferedConn reads what a bufio.Reader already holds before reading the
+// socket: a TLS hello may arrive in the same read as the SSLRequest.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (b bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+// StartTLS upgrades the connection to TLS (as the server, or as the client)
+// after the SSLRequest exchange, and continues framing over TLS.
+func (c *Conn) StartTLS(cfg *tls.Config, server bool) (*tls.Conn, error) {
+	if err := c.w.Flush(); err != nil {
+		return nil, err
+	}
+	raw := bufferedConn{Conn: c.Conn, r: c.r}
+	var tc *tls.Conn
+	if server {
+		tc = tls.Server(raw, cfg)
+	} else {
+		tc = tls.Client(raw, cfg)
+	}
+	if err := tc.Handshake(); err != nil {
+		return nil, err
+	}
+	c.Conn = tc
+	c.r = bufio.NewReaderSize(tc, readBufSize)
+	c.w.Reset(tc)
+	return tc, nil
 }
 
 // Buffered reports whether unread bytes are waiting in the read buffer.
@@ -81,6 +105,11 @@ func (c *Conn) ReadPacket() ([]byte, error) {
 		}
 		c.Seq = c.hdr[3] + 1
 		if c.MaxPacket > 0 && total+n > c.MaxPacket {
+			// Read and drop the rest of the packet so that the peer, still
+			// writing, gets our error instead of a reset connection.
+			if err := c.discard(n); err != nil {
+				return nil, err
+			}
 			return nil, ErrPacketTooLarge
 		}
 		if cap(c.buf) < total+n {
@@ -103,6 +132,23 @@ func (c *Conn) ReadPacket() ([]byte, error) {
 		c.buf = nil
 	}
 	return p, nil
+}
+
+// discard skips n payload bytes and every continuation packet after them.
+func (c *Conn) discard(n int) error {
+	for {
+		if _, err := c.r.Discard(n); err != nil {
+			return err
+		}
+		if n < MaxPayloadLen {
+			return nil
+		}
+		if _, err := io.ReadFull(c.r, c.hdr[:]); err != nil {
+			return err
+		}
+		n = int(uint32(c.hdr[0]) | uint32(c.hdr[1])<<8 | uint32(c.hdr[2])<<16)
+		c.Seq = c.hdr[3] + 1
+	}
 }
 
 func growCap(old, need int) int {

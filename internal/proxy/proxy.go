@@ -86,6 +86,9 @@ func (p *Proxy) Metrics() *metrics.Metrics { return p.metrics }
 // Topology returns the runtime topology.
 func (p *Proxy) Topology() *topology.Topology { return p.topo }
 
+// Sessions returns the number of logged-in client sessions.
+func (p *Proxy) Sessions() int { return p.env.Count() }
+
 // Close stops listeners, ends sessions and closes backend pools.
 func (p *Proxy) Close() error {
 	_ = p.admin.Close()

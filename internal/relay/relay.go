@@ -41,6 +41,8 @@ type Outcome struct {
 	SessionState [][]byte
 	// Results counts result sets and OKs relayed.
 	Results int
+	// ResultSet: the last result was a result set (not a plain OK).
+	ResultSet bool
 }
 
 // Relayer carries the scratch buffer used to re-encode packets.
@@ -107,6 +109,7 @@ func (r *Relayer) Result(cl *protocol.Conn, caps uint32, be *backend.Conn) (Outc
 			be.Status = ok.Status
 			o.noteOK(&ok)
 			o.Results++
+			o.ResultSet = false
 			if err := r.writeOK(cl, caps, protocol.OKHeader, &ok); err != nil {
 				be.MarkBroken()
 				return o, err
@@ -174,6 +177,7 @@ func (r *Relayer) resultSet(cl *protocol.Conn, caps uint32, be *backend.Conn, p 
 			be.Status = ok.Status
 			o.noteOK(&ok)
 			o.Results++
+			o.ResultSet = true
 			if err := r.writeOK(cl, caps, protocol.EOFHeader, &ok); err != nil {
 				be.MarkBroken()
 				return false, err

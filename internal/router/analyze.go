@@ -19,41 +19,66 @@ var parsers = sync.Pool{New: func() any { return parser.New() }}
 func Analyze(sql string) *Analysis {
 	a := &Analysis{Hint: scanHint(sql)}
 	p := parsers.Get().(*parser.Parser)
-	stmts, _, err := p.ParseSQL(sql)
-	parsers.Put(p)
-	if err != nil {
+	stmts, ok := parse(p, sql)
+	if !ok {
 		classifyUnparsed(a, sql)
 		return a
 	}
+	// The statements share memory with the parser: return it to the pool
+	// only after classification.
+	defer parsers.Put(p)
 	switch len(stmts) {
 	case 0:
 		a.Kind = KindEmpty
 		a.Err = protocol.NewError(protocol.ErrEmptyQuery, "42000", "Query was empty")
 		return a
 	case 1:
-		classify(a, stmts[0])
+		classify(a, stmts[0], sql)
 	default:
 		for i, st := range stmts {
 			var sub Analysis
-			classify(&sub, st)
+			classify(&sub, st, st.Text())
 			if sub.Err != nil && a.Err == nil {
 				a.Err = sub.Err
 			}
 			if i == 0 {
 				a.Kind = sub.Kind
+			}
+			if sub.Kind == KindUse {
 				a.DB = sub.DB
 			}
 			a.Flags |= sub.Flags
+			pin, unpin := derivePins(&sub)
+			a.Pins |= pin | sub.Pins
+			a.Unpins |= unpin | sub.Unpins
 			if sub.Local == LocalKill {
 				a.Err = protocol.ErrUnsupported("KILL inside a multi-statement query")
 			}
 		}
+		// A reason both set and cleared in one query stays set: safe.
+		a.Unpins &^= a.Pins
 		a.Flags |= FlagMulti
 	}
 	return a
 }
 
-func classify(a *Analysis, st ast.StmtNode) {
+// parse runs the parser, turning a parser panic (seen on some malformed
+// input) into a parse failure. A parser that panicked is not reused.
+func parse(p *parser.Parser, sql string) (stmts []ast.StmtNode, ok bool) {
+	defer func() {
+		if recover() != nil {
+			stmts, ok = nil, false
+		}
+	}()
+	stmts, _, err := p.ParseSQL(sql)
+	if err != nil {
+		parsers.Put(p)
+		return nil, false
+	}
+	return stmts, true
+}
+
+func classify(a *Analysis, st ast.StmtNode, text string) {
 	switch n := st.(type) {
 	case *ast.SelectStmt:
 		a.Kind = KindSelect
@@ -71,9 +96,21 @@ func classify(a *Analysis, st ast.StmtNode) {
 			a.Flags |= FlagSQLCalcFoundRows
 		}
 		inspectExprs(a, n)
-		if label, ok := lastInsertIDQuery(n); ok {
-			a.Local = LocalLastInsertID
-			a.Label = label
+		if fn, label, ok := singleFuncQuery(n); ok {
+			switch fn {
+			case "last_insert_id":
+				a.Local = LocalLastInsertID
+				a.Label = label
+			case "connection_id":
+				a.Local = LocalConnectionID
+				a.Label = label
+			case "row_count":
+				a.Local = LocalRowCount
+				a.Label = label
+			case "found_rows":
+				a.Local = LocalFoundRows
+				a.Label = label
+			}
 		}
 	case *ast.SetOprStmt:
 		a.Kind = KindSelect
@@ -95,6 +132,12 @@ func classify(a *Analysis, st ast.StmtNode) {
 		inspectExprs(a, n)
 	case *ast.SetStmt:
 		a.Kind = KindSet
+		if strings.EqualFold(firstWords(text, 2), "SET TRANSACTION") {
+			// Without a scope, SET TRANSACTION applies to the next
+			// transaction only, on the connection that runs it.
+			a.Flags |= FlagNextTxn
+			return
+		}
 		for _, v := range n.Variables {
 			switch {
 			case !v.IsSystem && v.Name != ast.SetNames && v.Name != ast.SetCharset:
@@ -176,6 +219,20 @@ func classify(a *Analysis, st ast.StmtNode) {
 	case *ast.CallStmt:
 		a.Kind = KindCall
 		a.Flags |= FlagWrites
+		inspectExprs(a, n)
+		if a.Flags&FlagUserVarRead != 0 {
+			// OUT and INOUT parameters write user variables.
+			a.Flags |= FlagUserVarWrite
+		}
+	case *ast.FlushStmt:
+		a.Kind = KindOther
+		a.Flags |= FlagWrites
+		if n.ReadLock {
+			a.Pins |= PinLockTables
+		}
+	case *ast.SetRoleStmt, *ast.SetDefaultRoleStmt:
+		a.Kind = KindSet
+		a.Pins |= PinRole
 	case *ast.DoStmt:
 		a.Kind = KindDo
 		inspectExprs(a, n)
@@ -204,12 +261,31 @@ func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
 				v.a.Flags |= FlagUserVarRead
 			}
 		}
+		if x.IsSystem && (strings.EqualFold(x.Name, "identity") || strings.EqualFold(x.Name, "last_insert_id")) {
+			v.a.Flags |= FlagLastInsertID
+		}
 	case *ast.FuncCallExpr:
 		switch x.FnName.L {
-		case "get_lock", "release_lock", "release_all_locks", "is_used_lock", "is_free_lock":
+		case "get_lock", "release_lock", "release_all_locks":
 			v.a.Flags |= FlagLockFunc
-		case "last_insert_id", "found_rows", "row_count":
+		case "last_insert_id":
 			v.a.Flags |= FlagLastInsertID
+			if len(x.Args) > 0 {
+				// LAST_INSERT_ID(expr) sets the connection's value.
+				v.a.Flags |= FlagUserVarWrite
+			}
+		case "found_rows", "row_count":
+			v.a.Flags |= FlagLastInsertID
+		case "is_free_lock", "is_used_lock", "nextval", "lastval", "setval":
+			v.a.Flags |= FlagNeedsPrimary
+		}
+	case *ast.SelectStmt:
+		// Nested SELECTs (UNION members, subqueries) may lock rows too.
+		if x.LockInfo != nil && x.LockInfo.LockType != ast.SelectLockNone {
+			v.a.Flags |= FlagLockingRead
+		}
+		if x.SelectStmtOpts != nil && x.SelectStmtOpts.CalcFoundRows {
+			v.a.Flags |= FlagSQLCalcFoundRows
 		}
 	}
 	return n, false
@@ -217,24 +293,27 @@ func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
 
 func (v *exprVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
-// isLastInsertIDQuery matches SELECT LAST_INSERT_ID() [AS x] with nothing
-// else (no FROM, no WHERE), the form ORMs send.
-func lastInsertIDQuery(n *ast.SelectStmt) (label string, ok bool) {
-	if n.From != nil || n.Where != nil || n.Fields == nil || len(n.Fields.Fields) != 1 || n.SelectIntoOpt != nil {
-		return "", false
+// singleFuncQuery matches SELECT f() [AS x] with nothing else (no FROM, no
+// WHERE), the form ORMs send for LAST_INSERT_ID() and CONNECTION_ID(). It
+// returns the function's lowercase name and the column label.
+func singleFuncQuery(n *ast.SelectStmt) (fn, label string, ok bool) {
+	if n.From != nil || n.Where != nil || n.Fields == nil || len(n.Fields.Fields) != 1 || n.SelectIntoOpt != nil || n.LockInfo != nil {
+		return "", "", false
 	}
 	fld := n.Fields.Fields[0]
 	f, ok := fld.Expr.(*ast.FuncCallExpr)
-	if !ok || f.FnName.L != "last_insert_id" || len(f.Args) != 0 {
-		return "", false
+	if !ok || len(f.Args) != 0 {
+		return "", "", false
 	}
-	if fld.AsName.O != "" {
-		return fld.AsName.O, true
+	switch {
+	case fld.AsName.O != "":
+		label = fld.AsName.O
+	case strings.TrimSpace(fld.Text()) != "":
+		label = strings.TrimSpace(fld.Text())
+	default:
+		label = strings.ToUpper(f.FnName.O) + "()"
 	}
-	if t := strings.TrimSpace(fld.Text()); t != "" {
-		return t, true
-	}
-	return "LAST_INSERT_ID()", true
+	return f.FnName.L, label, true
 }
 
 // scanHint looks for a routing hint in the comments before the first
@@ -247,14 +326,14 @@ func scanHint(sql string) Hint {
 			if !strings.HasPrefix(s, "/*") {
 				break
 			}
-			end := strings.Index(s, "*/")
+			end := strings.Index(s[2:], "*/")
 			if end < 0 {
 				return HintNone
 			}
-			if h := hintOf(s[2:end]); h != HintNone {
+			if h := hintOf(s[2 : 2+end]); h != HintNone {
 				return h
 			}
-			s = s[end+2:]
+			s = s[2+end+2:]
 		}
 		if round == 0 {
 			// Skip the first keyword.
@@ -289,7 +368,13 @@ func hintOf(body string) Hint {
 // primary unchanged.
 func classifyUnparsed(a *Analysis, sql string) {
 	a.Flags |= FlagUnparsed | FlagWrites
+	if strings.Contains(strings.ReplaceAll(sql, "@@", ""), "@") {
+		// A user variable the parser could not show us (SELECT ... INTO @v
+		// in MariaDB's order, ...): keep the session on its connection.
+		a.Flags |= FlagUserVarWrite
+	}
 	kw := strings.ToUpper(firstKeyword(sql))
+	defer func() { a.Pins, a.Unpins = derivePinsUnparsed(a, sql) }()
 	switch kw {
 	case "SELECT", "WITH":
 		a.Kind = KindSelect
@@ -312,12 +397,82 @@ func classifyUnparsed(a *Analysis, sql string) {
 		a.Flags |= FlagUserVarWrite
 	case "CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME":
 		a.Kind = KindDDL
+	case "KILL":
+		a.Kind = KindKill
+		a.Err = protocol.ErrUnsupported("this form of KILL; use KILL [QUERY | CONNECTION] <Switchyard connection id>")
+	case "LOCK":
+		a.Kind = KindLockTables
+	case "UNLOCK":
+		a.Kind = KindUnlockTables
 	case "":
-		a.Kind = KindEmpty
-		a.Err = protocol.NewError(protocol.ErrEmptyQuery, "42000", "Query was empty")
+		if onlyComments(sql) {
+			a.Kind = KindEmpty
+			a.Err = protocol.NewError(protocol.ErrEmptyQuery, "42000", "Query was empty")
+		} else {
+			a.Kind = KindOther
+		}
 	default:
 		a.Kind = KindOther
 	}
+}
+
+// derivePinsUnparsed adds pins for unparsed statements known by their
+// first keyword.
+func derivePinsUnparsed(a *Analysis, sql string) (pin, unpin Pin) {
+	pin, unpin = derivePins(a)
+	switch w := strings.ToUpper(firstWords(sql, 2)); {
+	case strings.HasPrefix(w, "HANDLER"):
+		pin |= PinHandler
+	case w == "XA COMMIT" || w == "XA ROLLBACK":
+		unpin |= PinXA
+	case strings.HasPrefix(w, "XA"):
+		pin |= PinXA
+	}
+	return pin, unpin
+}
+
+// onlyComments reports whether sql holds nothing but white space and
+// comments.
+func onlyComments(s string) bool {
+	for {
+		s = strings.TrimLeft(s, " \t\r\n;")
+		switch {
+		case s == "":
+			return true
+		case strings.HasPrefix(s, "/*!"):
+			return false
+		case strings.HasPrefix(s, "/*"):
+			end := strings.Index(s[2:], "*/")
+			if end < 0 {
+				return false
+			}
+			s = s[2+end+2:]
+		case strings.HasPrefix(s, "#"), strings.HasPrefix(s, "-- "):
+			end := strings.IndexByte(s, '\n')
+			if end < 0 {
+				return true
+			}
+			s = s[end+1:]
+		default:
+			return false
+		}
+	}
+}
+
+// firstWords returns the first n words of s (after leading comments),
+// joined by single spaces.
+func firstWords(s string, n int) string {
+	var words []string
+	for len(words) < n {
+		w := firstKeyword(s)
+		if w == "" {
+			break
+		}
+		words = append(words, w)
+		i := strings.Index(s, w)
+		s = s[i+len(w):]
+	}
+	return strings.Join(words, " ")
 }
 
 // firstKeyword returns the first word of sql after comments.
@@ -325,12 +480,15 @@ func firstKeyword(s string) string {
 	for {
 		s = strings.TrimLeft(s, " \t\r\n;(")
 		switch {
+		case strings.HasPrefix(s, "/*!"):
+			// A versioned comment's body is SQL: /*!50003 CREATE*/.
+			s = strings.TrimLeft(s[3:], "0123456789")
 		case strings.HasPrefix(s, "/*"):
-			end := strings.Index(s, "*/")
+			end := strings.Index(s[2:], "*/")
 			if end < 0 {
 				return ""
 			}
-			s = s[end+2:]
+			s = s[2+end+2:]
 		case strings.HasPrefix(s, "#"), strings.HasPrefix(s, "-- "):
 			end := strings.IndexByte(s, '\n')
 			if end < 0 {

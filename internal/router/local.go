@@ -11,4 +11,13 @@ const (
 	// LocalLastInsertID: SELECT LAST_INSERT_ID() alone, answered from the
 	// session (the connection that ran the INSERT may serve another session).
 	LocalLastInsertID
+	// LocalConnectionID: SELECT CONNECTION_ID() alone, answered with the
+	// Switchyard connection id (the one KILL takes), not a backend's.
+	LocalConnectionID
+	// LocalRowCount: SELECT ROW_COUNT() alone, from the session's last
+	// statement.
+	LocalRowCount
+	// LocalFoundRows: SELECT FOUND_ROWS() alone, from the session's last
+	// result set.
+	LocalFoundRows
 )

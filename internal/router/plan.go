@@ -63,7 +63,7 @@ const (
 	FlagUserVarWrite
 	// FlagUserVarRead: reads a user variable.
 	FlagUserVarRead
-	// FlagLockFunc: calls GET_LOCK / RELEASE_LOCK / IS_USED_LOCK and friends.
+	// FlagLockFunc: calls GET_LOCK / RELEASE_LOCK / RELEASE_ALL_LOCKS.
 	FlagLockFunc
 	// FlagTempTable: creates or drops a temporary table.
 	FlagTempTable
@@ -88,6 +88,9 @@ const (
 	FlagLocalInfile
 	// FlagSQLCalcFoundRows: SELECT SQL_CALC_FOUND_ROWS.
 	FlagSQLCalcFoundRows
+	// FlagNeedsPrimary: reads state only the primary has (named locks,
+	// sequences) without making the session connection-bound.
+	FlagNeedsPrimary
 )
 
 // Hint is a routing hint found in a leading comment.
@@ -122,7 +125,12 @@ const (
 
 var targetNames = [...]string{"primary", "replica", "pinned", "proxy", "error"}
 
-func (t Target) String() string { return targetNames[t] }
+func (t Target) String() string {
+	if int(t) < len(targetNames) {
+		return targetNames[t]
+	}
+	return "unknown"
+}
 
 // Pin is a reason to keep a session on one backend connection.
 type Pin uint16
@@ -136,10 +144,14 @@ const (
 	PinPrepare
 	PinNextTxn
 	PinReadOnlyTxn
+	PinFoundRows
+	PinXA
+	PinHandler
+	PinRole
 )
 
-// PinNames lists the pin reasons in bit order, for status output.
-var pinNames = []string{"lock_tables", "get_lock", "temporary_table", "user_variable", "text_prepare", "set_transaction", "read_only_transaction"}
+// pinNames lists the pin reasons in bit order, for status output.
+var pinNames = []string{"lock_tables", "get_lock", "temporary_table", "user_variable", "text_prepare", "set_transaction", "read_only_transaction", "sql_calc_found_rows", "xa", "handler", "role"}
 
 func (p Pin) String() string {
 	var parts []string
@@ -165,6 +177,9 @@ type Analysis struct {
 	Err *protocol.Error
 	// Label is the column label of a locally answered SELECT.
 	Label string
+	// Pins are the reasons this statement makes the session connection-bound;
+	// Unpins the reasons it clears.
+	Pins, Unpins Pin
 	// KillID and KillQuery describe KILL [QUERY|CONNECTION] id.
 	KillID    uint64
 	KillQuery bool
@@ -201,9 +216,15 @@ func Decide(a *Analysis, s Session) Plan {
 	}
 	if a.Local != LocalNone {
 		p.Target = TargetProxy
+		if (a.Local == LocalRowCount || a.Local == LocalFoundRows) && (s.Pinned || s.InTxn) {
+			// The pinned connection knows the exact value.
+			p.Target = TargetPinned
+		}
 		return p
 	}
-	p.Pin, p.Unpin = pins(a)
+	pin, unpin := derivePins(a)
+	p.Pin = pin | a.Pins
+	p.Unpin = (unpin | a.Unpins) &^ p.Pin
 	switch {
 	case s.Pinned || s.InTxn:
 		p.Target = TargetPinned
@@ -214,7 +235,9 @@ func Decide(a *Analysis, s Session) Plan {
 		p.OnReplica = a.Kind == KindBegin && a.Flags&FlagReadOnlyTxn != 0 && s.RWSplit && a.Hint != HintPrimary
 	case a.Hint == HintPrimary:
 		p.Target = TargetPrimary
-	case a.Hint == HintReplica:
+	case a.Hint == HintReplica && readOnly(a):
+		// The hint forces a replica for reads only: a write or a locking
+		// read would fail there or lose its locks.
 		p.Target = TargetReplica
 	case s.RWSplit && readOnly(a):
 		p.Target = TargetReplica
@@ -226,13 +249,15 @@ func Decide(a *Analysis, s Session) Plan {
 
 // readOnly reports whether a statement may run on a replica.
 func readOnly(a *Analysis) bool {
-	if a.Flags&(FlagLockingRead|FlagUserVarWrite|FlagLockFunc|FlagWrites|FlagIntoFile|FlagLastInsertID|FlagSQLCalcFoundRows|FlagMulti|FlagUnparsed) != 0 {
+	if a.Flags&(FlagLockingRead|FlagUserVarWrite|FlagLockFunc|FlagWrites|FlagIntoFile|FlagLastInsertID|FlagSQLCalcFoundRows|FlagMulti|FlagUnparsed|FlagNeedsPrimary) != 0 {
 		return false
 	}
 	return a.Kind == KindSelect
 }
 
-func pins(a *Analysis) (pin, unpin Pin) {
+// derivePins computes the pin reasons of one statement from its kind and
+// flags.
+func derivePins(a *Analysis) (pin, unpin Pin) {
 	if a.Flags&FlagUserVarWrite != 0 {
 		pin |= PinUserVar
 	}
@@ -247,7 +272,7 @@ func pins(a *Analysis) (pin, unpin Pin) {
 	}
 	if a.Flags&FlagSQLCalcFoundRows != 0 {
 		// FOUND_ROWS() must be asked on the same connection.
-		pin |= PinUserVar
+		pin |= PinFoundRows
 	}
 	switch a.Kind {
 	case KindLockTables:

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,6 +154,12 @@ func (s *Server) handle(nc net.Conn) {
 		_ = tc.SetNoDelay(true)
 		_ = tc.SetKeepAlive(true)
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("internal error during login", "panic", r, "stack", string(debug.Stack()))
+			nc.Close()
+		}
+	}()
 	pc := protocol.NewConn(nc)
 	id := s.nextID.Add(1)
 	if s.opts.MaxConnections > 0 && n > int64(s.opts.MaxConnections) {
@@ -211,11 +218,10 @@ func (s *Server) login(pc *protocol.Conn, id uint32) *session.Session {
 		if s.opts.TLS == nil {
 			return fail(protocol.NewError(protocol.ErrHandshake, "08S01", "Bad handshake: TLS is not configured on this proxy"))
 		}
-		tc := tls.Server(pc.Conn, s.opts.TLS)
-		if err := tc.Handshake(); err != nil {
+		tc, err := pc.StartTLS(s.opts.TLS, true)
+		if err != nil {
 			return nil
 		}
-		pc.Replace(tc)
 		secure = true
 		s.track(tc, true)
 		defer s.track(tc, false)

@@ -57,6 +57,15 @@ func (s *Session) run(plan *router.Plan, send func(c *backend.Conn) error) (fail
 	}
 	s.active.Store(c)
 	defer s.active.Store(nil)
+	if plan.Flags&router.FlagLastInsertID != 0 && c.LastInsertID != s.lastInsertID {
+		// LAST_INSERT_ID() belongs to the session, not to the connection
+		// that happens to serve it.
+		if _, err := c.Exec("DO LAST_INSERT_ID(" + strconv.FormatUint(s.lastInsertID, 10) + ")"); err != nil {
+			s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
+			return true, nil
+		}
+		c.LastInsertID = s.lastInsertID
+	}
 	if err := send(c); err != nil {
 		if pe, ok := err.(*protocol.Error); ok && !c.Broken() {
 			// Refused before execution (e.g. the backend could not prepare).
@@ -188,11 +197,16 @@ func (s *Session) local(plan *router.Plan) bool {
 	case router.LocalKill:
 		return s.kill(plan)
 	case router.LocalLastInsertID:
-		label := plan.Label
-		if label == "" {
-			label = "LAST_INSERT_ID()"
-		}
-		s.writeUint64Result(label, s.lastInsertID, false)
+		s.writeUint64Result(plan.Label, s.lastInsertID, false)
+		return true
+	case router.LocalConnectionID:
+		s.writeUint64Result(plan.Label, uint64(s.ID), false)
+		return true
+	case router.LocalRowCount:
+		s.writeInt64Result(plan.Label, s.rowCount, false)
+		return true
+	case router.LocalFoundRows:
+		s.writeUint64Result(plan.Label, s.foundRows, false)
 		return true
 	}
 	s.writeErr(protocol.NewError(protocol.ErrUnknown, "HY000", "internal error: unknown local statement"))
@@ -226,9 +240,22 @@ func (s *Session) kill(plan *router.Plan) bool {
 // writeUint64Result sends a one-row, one-column BIGINT UNSIGNED result in
 // the text or binary protocol.
 func (s *Session) writeUint64Result(label string, v uint64, binary bool) {
+	s.writeIntResult(label, v, true, binary)
+}
+
+// writeInt64Result sends a one-row, one-column signed BIGINT result.
+func (s *Session) writeInt64Result(label string, v int64, binary bool) {
+	s.writeIntResult(label, uint64(v), false, binary)
+}
+
+func (s *Session) writeIntResult(label string, v uint64, unsigned, binary bool) {
 	s.buf = protocol.AppendLenEncInt(s.buf[:0], 1)
 	s.cl.WritePacket(s.buf)
-	col := protocol.ColumnDef{Name: label, Charset: uint16(protocol.CharsetBinary), Length: 20, Type: protocol.TypeLongLong, Flags: protocol.FlagUnsigned | protocol.FlagBinary | protocol.FlagNum | protocol.FlagNotNull}
+	flags := protocol.FlagBinary | protocol.FlagNum | protocol.FlagNotNull
+	if unsigned {
+		flags |= protocol.FlagUnsigned
+	}
+	col := protocol.ColumnDef{Name: label, Charset: uint16(protocol.CharsetBinary), Length: 20, Type: protocol.TypeLongLong, Flags: flags}
 	s.buf = protocol.AppendColumnDef(s.buf[:0], &col)
 	s.cl.WritePacket(s.buf)
 	if s.caps&protocol.ClientDeprecateEOF == 0 {
@@ -237,8 +264,10 @@ func (s *Session) writeUint64Result(label string, v uint64, binary bool) {
 	if binary {
 		s.buf = append(s.buf[:0], 0x00, 0x00)
 		s.buf = append(s.buf, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56))
-	} else {
+	} else if unsigned {
 		s.buf = protocol.AppendLenEncString(s.buf[:0], strconv.FormatUint(v, 10))
+	} else {
+		s.buf = protocol.AppendLenEncString(s.buf[:0], strconv.FormatInt(int64(v), 10))
 	}
 	s.cl.WritePacket(s.buf)
 	s.writeEnd()

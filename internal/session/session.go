@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,6 +99,8 @@ type Session struct {
 	nextStmtID uint32
 
 	lastInsertID uint64
+	rowCount     int64  // ROW_COUNT() of the last statement
+	foundRows    uint64 // FOUND_ROWS() of the last result set
 	relayer      relay.Relayer
 	buf          []byte
 
@@ -175,15 +178,26 @@ func (s *Session) User() string { return s.user.Name }
 // Metrics returns the session's namespace metrics.
 func (s *Session) Metrics() *metrics.NamespaceMetrics { return s.nsm }
 
-// Run serves commands until the client quits or the connection fails.
+// Run serves commands until the client quits or the connection fails. A
+// panic while serving ends this session only, with an error to the client.
 func (s *Session) Run() {
 	defer s.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("internal error; closing the session", "panic", r, "stack", string(debug.Stack()))
+			if s.pinned != nil {
+				s.pinned.MarkBroken()
+			}
+			s.cl.Seq = 1
+			s.writeErr(protocol.NewError(protocol.ErrUnknown, "HY000", "Switchyard internal error: %v", r))
+			s.cl.Flush()
+		}
+	}()
 	for {
 		s.cl.Seq = 0
 		p, err := s.cl.ReadPacket()
 		if err != nil {
 			if errors.Is(err, protocol.ErrPacketTooLarge) {
-				s.cl.Seq = 1
 				s.writeErr(protocol.NewError(protocol.ErrNetPacketTooLarge, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes"))
 				s.cl.Flush()
 			}
@@ -404,6 +418,13 @@ func (s *Session) after(c *backend.Conn, node *topology.Node, plan *router.Plan,
 	c.DB = s.db
 	if o.OK.LastInsertID != 0 {
 		s.lastInsertID = o.OK.LastInsertID
+		c.LastInsertID = o.OK.LastInsertID
+	}
+	if o.ResultSet {
+		s.rowCount = -1
+		s.foundRows = uint64(o.Rows)
+	} else if o.Err == nil {
+		s.rowCount = int64(o.OK.AffectedRows)
 	}
 	if o.Err == nil || o.Results > 0 {
 		s.pins |= plan.Pin

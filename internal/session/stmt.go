@@ -158,13 +158,16 @@ func (s *Session) execute(p []byte) bool {
 		s.writeErr(st.analysis.Err)
 		failed = true
 	case router.TargetProxy:
-		if plan.Local == router.LocalLastInsertID {
-			label := plan.Label
-			if label == "" {
-				label = "LAST_INSERT_ID()"
-			}
-			s.writeUint64Result(label, s.lastInsertID, true)
-		} else {
+		switch plan.Local {
+		case router.LocalLastInsertID:
+			s.writeUint64Result(plan.Label, s.lastInsertID, true)
+		case router.LocalConnectionID:
+			s.writeUint64Result(plan.Label, uint64(s.ID), true)
+		case router.LocalRowCount:
+			s.writeInt64Result(plan.Label, s.rowCount, true)
+		case router.LocalFoundRows:
+			s.writeUint64Result(plan.Label, s.foundRows, true)
+		default:
 			failed = !s.local(&plan)
 		}
 	default:

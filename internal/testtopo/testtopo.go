@@ -392,19 +392,6 @@ func StartPrivate(t testing.TB, slices, replicas, basePort int) *Topology {
 	if err != nil {
 		t.Fatalf("testtopo: %v", err)
 	}
-	if basePort == 0 {
-		basePort, err = freeBasePort(slices, replicas)
-		if err != nil {
-			t.Fatalf("testtopo: %v", err)
-		}
-		t.Cleanup(func() { releaseBasePort(basePort) })
-	}
-
-	dir, err := privateDir(t)
-	if err != nil {
-		t.Fatalf("testtopo: %v", err)
-	}
-
 	run := func(args ...string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
@@ -413,26 +400,55 @@ func StartPrivate(t testing.TB, slices, replicas, basePort int) *Topology {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	// Registered before `up`, so a half-started topology is torn down too.
-	t.Cleanup(func() {
-		if t.Failed() {
-			out, _ := run("status", "--dir", dir)
-			t.Logf("testtopo: private topology at failure:\n%s", out)
-		}
-		if out, err := run("down", "--dir", dir); err != nil {
-			t.Errorf("testtopo: topology.sh down --dir %s: %v\n%s", dir, err, out)
-		}
-	})
-	out, err := run("up", "--dir", dir, "--slices", strconv.Itoa(slices),
-		"--replicas", strconv.Itoa(replicas), "--base-port", strconv.Itoa(basePort))
-	if err != nil {
-		t.Fatalf("testtopo: topology.sh up: %v\n%s", err, out)
+
+	// With an automatic base port, another process may grab a port between
+	// the check and mariadbd's bind: retry on fresh ports then.
+	auto := basePort == 0
+	attempts := 1
+	if auto {
+		attempts = 3
 	}
-	tp, err := Load(filepath.Join(dir, "topology.env"))
-	if err != nil {
-		t.Fatalf("testtopo: %v", err)
+	for attempt := 1; ; attempt++ {
+		if auto {
+			basePort, err = freeBasePort(slices, replicas)
+			if err != nil {
+				t.Fatalf("testtopo: %v", err)
+			}
+			bp := basePort
+			t.Cleanup(func() { releaseBasePort(bp) })
+		}
+		dir, err := privateDir(t)
+		if err != nil {
+			t.Fatalf("testtopo: %v", err)
+		}
+		// Registered before `up`, so a half-started topology is torn down too.
+		t.Cleanup(func() {
+			if t.Failed() {
+				out, _ := run("status", "--dir", dir)
+				t.Logf("testtopo: private topology at failure:\n%s", out)
+			}
+			if out, err := run("down", "--dir", dir); err != nil {
+				t.Errorf("testtopo: topology.sh down --dir %s: %v\n%s", dir, err, out)
+			}
+		})
+		out, err := run("up", "--dir", dir, "--slices", strconv.Itoa(slices),
+			"--replicas", strconv.Itoa(replicas), "--base-port", strconv.Itoa(basePort))
+		if err != nil {
+			if attempt < attempts && (strings.Contains(out, "already in use") || strings.Contains(out, "Address already in use")) {
+				t.Logf("testtopo: ports from %d taken, retrying: %s", basePort, strings.TrimSpace(out))
+				if out, err := run("down", "--dir", dir); err != nil {
+					t.Logf("testtopo: topology.sh down --dir %s: %v\n%s", dir, err, out)
+				}
+				continue
+			}
+			t.Fatalf("testtopo: topology.sh up: %v\n%s", err, out)
+		}
+		tp, err := Load(filepath.Join(dir, "topology.env"))
+		if err != nil {
+			t.Fatalf("testtopo: %v", err)
+		}
+		return tp
 	}
-	return tp
 }
 
 // privateDir returns an empty directory for a private topology: under
