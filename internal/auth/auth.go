@@ -111,6 +111,12 @@ func (a *Authenticator) Verify(cl *protocol.Conn, r Request) (*config.Namespace,
 		usedPassword = len(resp) > 0 && !(len(resp) == 1 && resp[0] == 0)
 	}
 	if !found {
+		if plugin == protocol.AuthCachingSHA2Password && usedPassword {
+			// Walk an unknown user through the same full-authentication
+			// exchange as a known one, so that replies do not reveal which
+			// user names exist.
+			a.fakeFullAuth(cl, r.Secure)
+		}
 		return nil, nil, denied()
 	}
 	switch plugin {
@@ -173,6 +179,21 @@ func (a *Authenticator) Verify(cl *protocol.Conn, r Request) (*config.Namespace,
 		return ns, u, nil
 	}
 	return nil, nil, denied()
+}
+
+// fakeFullAuth plays the server side of caching_sha2 full authentication
+// and ignores the answer.
+func (a *Authenticator) fakeFullAuth(cl *protocol.Conn, secure bool) {
+	if cl.WriteFlush([]byte{protocol.AuthMoreData, 4}) != nil {
+		return
+	}
+	p, err := cl.ReadPacket()
+	if err != nil || secure || len(p) != 1 || p[0] != 2 {
+		return
+	}
+	if _, pub, err := a.rsaKey(); err == nil && cl.WriteFlush(append([]byte{protocol.AuthMoreData}, pub...)) == nil {
+		_, _ = cl.ReadPacket()
+	}
 }
 
 func (a *Authenticator) cached(u *config.User) bool {

@@ -155,7 +155,21 @@ func (c *Conn) handshake(o DialOptions) error {
 		plugin = protocol.AuthNativePassword
 		resp.AuthPlugin = plugin
 	}
+	_, secure := c.Conn.Conn.(*tls.Conn)
+	if plugin != protocol.AuthNativePassword && plugin != protocol.AuthCachingSHA2Password {
+		// Never volunteer a clear-text password, and answer plugins we do
+		// not know with mysql_native_password: the server may switch.
+		plugin = protocol.AuthNativePassword
+		resp.AuthPlugin = plugin
+	}
+	if g.Capabilities&protocol.ClientDeprecateEOF == 0 {
+		return errors.New("backend does not support CLIENT_DEPRECATE_EOF (MySQL 5.7.5+ or MariaDB 10.2+ is required)")
+	}
 	scramble := g.Scramble
+	if len(scramble) < 20 {
+		return fmt.Errorf("backend sent a %d-byte scramble; the pre-4.1 authentication is not supported", len(scramble))
+	}
+	scramble = scramble[:20]
 	auth, err := authResponse(plugin, scramble, o.Password)
 	if err != nil {
 		return err
@@ -165,11 +179,13 @@ func (c *Conn) handshake(o DialOptions) error {
 	if err := c.WriteFlush(protocol.AppendHandshakeResponse(nil, resp, false)); err != nil {
 		return err
 	}
-	_, secure := c.Conn.Conn.(*tls.Conn)
 	for {
 		p, err := c.ReadPacket()
 		if err != nil {
 			return fmt.Errorf("reading auth result: %w", err)
+		}
+		if len(p) == 0 {
+			return protocol.ErrMalformed
 		}
 		switch {
 		case protocol.IsOK(p):
@@ -190,14 +206,12 @@ func (c *Conn) handshake(o DialOptions) error {
 			if len(data) >= 20 {
 				scramble = data[:20]
 			}
+			if plugin == protocol.AuthClearPassword && !secure {
+				return errors.New("backend asks for a clear-text password over an insecure connection")
+			}
 			auth, err := authResponse(plugin, scramble, o.Password)
 			if err != nil {
 				return err
-			}
-			if plugin == protocol.AuthClearPassword {
-				if !secure {
-					return errors.New("backend asks for a clear-text password over an insecure connection")
-				}
 			}
 			if err := c.WriteFlush(auth); err != nil {
 				return err
@@ -286,6 +300,10 @@ func (c *Conn) ReadResultDiscard() (protocol.OK, error) {
 		if err != nil {
 			c.broken = true
 			return last, err
+		}
+		if len(p) == 0 {
+			c.broken = true
+			return last, protocol.ErrMalformed
 		}
 		switch {
 		case protocol.IsErr(p):

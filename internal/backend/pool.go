@@ -116,7 +116,10 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 	defer t.Stop()
 	defer func() { p.waitNanos.Add(int64(time.Since(start))) }()
 	select {
-	case c := <-w.ch:
+	case c, ok := <-w.ch:
+		if !ok {
+			return nil, ErrPoolClosed
+		}
 		if c == nil {
 			return p.dial(ctx)
 		}
@@ -135,10 +138,13 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 	}
 	p.mu.Unlock()
 	select {
-	case c := <-w.ch:
-		if c == nil {
+	case c, ok := <-w.ch:
+		switch {
+		case !ok:
+			return nil, ErrPoolClosed
+		case c == nil:
 			p.release(nil)
-		} else {
+		default:
 			p.Put(c)
 		}
 	default:

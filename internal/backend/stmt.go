@@ -101,6 +101,7 @@ func (c *Conn) PrepareRelay(sql string, fn func(p []byte) error) (*Stmt, error) 
 		defer c.closeStmtID(r.StmtID)
 	}
 	if err := fn(p); err != nil {
+		c.broken = true
 		return nil, err
 	}
 	n := int(r.NumParams) + int(r.NumColumns)
@@ -111,6 +112,7 @@ func (c *Conn) PrepareRelay(sql string, fn func(p []byte) error) (*Stmt, error) 
 			return nil, err
 		}
 		if err := fn(p); err != nil {
+			c.broken = true
 			return nil, err
 		}
 	}

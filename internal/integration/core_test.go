@@ -635,3 +635,22 @@ type atomicCounter struct{ n atomic.Int64 }
 
 func (c *atomicCounter) add()        { c.n.Add(1) }
 func (c *atomicCounter) load() int64 { return c.n.Load() }
+
+func TestIdleClientTimeout(t *testing.T) {
+	h := startProxy(t, options{extraTop: "idle_client_timeout: 300ms"})
+	c := h.raw(plainUser, plainPass)
+	if err := c.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(800 * time.Millisecond)
+	if err := c.Ping(); err == nil {
+		t.Fatal("idle connection still open after idle_client_timeout")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for h.proxy.Sessions() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions left after the idle timeout", h.proxy.Sessions())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

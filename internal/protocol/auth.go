@@ -34,10 +34,13 @@ func ScrambleNative(scramble []byte, password string) []byte {
 	if password == "" {
 		return nil
 	}
+	if len(scramble) > 20 {
+		scramble = scramble[:20]
+	}
 	h1 := sha1.Sum([]byte(password))
 	h2 := sha1.Sum(h1[:])
 	h := sha1.New()
-	h.Write(scramble[:20])
+	h.Write(scramble)
 	h.Write(h2[:])
 	h3 := h.Sum(nil)
 	for i := range h3 {
@@ -52,11 +55,14 @@ func ScrambleCachingSHA2(scramble []byte, password string) []byte {
 	if password == "" {
 		return nil
 	}
+	if len(scramble) > 20 {
+		scramble = scramble[:20]
+	}
 	h1 := sha256.Sum256([]byte(password))
 	h2 := sha256.Sum256(h1[:])
 	h := sha256.New()
 	h.Write(h2[:])
-	h.Write(scramble[:20])
+	h.Write(scramble)
 	h3 := h.Sum(nil)
 	for i := range h3 {
 		h3[i] ^= h1[i]
@@ -67,6 +73,9 @@ func ScrambleCachingSHA2(scramble []byte, password string) []byte {
 // CheckScramble reports whether resp is the correct response for password
 // under plugin. The comparison is constant-time.
 func CheckScramble(plugin string, scramble, resp []byte, password string) bool {
+	if len(scramble) > 20 {
+		scramble = scramble[:20]
+	}
 	var want []byte
 	switch plugin {
 	case AuthNativePassword:

@@ -213,11 +213,15 @@ func AppendHandshakeResponse(b []byte, r *HandshakeResponse, sslOnly bool) []byt
 	}
 	b = append(b, r.User...)
 	b = append(b, 0)
-	if r.Capabilities&ClientPluginAuthLenencClientData != 0 {
+	switch {
+	case r.Capabilities&ClientPluginAuthLenencClientData != 0:
 		b = AppendLenEncBytes(b, r.AuthResponse)
-	} else {
+	case r.Capabilities&ClientSecureConnection != 0:
 		b = append(b, byte(len(r.AuthResponse)))
 		b = append(b, r.AuthResponse...)
+	default:
+		b = append(b, r.AuthResponse...)
+		b = append(b, 0)
 	}
 	if r.Capabilities&ClientConnectWithDB != 0 {
 		b = append(b, r.Database...)

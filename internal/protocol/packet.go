@@ -11,8 +11,8 @@ import (
 )
 
 // ErrPacketTooLarge is returned by ReadPacket when a logical packet exceeds
-// the connection's size limit. The rest of the packet is not read, so the
-// connection must be closed afterwards.
+// the connection's size limit. The rest of the packet has been read and
+// dropped, so an error can still be sent before closing.
 var ErrPacketTooLarge = errors.New("packet too large")
 
 // ErrBadSequence is returned when a packet arrives with an unexpected

@@ -51,6 +51,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 		TLS:            tlsCfg,
 		MaxConnections: cfg.MaxConnections,
 		MaxPacket:      cfg.MaxPacketSize,
+		IdleTimeout:    cfg.IdleClientTimeout,
 	}, p.env)
 	p.metrics.RegisterPoolSource(p.poolStats)
 	p.admin = admin.New(cfg.Admin, p.metrics, p, log)

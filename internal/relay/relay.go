@@ -52,7 +52,7 @@ type Relayer struct {
 
 func (r *Relayer) writeOK(cl *protocol.Conn, caps uint32, header byte, ok *protocol.OK) error {
 	if header == protocol.EOFHeader && caps&protocol.ClientDeprecateEOF == 0 {
-		r.buf = protocol.AppendEOF(r.buf[:0], ok.Warnings, ok.Status)
+		r.buf = protocol.AppendEOF(r.buf[:0], ok.Warnings, ok.Status&^protocol.StatusSessionStateChange)
 	} else {
 		st := ok.SessionState
 		ok.SessionState = nil
@@ -66,7 +66,7 @@ func (r *Relayer) writeOK(cl *protocol.Conn, caps uint32, header byte, ok *proto
 }
 
 func (r *Relayer) writeEOF(cl *protocol.Conn, status uint16) error {
-	r.buf = protocol.AppendEOF(r.buf[:0], 0, status)
+	r.buf = protocol.AppendEOF(r.buf[:0], 0, status&^protocol.StatusSessionStateChange)
 	if err := cl.WritePacket(r.buf); err != nil {
 		return &ClientError{err}
 	}
@@ -92,6 +92,10 @@ func (r *Relayer) Result(cl *protocol.Conn, caps uint32, be *backend.Conn) (Outc
 		if err != nil {
 			be.MarkBroken()
 			return o, &BackendError{err}
+		}
+		if len(p) == 0 {
+			be.MarkBroken()
+			return o, &BackendError{protocol.ErrMalformed}
 		}
 		switch {
 		case protocol.IsErr(p):
@@ -218,11 +222,13 @@ func (r *Relayer) FieldList(cl *protocol.Conn, caps uint32, be *backend.Conn) (O
 			}
 			return o, nil
 		case protocol.IsEOF(p):
-			ok, err := protocol.ParseOK(p, be.Caps)
-			if err != nil {
+			var ok protocol.OK
+			if len(p) == 5 {
 				// A classic EOF.
-				w, st := protocol.ParseEOF(p)
-				ok = protocol.OK{Warnings: w, Status: st}
+				ok.Warnings, ok.Status = protocol.ParseEOF(p)
+			} else if ok, err = protocol.ParseOK(p, be.Caps); err != nil {
+				be.MarkBroken()
+				return o, &BackendError{err}
 			}
 			be.Status = ok.Status
 			o.noteOK(&ok)

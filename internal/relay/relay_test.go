@@ -151,6 +151,7 @@ func TestResult(t *testing.T) {
 		errCode uint16
 		lastOK  protocol.OK
 		states  int
+		lastRS  bool // Outcome.ResultSet
 	}{
 		{
 			name:    "result set to a classic client",
@@ -158,18 +159,21 @@ func TestResult(t *testing.T) {
 			caps:    classicClient,
 			want:    [][]byte{colCount(2), colDef("a"), colDef("b"), eofPkt(ac, 0), row("1", "x"), row("2", "NULL"), row("3", ""), eofPkt(ac, 2)},
 			rows:    3, results: 1, lastOK: protocol.OK{Status: ac, Warnings: 2},
+			lastRS: true,
 		},
 		{
 			name:    "result set to a DEPRECATE_EOF client",
 			backend: [][]byte{colCount(2), colDef("a"), colDef("b"), row("1", "x"), row("2", "NULL"), row("3", ""), endOK(ac, 2)},
 			caps:    modernClient,
 			rows:    3, results: 1, lastOK: protocol.OK{Status: ac, Warnings: 2},
+			lastRS: true,
 		},
 		{
 			name:    "DEPRECATE_EOF client without session tracking",
 			backend: [][]byte{colCount(1), colDef("a"), row("1"), endOK(ac, 0)},
 			caps:    classicClient | protocol.ClientDeprecateEOF,
 			rows:    1, results: 1, lastOK: protocol.OK{Status: ac},
+			lastRS: true,
 		},
 		{
 			name:    "empty result set to a classic client",
@@ -177,6 +181,7 @@ func TestResult(t *testing.T) {
 			caps:    classicClient,
 			want:    [][]byte{colCount(1), colDef("a"), eofPkt(ac, 0), eofPkt(ac, 0)},
 			results: 1, lastOK: protocol.OK{Status: ac},
+			lastRS: true,
 		},
 		{
 			name: "multi-result to a classic client",
@@ -192,6 +197,7 @@ func TestResult(t *testing.T) {
 				colCount(1), colDef("b"), eofPkt(ac|more, 0), row("2"), row("3"), eofPkt(ac, 0),
 			},
 			rows: 3, results: 3, lastOK: protocol.OK{Status: ac},
+			lastRS: true,
 		},
 		{
 			name: "multi-result to a DEPRECATE_EOF client",
@@ -261,6 +267,7 @@ func TestResult(t *testing.T) {
 			backend: [][]byte{colCount(1), colDef("blob"), row(strings.Repeat("b", 100000)), endOK(ac, 0)},
 			caps:    modernClient,
 			rows:    1, results: 1, lastOK: protocol.OK{Status: ac},
+			lastRS: true,
 		},
 	}
 	for _, tt := range tests {
@@ -290,6 +297,9 @@ func TestResult(t *testing.T) {
 				if got[i].seq != byte(i+1) {
 					t.Errorf("packet %d has seq %d, want %d", i, got[i].seq, i+1)
 				}
+			}
+			if o.ResultSet != tt.lastRS {
+				t.Errorf("Outcome.ResultSet = %v, want %v", o.ResultSet, tt.lastRS)
 			}
 			if o.Rows != tt.rows || o.Results != tt.results || len(o.SessionState) != tt.states {
 				t.Errorf("Outcome Rows %d Results %d states %d; want %d, %d, %d", o.Rows, o.Results, len(o.SessionState), tt.rows, tt.results, tt.states)

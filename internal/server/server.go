@@ -39,6 +39,8 @@ type Options struct {
 	MaxConnections int
 	MaxPacket      int
 	ServerVersion  string
+	// IdleTimeout closes client connections idle that long (0 = never).
+	IdleTimeout time.Duration
 	// HandshakeTimeout bounds the login exchange.
 	HandshakeTimeout time.Duration
 }
@@ -255,6 +257,8 @@ func (s *Server) login(pc *protocol.Conn, id uint32) *session.Session {
 		resp.Database = ""
 	}
 	pc.MaxPacket = s.opts.MaxPacket
+	// An idle client is disconnected after IdleTimeout (0 = never).
+	pc.ReadTimeout = s.opts.IdleTimeout
 	sess := session.New(s.env, session.Login{
 		ID: id, Conn: pc, Caps: clientCaps, Secure: secure, Host: host,
 		Namespace: ns, User: user, DB: resp.Database, Collation: resp.Charset,

@@ -65,7 +65,10 @@ func (s *Session) prepare(sql string) bool {
 			params, cols = int(r.NumParams), int(r.NumColumns)
 			r.StmtID = st.id
 			s.buf = protocol.AppendStmtPrepareOK(s.buf[:0], &r)
-			return s.cl.WritePacket(s.buf)
+			if err := s.cl.WritePacket(s.buf); err != nil {
+				return &relay.ClientError{Err: err}
+			}
+			return nil
 		}
 		if err := s.cl.WritePacket(p); err != nil {
 			return &relay.ClientError{Err: err}
@@ -73,7 +76,9 @@ func (s *Session) prepare(sql string) bool {
 		seen++
 		if !deprecateEOF && ((seen == params && params > 0) || (seen == params+cols && cols > 0)) {
 			s.buf = protocol.AppendEOF(s.buf[:0], 0, s.status())
-			return s.cl.WritePacket(s.buf)
+			if err := s.cl.WritePacket(s.buf); err != nil {
+				return &relay.ClientError{Err: err}
+			}
 		}
 		return nil
 	})

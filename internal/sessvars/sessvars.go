@@ -5,7 +5,9 @@
 package sessvars
 
 import (
+	"encoding/hex"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -79,10 +81,13 @@ func (s *Set) With(changes map[string]string) *Set {
 	for _, n := range out.names {
 		v := m[n]
 		out.values = append(out.values, v)
+		// Length-prefixed, so that no two different sets share a key.
+		kb.WriteString(strconv.Itoa(len(n)))
+		kb.WriteByte(':')
 		kb.WriteString(n)
-		kb.WriteByte('=')
+		kb.WriteString(strconv.Itoa(len(v)))
+		kb.WriteByte(':')
 		kb.WriteString(v)
-		kb.WriteByte(0)
 	}
 	out.key = kb.String()
 	return out
@@ -155,23 +160,12 @@ func Literal(name, v string) string {
 	if isNumber(v) {
 		return v
 	}
-	var b strings.Builder
-	b.Grow(len(v) + 2)
-	b.WriteByte('\'')
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; c {
-		case '\'':
-			b.WriteString("''")
-		case '\\':
-			b.WriteString("\\\\")
-		case 0:
-			b.WriteString("\\0")
-		default:
-			b.WriteByte(c)
-		}
+	if strings.ContainsAny(v, "\\\x00") {
+		// A hex literal reads the same with or without
+		// NO_BACKSLASH_ESCAPES.
+		return "X'" + hex.EncodeToString([]byte(v)) + "'"
 	}
-	b.WriteByte('\'')
-	return b.String()
+	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 }
 
 func isNumber(v string) bool {
