@@ -50,6 +50,9 @@ SERVER_OPTS=(
 	--innodb-log-file-size=32M
 	--innodb-log-buffer-size=4M
 	--innodb-flush-log-at-trx-commit=2
+	# Several test topologies run at once; io_uring/native AIO instances can
+	# exhaust locked-memory and AIO limits (install failures seen here).
+	--innodb-use-native-aio=0
 	--aria-pagecache-buffer-size=8M
 	--key-buffer-size=8M
 	--performance-schema=OFF
@@ -318,12 +321,20 @@ ensure_template() {
 	[ -f "$t/.switchyard-template" ] && return 0
 	rm -rf "$t" "$tmp"
 	log "installing template datadir"
-	if ! "$INSTALL_DB" --no-defaults --datadir="$tmp" --user=root \
-		--auth-root-authentication-method=normal --skip-test-db \
-		"${SERVER_OPTS[@]}" >"$ilog" 2>&1; then
-		tail_log "$ilog"
-		die "mariadb-install-db failed (log: $ilog)"
-	fi
+	local try
+	for try in 1 2 3; do
+		rm -rf "$tmp"
+		"$INSTALL_DB" --no-defaults --datadir="$tmp" --user=root \
+			--auth-root-authentication-method=normal --skip-test-db \
+			"${SERVER_OPTS[@]}" >"$ilog" 2>&1 && break
+		if [ "$try" = 3 ]; then
+			grep -iE 'error|fail' "$ilog" | head -20 >&2 || true
+			tail_log "$ilog"
+			die "mariadb-install-db failed (log: $ilog)"
+		fi
+		log "mariadb-install-db failed (attempt $try), retrying"
+		sleep 1
+	done
 	if ! accounts_sql | "$MARIADBD" --no-defaults --bootstrap --user=root --datadir="$tmp" \
 		"${SERVER_OPTS[@]}" >>"$ilog" 2>&1; then
 		tail_log "$ilog"

@@ -16,13 +16,15 @@ import (
 	"syscall"
 
 	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/convert"
 	"github.com/switchyard-db/switchyard/internal/proxy"
 )
 
 const usage = `usage:
-  switchyard serve --config FILE   run the proxy
-  switchyard check --config FILE   validate a configuration and exit
-  switchyard version               print the version
+  switchyard serve --config FILE          run the proxy
+  switchyard check --config FILE          validate a configuration and exit
+  switchyard convert gaea NAMESPACE.json  print a Gaea namespace as Switchyard YAML
+  switchyard version                      print the version
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -43,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, "switchyard", version)
 		return 0
+	case "convert":
+		return convertCmd(rest, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -66,6 +70,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if cmd == "check" {
+		if err := proxy.Supported(cfg); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", *path, err)
+			return 1
+		}
 		fmt.Fprintf(stdout, "%s: ok (%d namespaces)\n", *path, len(cfg.Namespaces))
 		return 0
 	}
@@ -99,4 +107,27 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// convertCmd implements `switchyard convert gaea FILE`.
+func convertCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || args[0] != "gaea" {
+		fmt.Fprintf(stderr, "usage: switchyard convert gaea NAMESPACE.json\n")
+		return 2
+	}
+	data, err := os.ReadFile(args[1])
+	if err != nil {
+		fmt.Fprintf(stderr, "switchyard convert: %v\n", err)
+		return 1
+	}
+	out, warnings, err := convert.GaeaWithWarnings(data)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchyard convert: %s: %v\n", args[1], err)
+		return 1
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	stdout.Write(out)
+	return 0
 }

@@ -49,6 +49,7 @@ type Pool struct {
 	open    int     // connections open or being dialed
 	waiters []*waiter
 	closed  bool
+	live    map[*Conn]struct{} // every open connection, idle or in use
 
 	waitCount  atomic.Int64
 	waitNanos  atomic.Int64
@@ -91,6 +92,7 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 			p.idle = p.idle[:n-1]
 			if p.expired(c, time.Now()) {
 				p.open--
+				delete(p.live, c)
 				p.mu.Unlock()
 				c.Close()
 				p.mu.Lock()
@@ -166,7 +168,49 @@ func (p *Pool) dial(ctx context.Context) (*Conn, error) {
 	}
 	c.pool = p
 	c.SetMaxStmts(p.opts.MaxPrepared)
+	p.mu.Lock()
+	if p.live == nil {
+		p.live = map[*Conn]struct{}{}
+	}
+	p.live[c] = struct{}{}
+	p.mu.Unlock()
 	return c, nil
+}
+
+// forget removes a closed connection from the live set.
+func (p *Pool) forget(c *Conn) {
+	p.mu.Lock()
+	delete(p.live, c)
+	p.mu.Unlock()
+}
+
+// KillAll closes every connection of the pool, idle and in use, at once:
+// statements running on them fail immediately instead of waiting for a TCP
+// timeout (a node that died or froze). Connections in use are released by
+// their sessions as usual, and the pool dials new ones on demand.
+func (p *Pool) KillAll() int {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.open -= len(idle)
+	var busy []*Conn
+	for c := range p.live {
+		busy = append(busy, c)
+	}
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.broken = true
+		c.Close()
+		p.forget(c)
+	}
+	n := len(idle)
+	for _, c := range busy {
+		// Only the socket is touched: the session owning c sees its next
+		// read or write fail and releases c as broken.
+		c.Conn.Conn.Close()
+		n++
+	}
+	return n
 }
 
 // Put returns a connection to the pool. Broken or expired connections are
@@ -176,6 +220,7 @@ func (p *Pool) Put(c *Conn) {
 	if c.broken || p.expired(c, c.lastUsed) {
 		c.broken = true
 		c.Close()
+		p.forget(c)
 		p.release(nil)
 		return
 	}
@@ -183,6 +228,7 @@ func (p *Pool) Put(c *Conn) {
 		if err := c.Reset(); err != nil {
 			c.broken = true
 			c.Close()
+			p.forget(c)
 			p.release(nil)
 			return
 		}
@@ -196,6 +242,9 @@ func (p *Pool) release(c *Conn) {
 	p.mu.Lock()
 	if p.closed {
 		p.open--
+		if c != nil {
+			delete(p.live, c)
+		}
 		p.mu.Unlock()
 		if c != nil {
 			c.Close()
@@ -243,6 +292,9 @@ func (p *Pool) CloseIdle() {
 	idle := p.idle
 	p.idle = nil
 	p.open -= len(idle)
+	for _, c := range idle {
+		delete(p.live, c)
+	}
 	p.mu.Unlock()
 	for _, c := range idle {
 		c.Close()
@@ -261,6 +313,9 @@ func (p *Pool) Close() {
 	idle := p.idle
 	p.idle = nil
 	p.open -= len(idle)
+	for _, c := range idle {
+		delete(p.live, c)
+	}
 	waiters := p.waiters
 	p.waiters = nil
 	p.mu.Unlock()
@@ -309,6 +364,9 @@ func (p *Pool) maintain() {
 		}
 		p.idle = keep
 		p.open -= len(drop)
+		for _, c := range drop {
+			delete(p.live, c)
+		}
 		need := 0
 		if p.opts.MinIdle > len(p.idle) && p.open < p.opts.MaxOpen {
 			need = min(p.opts.MinIdle-len(p.idle), p.opts.MaxOpen-p.open)

@@ -31,6 +31,11 @@ const (
 	DefaultPoolWaitTimeout    = 5 * time.Second
 	DefaultPoolConnectTimeout = 2 * time.Second
 	DefaultPoolMaxPrepared    = 256
+	DefaultMonitorInterval    = 500 * time.Millisecond
+	DefaultMonitorDownAfter   = 2
+	DefaultFailoverHold       = 30 * time.Second
+	DefaultPrimaryReads       = "fallback"
+	DefaultConsistencyTimeout = time.Second
 )
 
 // Limits on max_packet_size.
@@ -66,6 +71,11 @@ type Config struct {
 	SlowQueryThreshold time.Duration
 	// IdleClientTimeout closes idle client connections after this long; 0 = never.
 	IdleClientTimeout time.Duration
+	// Monitor tunes the health checks of backend nodes.
+	Monitor Monitor
+	// FailoverHold bounds how long a statement that needs a primary waits
+	// for one while a slice fails over.
+	FailoverHold time.Duration
 	// Namespaces are the logical databases served by the proxy.
 	Namespaces []*Namespace
 	// Source is the file name the configuration was read from.
@@ -80,6 +90,18 @@ type userRef struct {
 }
 
 // Admin configures the admin HTTP server.
+// Monitor tunes the health checks of backend nodes.
+type Monitor struct {
+	// Interval between checks of one node.
+	Interval time.Duration
+	// Timeout bounds one check (connect, queries); 0 means Interval.
+	Timeout time.Duration
+	// DownAfter consecutive failed checks mark a node down.
+	DownAfter int
+	// MaxReplicaLag excludes replicas further behind from reads (0 = no limit).
+	MaxReplicaLag time.Duration
+}
+
 type Admin struct {
 	// Listen is the host:port of the admin HTTP server.
 	Listen string
@@ -118,9 +140,28 @@ type Namespace struct {
 	// DefaultSlice names the slice that receives unrouted queries.
 	DefaultSlice string
 	// Pool configures the per-node backend connection pools.
-	Pool Pool
+	// PrimaryReads says whether the primary serves reads: "fallback" (only
+	// when no replica can), "always" (also in the read rotation) or
+	// "never" (reads fail without a usable replica).
+	PrimaryReads string
+	// ConsistencyTimeout bounds how long a replica read waits for the
+	// session's (or the primary's) GTID position before going to the primary.
+	ConsistencyTimeout time.Duration
+	// AdminBackend are credentials with READ_ONLY ADMIN and replication
+	// administration privileges, used only for planned switchovers.
+	AdminBackend *Credentials
+	// Replication are the credentials replicas use toward a new primary
+	// after a planned switchover.
+	Replication *Credentials
+	Pool        Pool
 	// Slices are the backend replication groups of the namespace.
 	Slices []*Slice
+	// DataSources map ShardingSphere-style data source names to slices and
+	// physical databases, in file order (see docs/sharding.md).
+	DataSources []DataSource
+	// Databases hold the sharding rules of logical databases (see
+	// docs/sharding.md); tables without a rule live on DefaultSlice.
+	Databases []*Database
 
 	slices map[string]*Slice // built by Parse; nil for hand-built configs
 }
@@ -133,6 +174,9 @@ type User struct {
 	Password string
 	// RWSplit sends eligible reads to replicas when true.
 	RWSplit bool
+	// ReadConsistency is the user's default read consistency level:
+	// eventual, session or global (default eventual).
+	ReadConsistency string
 }
 
 // Credentials are a backend user name and password.

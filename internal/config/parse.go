@@ -44,6 +44,10 @@ type parser struct {
 	errs  []*Error
 	lines map[string]int
 	bad   map[string]bool // paths that failed to decode; validation stays quiet about them
+
+	nulls     map[string]bool       // keys present without a value (they keep their defaults)
+	scalarTPS map[*Table]bool       // tables_per_slice given as one number
+	ranges    map[*Table][]rawRange // ranges items, typed once the algorithm is known
 }
 
 func newParser(name string) *parser {
@@ -51,10 +55,13 @@ func newParser(name string) *parser {
 		name = "config"
 	}
 	return &parser{
-		file:  name,
-		dir:   filepath.Dir(name),
-		lines: make(map[string]int),
-		bad:   make(map[string]bool),
+		file:      name,
+		dir:       filepath.Dir(name),
+		lines:     make(map[string]int),
+		bad:       make(map[string]bool),
+		nulls:     make(map[string]bool),
+		scalarTPS: make(map[*Table]bool),
+		ranges:    make(map[*Table][]rawRange),
 	}
 }
 
@@ -183,6 +190,8 @@ func (p *parser) parse(data []byte) *Config {
 		MaxPacketSize:      DefaultMaxPacketSize,
 		SlowQueryThreshold: DefaultSlowQueryThreshold,
 		IdleClientTimeout:  DefaultIdleClientTimeout,
+		Monitor:            Monitor{Interval: DefaultMonitorInterval, DownAfter: DefaultMonitorDownAfter},
+		FailoverHold:       DefaultFailoverHold,
 		Source:             p.file,
 	}
 	p.mapping(root, "", "at top level", fields{
@@ -214,6 +223,15 @@ func (p *parser) parse(data []byte) *Config {
 		"max_packet_size":      p.size(&c.MaxPacketSize),
 		"slow_query_threshold": p.duration(&c.SlowQueryThreshold),
 		"idle_client_timeout":  p.duration(&c.IdleClientTimeout),
+		"monitor": func(n *yaml.Node, path string) {
+			p.mapping(n, path, "in monitor", fields{
+				"interval":        p.duration(&c.Monitor.Interval),
+				"timeout":         p.duration(&c.Monitor.Timeout),
+				"down_after":      p.integer(&c.Monitor.DownAfter),
+				"max_replica_lag": p.duration(&c.Monitor.MaxReplicaLag),
+			})
+		},
+		"failover_hold_timeout": p.duration(&c.FailoverHold),
 		"namespaces": func(n *yaml.Node, path string) {
 			p.sequence(n, path, func(item *yaml.Node, path string) {
 				c.Namespaces = append(c.Namespaces, p.namespace(item, path))
@@ -224,7 +242,7 @@ func (p *parser) parse(data []byte) *Config {
 }
 
 func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
-	ns := &Namespace{Pool: Pool{
+	ns := &Namespace{PrimaryReads: DefaultPrimaryReads, ConsistencyTimeout: DefaultConsistencyTimeout, Pool: Pool{
 		MaxOpen:        DefaultPoolMaxOpen,
 		MinIdle:        DefaultPoolMinIdle,
 		IdleTimeout:    DefaultPoolIdleTimeout,
@@ -239,9 +257,10 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 			p.sequence(n, path, func(item *yaml.Node, path string) {
 				var u User
 				p.mapping(item, path, "in user ("+path+")", fields{
-					"name":     p.str(&u.Name),
-					"password": p.str(&u.Password),
-					"rw_split": p.boolean(&u.RWSplit),
+					"name":             p.str(&u.Name),
+					"password":         p.str(&u.Password),
+					"rw_split":         p.boolean(&u.RWSplit),
+					"read_consistency": p.str(&u.ReadConsistency),
 				})
 				ns.Users = append(ns.Users, u)
 			})
@@ -252,7 +271,23 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 				"password": p.str(&ns.Backend.Password),
 			})
 		},
-		"default_slice": p.str(&ns.DefaultSlice),
+		"default_slice":       p.str(&ns.DefaultSlice),
+		"primary_reads":       p.str(&ns.PrimaryReads),
+		"consistency_timeout": p.duration(&ns.ConsistencyTimeout),
+		"admin_backend": func(n *yaml.Node, path string) {
+			ns.AdminBackend = &Credentials{}
+			p.mapping(n, path, "in admin_backend ("+path+")", fields{
+				"user":     p.str(&ns.AdminBackend.User),
+				"password": p.str(&ns.AdminBackend.Password),
+			})
+		},
+		"replication": func(n *yaml.Node, path string) {
+			ns.Replication = &Credentials{}
+			p.mapping(n, path, "in replication ("+path+")", fields{
+				"user":     p.str(&ns.Replication.User),
+				"password": p.str(&ns.Replication.Password),
+			})
+		},
 		"pool": func(n *yaml.Node, path string) {
 			p.mapping(n, path, "in pool ("+path+")", fields{
 				"max_open":        p.integer(&ns.Pool.MaxOpen),
@@ -277,6 +312,12 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 					},
 				})
 				ns.Slices = append(ns.Slices, s)
+			})
+		},
+		"datasources": func(n *yaml.Node, path string) { p.dataSources(n, path, ns) },
+		"databases": func(n *yaml.Node, path string) {
+			p.sequence(n, path, func(item *yaml.Node, path string) {
+				ns.Databases = append(ns.Databases, p.database(item, path))
 			})
 		},
 	})
@@ -344,6 +385,9 @@ func (p *parser) mapping(n *yaml.Node, path, where string, f fields) bool {
 			continue
 		}
 		p.lines[child] = k.Line
+		if isNull(resolve(v)) {
+			p.nulls[child] = true
+		}
 		decode(v, child)
 	}
 	return true

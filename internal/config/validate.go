@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // validate checks every rule and records all violations; it also finishes
@@ -34,6 +35,22 @@ func (p *parser) validate(c *Config) {
 	case AuthNativePassword, AuthCachingSHA2:
 	default:
 		p.errorf("auth_plugin", "auth_plugin %q is invalid (want %s or %s)", c.AuthPlugin, AuthNativePassword, AuthCachingSHA2)
+	}
+
+	if c.Monitor.Interval < 10*time.Millisecond {
+		p.errorf("monitor.interval", "monitor.interval must be at least 10ms, got %v", c.Monitor.Interval)
+	}
+	if c.Monitor.Timeout < 0 {
+		p.errorf("monitor.timeout", "monitor.timeout must not be negative, got %v", c.Monitor.Timeout)
+	}
+	if c.Monitor.DownAfter < 1 {
+		p.errorf("monitor.down_after", "monitor.down_after must be at least 1, got %d", c.Monitor.DownAfter)
+	}
+	if c.Monitor.MaxReplicaLag < 0 {
+		p.errorf("monitor.max_replica_lag", "monitor.max_replica_lag must not be negative, got %v", c.Monitor.MaxReplicaLag)
+	}
+	if c.FailoverHold < 0 {
+		p.errorf("failover_hold_timeout", "failover_hold_timeout must not be negative, got %v", c.FailoverHold)
 	}
 
 	if c.MaxConnections < 1 {
@@ -116,6 +133,21 @@ func (p *parser) validateNamespace(ns *Namespace, path string, userNames map[str
 		} else {
 			userNames[u.Name] = up
 		}
+		switch u.ReadConsistency {
+		case "":
+			ns.Users[j].ReadConsistency = "eventual"
+		case "eventual", "session", "global":
+		default:
+			p.errorf(up+".read_consistency", "%s.read_consistency %q is invalid (want eventual, session or global)", up, u.ReadConsistency)
+		}
+	}
+	switch ns.PrimaryReads {
+	case "fallback", "always", "never":
+	default:
+		p.errorf(path+".primary_reads", "%s.primary_reads %q is invalid (want fallback, always or never)", path, ns.PrimaryReads)
+	}
+	if ns.ConsistencyTimeout <= 0 {
+		p.errorf(path+".consistency_timeout", "%s.consistency_timeout must be positive, got %v", path, ns.ConsistencyTimeout)
 	}
 	if ns.Backend.User == "" {
 		p.errorf(path+".backend.user", "%s.backend.user is required", path)
@@ -170,6 +202,8 @@ func (p *parser) validateNamespace(ns *Namespace, path string, userNames map[str
 			p.errorf(path+".default_slice", "%s.default_slice %q does not name a slice of this namespace", path, ns.DefaultSlice)
 		}
 	}
+
+	p.validateSharding(ns, path, sliceNames)
 
 	pp := path + ".pool"
 	pool := ns.Pool

@@ -55,12 +55,20 @@ const (
 
 func startProxy(t *testing.T, o options) *harness {
 	t.Helper()
-	topo := testtopo.Require(t)
+	return startProxyOn(t, testtopo.Require(t), o)
+}
+
+// startProxyOn starts a proxy in front of a given topology (a private one
+// for tests that break nodes).
+func startProxyOn(t *testing.T, topo *testtopo.Topology, o options) *harness {
+	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: 127.0.0.1:0\nadmin: {listen: 127.0.0.1:0, user: admin, password: admin}\nlog: {level: warn}\n%s\n", o.extraTop)
 	b.WriteString("namespaces:\n  - name: itest\n")
 	fmt.Fprintf(&b, "    users:\n      - {name: %s, password: %s, rw_split: true}\n      - {name: %s, password: %s}\n", splitUser, splitPass, plainUser, plainPass)
 	fmt.Fprintf(&b, "    backend: {user: %s, password: %s}\n", topo.BackendUser, topo.BackendPassword)
+	fmt.Fprintf(&b, "    admin_backend: {user: %s, password: %s}\n", topo.RootUser, topo.RootPassword)
+	fmt.Fprintf(&b, "    replication: {user: %s, password: %s}\n", topo.ReplUser, topo.ReplPassword)
 	if o.pool != "" {
 		fmt.Fprintf(&b, "    pool: %s\n", o.pool)
 	}

@@ -121,6 +121,8 @@ type Metrics struct {
 
 	mu         sync.Mutex
 	namespaces map[string]*NamespaceMetrics
+
+	cons consistencyMetrics
 }
 
 // New creates a Metrics with its own registry.

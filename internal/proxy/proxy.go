@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/switchyard-db/switchyard/internal/admin"
 	"github.com/switchyard-db/switchyard/internal/auth"
 	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/metrics"
+	"github.com/switchyard-db/switchyard/internal/monitor"
 	"github.com/switchyard-db/switchyard/internal/server"
 	"github.com/switchyard-db/switchyard/internal/session"
 	"github.com/switchyard-db/switchyard/internal/topology"
@@ -28,16 +30,45 @@ type Proxy struct {
 	env     *session.Env
 	server  *server.Server
 	admin   *admin.Server
+	monitor *monitor.Monitor
+}
+
+// Supported reports configuration this build parses but cannot serve yet.
+// Sharding rules are accepted by the configuration (and by `switchyard
+// convert`), but statements are not routed by them yet: serving such a
+// namespace would put every row on the default slice.
+func Supported(cfg *config.Config) error {
+	for _, ns := range cfg.Namespaces {
+		for _, db := range ns.Databases {
+			if len(db.Tables) > 0 {
+				return fmt.Errorf("namespace %s: sharding rules (databases[].tables) are not routed by this version of Switchyard yet; remove them to run it as a read/write-splitting proxy", ns.Name)
+			}
+		}
+	}
+	return nil
 }
 
 // New builds a proxy from a validated configuration.
 func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
+	if err := Supported(cfg); err != nil {
+		return nil, err
+	}
 	p := &Proxy{cfg: cfg, log: log, metrics: metrics.New()}
 	p.topo = topology.New(cfg)
 	authn := auth.New(func(user string) (*config.Namespace, *config.User, bool) {
 		return cfg.UserNamespace(user)
 	}, cfg.AuthPlugin)
-	p.env = &session.Env{Topology: p.topo, Metrics: p.metrics, Log: log, Auth: authn, Config: cfg, Started: time.Now()}
+	p.env = &session.Env{Topology: p.topo, Metrics: p.metrics, Log: log, Auth: authn, Config: cfg, Started: time.Now(), FailoverHold: cfg.FailoverHold}
+	creds := map[string]monitor.Credentials{}
+	for _, nc := range cfg.Namespaces {
+		creds[nc.Name] = monitor.Credentials{User: nc.Backend.User, Password: nc.Backend.Password}
+	}
+	p.monitor = monitor.New(p.topo, creds, monitor.Options{
+		Interval:      cfg.Monitor.Interval,
+		Timeout:       cfg.Monitor.Timeout,
+		DownAfter:     cfg.Monitor.DownAfter,
+		MaxReplicaLag: cfg.Monitor.MaxReplicaLag,
+	}, log)
 	var tlsCfg *tls.Config
 	if cfg.TLS != nil {
 		cert, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
@@ -54,7 +85,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 		IdleTimeout:    cfg.IdleClientTimeout,
 	}, p.env)
 	p.metrics.RegisterPoolSource(p.poolStats)
+	p.topo.EachNode(func(ns *topology.Namespace, s *topology.Slice, n *topology.Node) {
+		n.SetStatementCounter(p.metrics.NodeStatements(ns.Name, s.Name, n.Addr))
+	})
 	p.admin = admin.New(cfg.Admin, p.metrics, p, log)
+	p.admin.Handle("/api/nodes", http.HandlerFunc(p.handleNodes))
+	p.admin.Handle("/api/switchover", http.HandlerFunc(p.handleSwitchover))
 	return p, nil
 }
 
@@ -71,6 +107,7 @@ func (p *Proxy) Start() error {
 			return fmt.Errorf("admin listen %s: %w", p.cfg.Admin.Listen, err)
 		}
 	}
+	p.monitor.Start()
 	p.log.Info("switchyard started", "listen", p.server.Addr().String(), "admin", p.cfg.Admin.Listen, "namespaces", len(p.cfg.Namespaces))
 	return nil
 }
@@ -80,6 +117,9 @@ func (p *Proxy) Addr() net.Addr { return p.server.Addr() }
 
 // AdminAddr is the admin listener's address (nil when disabled).
 func (p *Proxy) AdminAddr() net.Addr { return p.admin.Addr() }
+
+// Monitor returns the node monitor.
+func (p *Proxy) Monitor() *monitor.Monitor { return p.monitor }
 
 // Metrics returns the proxy's metrics.
 func (p *Proxy) Metrics() *metrics.Metrics { return p.metrics }
@@ -94,6 +134,7 @@ func (p *Proxy) Sessions() int { return p.env.Count() }
 func (p *Proxy) Close() error {
 	_ = p.admin.Close()
 	err := p.server.Close()
+	p.monitor.Stop()
 	p.topo.Close()
 	return err
 }
@@ -164,4 +205,52 @@ func (p *Proxy) Status() any {
 		out.Namespaces = append(out.Namespaces, st)
 	}
 	return out
+}
+
+// handleNodes serves GET /api/nodes: the monitor's view of every node.
+func (p *Proxy) handleNodes(w http.ResponseWriter, r *http.Request) {
+	admin.WriteJSON(w, http.StatusOK, p.monitor.States())
+}
+
+// handleSwitchover serves POST /api/switchover?namespace=N&slice=S&target=HOST:PORT.
+func (p *Proxy) handleSwitchover(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		admin.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
+		return
+	}
+	q := r.URL.Query()
+	ns := p.topo.Namespaces[q.Get("namespace")]
+	if ns == nil {
+		admin.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "unknown namespace " + q.Get("namespace")})
+		return
+	}
+	slice := ns.Slices[q.Get("slice")]
+	if slice == nil {
+		admin.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "unknown slice " + q.Get("slice")})
+		return
+	}
+	var target *topology.Node
+	for _, n := range slice.Nodes {
+		if n.Addr == q.Get("target") {
+			target = n
+		}
+	}
+	if target == nil {
+		admin.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "target must be a node of the slice: " + q.Get("target")})
+		return
+	}
+	nc := ns.Config
+	if nc.AdminBackend == nil || nc.Replication == nil {
+		admin.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "namespace " + ns.Name + " needs admin_backend and replication credentials for a switchover"})
+		return
+	}
+	res, err := p.monitor.Switchover(r.Context(), slice, target, monitor.SwitchoverOptions{
+		Admin:       monitor.Credentials{User: nc.AdminBackend.User, Password: nc.AdminBackend.Password},
+		Replication: monitor.Credentials{User: nc.Replication.User, Password: nc.Replication.Password},
+	})
+	if err != nil {
+		admin.WriteJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "result": res})
+		return
+	}
+	admin.WriteJSON(w, http.StatusOK, res)
 }

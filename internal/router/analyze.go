@@ -1,6 +1,7 @@
 package router
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 
@@ -96,6 +97,10 @@ func classify(a *Analysis, st ast.StmtNode, text string) {
 			a.Flags |= FlagSQLCalcFoundRows
 		}
 		inspectExprs(a, n)
+		if label, ok := consistencySelect(n); ok {
+			a.Local = LocalShowConsistency
+			a.Label = label
+		}
 		if fn, label, ok := singleFuncQuery(n); ok {
 			switch fn {
 			case "last_insert_id":
@@ -136,6 +141,10 @@ func classify(a *Analysis, st ast.StmtNode, text string) {
 			// Without a scope, SET TRANSACTION applies to the next
 			// transaction only, on the connection that runs it.
 			a.Flags |= FlagNextTxn
+			return
+		}
+		if local, ok := consistencySet(a, n); ok {
+			a.Local = local
 			return
 		}
 		for _, v := range n.Variables {
@@ -292,6 +301,61 @@ func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (v *exprVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// consistencySet recognizes SET of the read-consistency variable. Setting it
+// together with other variables, or globally, is refused.
+func consistencySet(a *Analysis, n *ast.SetStmt) (Local, bool) {
+	found := false
+	for _, v := range n.Variables {
+		if IsConsistencyVar(strings.ToLower(v.Name)) {
+			found = true
+		}
+	}
+	if !found {
+		return LocalNone, false
+	}
+	if len(n.Variables) != 1 {
+		a.Err = protocol.ErrUnsupported("setting switchyard_read_consistency together with other variables; use a SET of its own")
+		return LocalNone, true
+	}
+	v := n.Variables[0]
+	if v.IsGlobal {
+		a.Err = protocol.NewError(1229, "HY000", "Variable '%s' is a SESSION variable and can't be used with SET GLOBAL; set read_consistency per user in the configuration", strings.ToLower(v.Name))
+		return LocalNone, true
+	}
+	switch x := v.Value.(type) {
+	case ast.ValueExpr:
+		a.Value = strings.ToLower(fmt.Sprint(x.GetValue()))
+	case *ast.ColumnNameExpr:
+		a.Value = x.Name.Name.L // SET x = session (unquoted)
+	case *ast.DefaultExpr:
+		a.Value = "default"
+	default:
+		a.Err = protocol.NewError(protocol.ErrWrongValueForVar, "42000", "Variable '%s' can't be set to an expression; use one of 'eventual', 'session', 'global'", strings.ToLower(v.Name))
+		return LocalNone, true
+	}
+	return LocalSetConsistency, true
+}
+
+// consistencySelect matches SELECT @@[session.]switchyard_read_consistency
+// alone.
+func consistencySelect(n *ast.SelectStmt) (string, bool) {
+	if n.From != nil || n.Where != nil || n.Fields == nil || len(n.Fields.Fields) != 1 {
+		return "", false
+	}
+	fld := n.Fields.Fields[0]
+	v, ok := fld.Expr.(*ast.VariableExpr)
+	if !ok || !v.IsSystem || v.IsGlobal || !IsConsistencyVar(strings.ToLower(v.Name)) {
+		return "", false
+	}
+	if fld.AsName.O != "" {
+		return fld.AsName.O, true
+	}
+	if t := strings.TrimSpace(fld.Text()); t != "" {
+		return t, true
+	}
+	return "@@" + strings.ToLower(v.Name), true
+}
 
 // singleFuncQuery matches SELECT f() [AS x] with nothing else (no FROM, no
 // WHERE), the form ORMs send for LAST_INSERT_ID() and CONNECTION_ID(). It

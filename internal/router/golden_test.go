@@ -138,6 +138,10 @@ func localString(l Local) string {
 		return "row_count"
 	case LocalFoundRows:
 		return "found_rows"
+	case LocalSetConsistency:
+		return "set_consistency"
+	case LocalShowConsistency:
+		return "show_consistency"
 	}
 	return fmt.Sprintf("local(%d)", l)
 }

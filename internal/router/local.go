@@ -20,4 +20,15 @@ const (
 	// LocalFoundRows: SELECT FOUND_ROWS() alone, from the session's last
 	// result set.
 	LocalFoundRows
+	// LocalSetConsistency: SET [SESSION] switchyard_read_consistency = 'x'
+	// (alias aurora_replica_read_consistency); Analysis.Value holds x.
+	LocalSetConsistency
+	// LocalShowConsistency: SELECT @@switchyard_read_consistency alone.
+	LocalShowConsistency
 )
+
+// IsConsistencyVar reports whether name (lowercase, without @@ and scope)
+// is the proxy's read-consistency variable or its Aurora alias.
+func IsConsistencyVar(name string) bool {
+	return name == "switchyard_read_consistency" || name == "aurora_replica_read_consistency"
+}

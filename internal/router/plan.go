@@ -177,6 +177,8 @@ type Analysis struct {
 	Err *protocol.Error
 	// Label is the column label of a locally answered SELECT.
 	Label string
+	// Value is the value of a locally handled SET.
+	Value string
 	// Pins are the reasons this statement makes the session connection-bound;
 	// Unpins the reasons it clears.
 	Pins, Unpins Pin

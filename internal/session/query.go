@@ -208,6 +208,11 @@ func (s *Session) local(plan *router.Plan) bool {
 	case router.LocalFoundRows:
 		s.writeUint64Result(plan.Label, s.foundRows, false)
 		return true
+	case router.LocalSetConsistency:
+		return s.setConsistency(plan.Value)
+	case router.LocalShowConsistency:
+		s.showConsistency(plan.Label, false)
+		return true
 	}
 	s.writeErr(protocol.NewError(protocol.ErrUnknown, "HY000", "internal error: unknown local statement"))
 	return false
@@ -268,6 +273,26 @@ func (s *Session) writeIntResult(label string, v uint64, unsigned, binary bool) 
 		s.buf = protocol.AppendLenEncString(s.buf[:0], strconv.FormatUint(v, 10))
 	} else {
 		s.buf = protocol.AppendLenEncString(s.buf[:0], strconv.FormatInt(int64(v), 10))
+	}
+	s.cl.WritePacket(s.buf)
+	s.writeEnd()
+}
+
+// writeStringResult sends a one-row, one-column VARCHAR result.
+func (s *Session) writeStringResult(label, v string, binary bool) {
+	s.buf = protocol.AppendLenEncInt(s.buf[:0], 1)
+	s.cl.WritePacket(s.buf)
+	col := protocol.ColumnDef{Name: label, Charset: uint16(protocol.CharsetUTF8MB4GeneralCI), Length: 64, Type: protocol.TypeVarString}
+	s.buf = protocol.AppendColumnDef(s.buf[:0], &col)
+	s.cl.WritePacket(s.buf)
+	if s.caps&protocol.ClientDeprecateEOF == 0 {
+		s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status()))
+	}
+	if binary {
+		s.buf = append(s.buf[:0], 0x00, 0x00)
+		s.buf = protocol.AppendLenEncString(s.buf, v)
+	} else {
+		s.buf = protocol.AppendLenEncString(s.buf[:0], v)
 	}
 	s.cl.WritePacket(s.buf)
 	s.writeEnd()

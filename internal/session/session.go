@@ -36,10 +36,31 @@ type Env struct {
 	Auth     *auth.Authenticator
 	Config   *config.Config
 	Started  time.Time
+	// FailoverHold bounds how long a statement that needs a primary waits
+	// for one during a failover.
+	FailoverHold time.Duration
 
 	mu       sync.Mutex
 	sessions map[uint32]*Session
 	queries  atomic.Int64
+
+	posMu   sync.Mutex
+	posByID map[*topology.Slice]*posBatcher
+}
+
+// positions returns the GTID position batcher of a slice.
+func (e *Env) positions(s *topology.Slice) *posBatcher {
+	e.posMu.Lock()
+	defer e.posMu.Unlock()
+	if e.posByID == nil {
+		e.posByID = map[*topology.Slice]*posBatcher{}
+	}
+	b := e.posByID[s]
+	if b == nil {
+		b = &posBatcher{}
+		e.posByID[s] = b
+	}
+	return b
 }
 
 // Register adds a session to the registry (for KILL and status).
@@ -89,6 +110,12 @@ type Session struct {
 	db         string
 	vars       *sessvars.Set
 	autocommit bool
+
+	// Read consistency: the level, the GTID of the session's last write,
+	// and whether a write reported no GTID (binary log off).
+	level            int
+	lastGTID         string
+	wroteWithoutGTID bool
 
 	pinned     *backend.Conn
 	pinnedNode *topology.Node
@@ -140,6 +167,8 @@ func New(env *Env, l Login) *Session {
 
 func (s *Session) setUser(nc *config.Namespace, u *config.User) {
 	s.user = u
+	s.level, _ = parseLevel(u.ReadConsistency)
+	s.lastGTID, s.wroteWithoutGTID = "", false
 	s.ns = s.env.Topology.Namespaces[nc.Name]
 	s.nsm = s.env.Metrics.Namespace(nc.Name)
 	s.log = s.env.Log.With("conn", s.ID, "user", u.Name, "namespace", nc.Name)
@@ -314,13 +343,18 @@ func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, err
 		if s.pinned != nil {
 			return s.pinned, s.pinnedNode, nil
 		}
-		node := slice.Primary()
 		if plan.OnReplica {
-			if r := slice.PickReplica(); r != nil {
-				node = r
+			// A read-only transaction applies the consistency level once,
+			// when it starts.
+			if c, r := s.replicaRead(slice); c != nil {
+				s.pinned, s.pinnedNode = c, r
+				return c, r, nil
+			}
+			if err := s.primaryReadsAllowed(); err != nil {
+				return nil, nil, err
 			}
 		}
-		c, err := s.get(node)
+		c, node, err := s.getPrimary(slice)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -328,21 +362,62 @@ func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, err
 		return c, node, nil
 	}
 	if plan.Target == router.TargetReplica {
-		if r := slice.PickReplica(); r != nil {
-			c, err := s.get(r)
-			if err == nil {
-				return c, r, nil
-			}
-			// Fall back to the primary when the replica cannot serve.
-			s.log.Warn("replica unavailable, reading from primary", "slice", slice.Name, "node", r.Addr, "err", err)
+		if c, r := s.replicaRead(slice); c != nil {
+			return c, r, nil
+		}
+		if err := s.primaryReadsAllowed(); err != nil {
+			return nil, nil, err
 		}
 	}
-	node := slice.Primary()
-	c, err := s.get(node)
-	if err != nil {
-		return nil, nil, err
+	return s.getPrimary(slice)
+}
+
+// primaryReadsAllowed refuses a replica read's fallback to the primary
+// when the namespace says primary_reads: never.
+func (s *Session) primaryReadsAllowed() error {
+	if s.ns.Config.PrimaryReads == "never" {
+		return protocol.NewError(protocol.ErrUnknown, "HY000", "no replica of slice %s can serve this read, and primary_reads is never", s.ns.Default.Name)
 	}
-	return c, node, nil
+	return nil
+}
+
+// getPrimary returns a connection to the slice's primary. While the slice
+// has no reachable primary (a failover), it waits up to the failover hold
+// time for one instead of failing the statement.
+func (s *Session) getPrimary(slice *topology.Slice) (*backend.Conn, *topology.Node, error) {
+	hold := s.env.FailoverHold
+	if len(slice.Nodes) < 2 {
+		// Nothing can take over a slice of one node: fail within the
+		// connect timeout instead of holding.
+		hold = 0
+	}
+	deadline := time.Now().Add(hold)
+	for {
+		node, err := slice.WaitPrimary(context.Background(), time.Until(deadline))
+		if err != nil {
+			var np *topology.ErrNoPrimary
+			if errors.As(err, &np) {
+				return nil, nil, protocol.NewError(protocol.ErrConnectToBackend, "HY000", "%v", np)
+			}
+			return nil, nil, toProtoErr(err)
+		}
+		c, err := s.get(node)
+		if err == nil {
+			return c, node, nil
+		}
+		var pe *protocol.Error
+		retryable := errors.As(err, &pe) && pe.Code == protocol.ErrConnectToBackend && !strings.Contains(pe.Message, "Access denied")
+		if !retryable || time.Now().After(deadline) {
+			return nil, nil, err
+		}
+		// The primary refused a connection: have the monitor look now, and
+		// retry until it is back or another node takes over.
+		node.Suspect()
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-slice.Changed():
+		}
+	}
 }
 
 // get takes a pooled connection from node and brings it in step with the
@@ -411,9 +486,14 @@ func (s *Session) release(c *backend.Conn, node *topology.Node) {
 // after updates the session from a statement's outcome and decides whether
 // the connection stays pinned.
 func (s *Session) after(c *backend.Conn, node *topology.Node, plan *router.Plan, o *relay.Outcome) {
+	hadGTID := s.lastGTID
 	for _, st := range o.SessionState {
 		s.applyState(st)
 	}
+	if node.Role() == topology.RolePrimary && o.Err == nil {
+		s.noteWrite(plan, s.lastGTID != hadGTID)
+	}
+	node.CountStatement()
 	c.Vars = s.vars
 	c.DB = s.db
 	if o.OK.LastInsertID != 0 {
@@ -463,7 +543,14 @@ func (s *Session) applyState(state []byte) {
 		switch typ {
 		case protocol.SessionTrackSystemVariables:
 			if v, ok := protocol.ParseSessionVar(data); ok {
-				changes[strings.ToLower(string(v.Name))] = string(v.Value)
+				name := strings.ToLower(string(v.Name))
+				if name == "last_gtid" {
+					if len(v.Value) > 0 {
+						s.lastGTID = string(v.Value)
+					}
+					return
+				}
+				changes[name] = string(v.Value)
 			}
 		case protocol.SessionTrackSchema:
 			if db, _, n := protocol.ReadLenEncString(data); n > 0 {
@@ -491,6 +578,7 @@ func (s *Session) lost(c *backend.Conn, node *topology.Node, err error) *protoco
 	}
 	node.Pool(s.caps&protocol.ClientFoundRows != 0).Put(c)
 	s.nsm.BackendError(node.Slice.Name, node.Addr)
+	node.Suspect()
 	msg := fmt.Sprintf("Lost connection to backend %s %s %s during query: %v", node.Slice.Name, node.Role(), node.Addr, errors.Unwrap(err))
 	if wasTxn {
 		msg += "; the transaction was rolled back"
@@ -527,6 +615,7 @@ func (s *Session) resetSession() {
 	s.dropPinned()
 	s.vars = nil
 	s.autocommit = true
+	s.level, _ = parseLevel(s.user.ReadConsistency)
 	s.stmts = map[uint32]*stmt{}
 	s.lastInsertID = 0
 }

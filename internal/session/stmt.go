@@ -172,6 +172,8 @@ func (s *Session) execute(p []byte) bool {
 			s.writeInt64Result(plan.Label, s.rowCount, true)
 		case router.LocalFoundRows:
 			s.writeUint64Result(plan.Label, s.foundRows, true)
+		case router.LocalShowConsistency:
+			s.showConsistency(plan.Label, true)
 		default:
 			failed = !s.local(&plan)
 		}

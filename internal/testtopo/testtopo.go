@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -558,4 +559,81 @@ func portsFree(base, span int) bool {
 		l.Close()
 	}
 	return true
+}
+
+// PID returns the server process id of a node.
+func (tp *Topology) PID(t testing.TB, n Node) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(tp.Dir, strconv.Itoa(n.Port), "mysqld.pid"))
+	if err != nil {
+		t.Fatalf("testtopo: pid of %s: %v", n.Addr, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("testtopo: pid of %s: %v", n.Addr, err)
+	}
+	return pid
+}
+
+// Signal sends sig to a node's server process (SIGKILL, SIGSTOP, SIGCONT).
+// After SIGKILL it waits until the port no longer accepts connections.
+func (tp *Topology) Signal(t testing.TB, n Node, sig syscall.Signal) {
+	t.Helper()
+	pid := tp.PID(t, n)
+	if err := syscall.Kill(pid, sig); err != nil {
+		t.Fatalf("testtopo: kill -%d %d (%s): %v", sig, pid, n.Addr, err)
+	}
+	if sig != syscall.SIGKILL {
+		return
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", n.Addr, 200*time.Millisecond)
+		if err != nil {
+			// The killed process may linger as a zombie where nothing reaps
+			// orphans (containers): drop its pid files so that
+			// topology.sh sees the node as down and StartNodes restarts it.
+			dir := filepath.Join(tp.Dir, strconv.Itoa(n.Port))
+			os.Remove(filepath.Join(dir, "mysqld.pid"))
+			os.Remove(filepath.Join(dir, "launch.pid"))
+			return
+		}
+		c.Close()
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("testtopo: %s still accepts connections after SIGKILL", n.Addr)
+}
+
+// StartNodes starts every node of the topology that is not running (after
+// a kill), with its configured role.
+func (tp *Topology) StartNodes(t testing.TB) {
+	t.Helper()
+	script, err := findScript()
+	if err != nil {
+		t.Fatalf("testtopo: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, script, "up", "--dir", tp.Dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("testtopo: topology.sh up --dir %s: %v\n%s", tp.Dir, err, out)
+	}
+}
+
+// Promote turns a replica into a writable primary, as an operator or a
+// cloud failover would: stop replicating and clear read_only.
+func (tp *Topology) Promote(t testing.TB, n Node) {
+	t.Helper()
+	tp.Exec(t, n, "STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = OFF")
+}
+
+// Repoint makes n replicate from primary (GTID, MASTER_USE_GTID=useGTID:
+// "slave_pos" for a replica, "current_pos" for a former primary) and sets
+// it read-only.
+func (tp *Topology) Repoint(t testing.TB, n, primary Node, useGTID string) {
+	t.Helper()
+	tp.Exec(t, n, "SET GLOBAL read_only = ON", "STOP SLAVE",
+		fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='%s', MASTER_PASSWORD='%s', MASTER_USE_GTID=%s",
+			primary.Port, tp.ReplUser, tp.ReplPassword, useGTID),
+		"START SLAVE")
 }

@@ -5,8 +5,11 @@
 package topology
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/switchyard-db/switchyard/internal/backend"
 	"github.com/switchyard-db/switchyard/internal/config"
@@ -34,6 +37,16 @@ type Node struct {
 	Weight int
 	Slice  *Slice
 	role   atomic.Uint32
+	// down is set by the monitor when the node stopped answering.
+	down atomic.Bool
+	// lagging is set when a replica is too far behind to serve reads.
+	lagging atomic.Bool
+	// poke asks the monitor for an immediate check.
+	poke chan struct{}
+	// gtid is the node's GTID position as last seen by the monitor.
+	gtid atomic.Pointer[string]
+	// stmts counts statements run on the node (a metric), when set.
+	stmts Counter
 
 	opts  backend.PoolOptions
 	mu    sync.Mutex
@@ -42,6 +55,57 @@ type Node struct {
 
 // Role returns the node's current role.
 func (n *Node) Role() Role { return Role(n.role.Load()) }
+
+// Suspect asks the monitor to check the node now (after a connection
+// failure), without waiting for the next interval.
+func (n *Node) Suspect() {
+	select {
+	case n.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Poked is the channel Suspect signals on.
+func (n *Node) Poked() <-chan struct{} { return n.poke }
+
+// Counter is the part of a metric counter the topology uses.
+type Counter interface{ Inc() }
+
+// SetStatementCounter attaches the node's statement counter.
+func (n *Node) SetStatementCounter(c Counter) { n.stmts = c }
+
+// CountStatement counts one statement run on the node.
+func (n *Node) CountStatement() {
+	if n.stmts != nil {
+		n.stmts.Inc()
+	}
+}
+
+// SetGTID records the node's GTID position (from the monitor).
+func (n *Node) SetGTID(pos string) { n.gtid.Store(&pos) }
+
+// GTID returns the node's last known GTID position ("" when unknown).
+func (n *Node) GTID() string {
+	if p := n.gtid.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Down reports whether the monitor considers the node unreachable.
+func (n *Node) Down() bool { return n.down.Load() }
+
+// Lagging reports whether the node is excluded from reads for lag.
+func (n *Node) Lagging() bool { return n.lagging.Load() }
+
+// KillConnections closes every backend connection to the node at once.
+func (n *Node) KillConnections() int {
+	k := 0
+	for _, p := range n.Pools() {
+		k += p.KillAll()
+	}
+	return k
+}
 
 // Pool returns the node's pool for connections with or without
 // CLIENT_FOUND_ROWS, creating it on first use.
@@ -87,13 +151,96 @@ type Slice struct {
 	Name      string
 	Namespace *Namespace
 	Nodes     []*Node
-	primary   atomic.Pointer[Node]
-	replicas  atomic.Pointer[[]*Node] // expanded by weight
+	primary   atomic.Pointer[Node]    // nil while no writable primary is confirmed
+	replicas  atomic.Pointer[[]*Node] // readable replicas, expanded by weight
 	rr        atomic.Uint64
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced whenever the primary changes
+	problem string        // why there is no primary (for errors)
 }
 
-// Primary returns the slice's current primary.
+// Primary returns the slice's current primary, or nil while none is
+// confirmed (during a failover).
 func (s *Slice) Primary() *Node { return s.primary.Load() }
+
+// ErrNoPrimary is returned by WaitPrimary when no writable primary appeared
+// within the hold time.
+type ErrNoPrimary struct {
+	Slice, Reason string
+	Waited        time.Duration
+}
+
+func (e *ErrNoPrimary) Error() string {
+	return fmt.Sprintf("slice %s has no writable primary after waiting %v: %s", e.Slice, e.Waited.Round(time.Millisecond), e.Reason)
+}
+
+// WaitPrimary returns the slice's primary, waiting up to hold for one to
+// be confirmed when there is none (a failover in progress).
+func (s *Slice) WaitPrimary(ctx context.Context, hold time.Duration) (*Node, error) {
+	if p := s.primary.Load(); p != nil {
+		return p, nil
+	}
+	start := time.Now()
+	t := time.NewTimer(hold)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		reason := s.problem
+		s.mu.Unlock()
+		if p := s.primary.Load(); p != nil {
+			return p, nil
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return nil, &ErrNoPrimary{Slice: s.Name, Reason: reason, Waited: time.Since(start)}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Changed returns a channel closed at the slice's next primary change.
+func (s *Slice) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// SetPrimary makes n the slice's primary (nil: none, with the reason) and
+// wakes statements waiting for one. Roles of the other nodes become
+// replica.
+func (s *Slice) SetPrimary(n *Node, reason string) {
+	s.mu.Lock()
+	old := s.primary.Load()
+	if n != nil {
+		for _, x := range s.Nodes {
+			if x == n {
+				x.role.Store(uint32(RolePrimary))
+			} else {
+				x.role.Store(uint32(RoleReplica))
+			}
+		}
+	}
+	s.primary.Store(n)
+	s.problem = reason
+	if old != n || n == nil {
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
+	s.mu.Unlock()
+	s.rebuildReplicas()
+}
+
+// SetHealth records a node's reachability and lag state from the monitor
+// and updates the set of readable replicas.
+func (s *Slice) SetHealth(n *Node, down, lagging bool) {
+	if n.down.Swap(down) != down || n.lagging.Swap(lagging) != lagging {
+		s.rebuildReplicas()
+	}
+}
 
 // PickReplica returns the next replica by weighted round robin, or nil when
 // the slice has none.
@@ -104,6 +251,23 @@ func (s *Slice) PickReplica() *Node {
 	}
 	i := s.rr.Add(1)
 	return (*rs)[i%uint64(len(*rs))]
+}
+
+// ReplicaWhere returns a readable replica for which ok is true, starting
+// the search at the round-robin position, or nil.
+func (s *Slice) ReplicaWhere(ok func(*Node) bool) *Node {
+	rs := s.replicas.Load()
+	if rs == nil || len(*rs) == 0 {
+		return nil
+	}
+	start := s.rr.Add(1)
+	for i := 0; i < len(*rs); i++ {
+		n := (*rs)[(start+uint64(i))%uint64(len(*rs))]
+		if ok(n) {
+			return n
+		}
+	}
+	return nil
 }
 
 // Replicas returns the slice's replicas (each once).
@@ -117,18 +281,30 @@ func (s *Slice) Replicas() []*Node {
 	return out
 }
 
+// readable reports whether n may serve replica reads. With primary_reads
+// "always" the primary is in the read rotation too.
+func (s *Slice) readable(n *Node) bool {
+	if n.Down() {
+		return false
+	}
+	if n == s.primary.Load() {
+		return s.Namespace.Config != nil && s.Namespace.Config.PrimaryReads == "always"
+	}
+	return n.Role() == RoleReplica && !n.Lagging()
+}
+
 func (s *Slice) rebuildReplicas() {
 	var wrr []*Node
 	// Interleave by weight so consecutive picks spread over nodes.
 	maxW := 0
 	for _, n := range s.Nodes {
-		if n.Role() == RoleReplica && n.Weight > maxW {
+		if s.readable(n) && n.Weight > maxW {
 			maxW = n.Weight
 		}
 	}
 	for round := 0; round < maxW; round++ {
 		for _, n := range s.Nodes {
-			if n.Role() == RoleReplica && n.Weight > round {
+			if s.readable(n) && n.Weight > round {
 				wrr = append(wrr, n)
 			}
 		}
@@ -168,13 +344,13 @@ func New(cfg *config.Config) *Topology {
 			MaxPrepared: nc.Pool.MaxPrepared,
 		}
 		for _, sc := range nc.Slices {
-			s := &Slice{Name: sc.Name, Namespace: ns}
-			p := &Node{Addr: sc.Primary, Weight: 1, Slice: s, opts: opts}
+			s := &Slice{Name: sc.Name, Namespace: ns, changed: make(chan struct{})}
+			p := &Node{Addr: sc.Primary, Weight: 1, Slice: s, opts: opts, poke: make(chan struct{}, 1)}
 			p.role.Store(uint32(RolePrimary))
 			s.Nodes = append(s.Nodes, p)
 			s.primary.Store(p)
 			for _, r := range sc.Replicas {
-				n := &Node{Addr: r.Addr, Weight: r.Weight, Slice: s, opts: opts}
+				n := &Node{Addr: r.Addr, Weight: r.Weight, Slice: s, opts: opts, poke: make(chan struct{}, 1)}
 				n.role.Store(uint32(RoleReplica))
 				s.Nodes = append(s.Nodes, n)
 			}

@@ -505,3 +505,15 @@ SELECT * FROM
 /* unterminated comment SELECT 1
 ;;
 )(*&^%
+;;
+--- read consistency (answered by the proxy)
+;;
+SET SESSION switchyard_read_consistency = 'session'
+;;
+SET aurora_replica_read_consistency = 'global'
+;;
+SET GLOBAL switchyard_read_consistency = 'session'
+;;
+SET switchyard_read_consistency = 'session', autocommit = 0
+;;
+SELECT @@switchyard_read_consistency

@@ -1,0 +1,218 @@
+package session
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/gtid"
+	"github.com/switchyard-db/switchyard/internal/metrics"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/router"
+	"github.com/switchyard-db/switchyard/internal/topology"
+)
+
+// Read consistency levels (Aurora's aurora_replica_read_consistency).
+const (
+	levelEventual = metrics.LevelEventual
+	levelSession  = metrics.LevelSession
+	levelGlobal   = metrics.LevelGlobal
+)
+
+var levelNames = []string{"eventual", "session", "global"}
+
+func parseLevel(s string) (int, bool) {
+	for i, n := range levelNames {
+		if s == n {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// setConsistency implements SET switchyard_read_consistency.
+func (s *Session) setConsistency(v string) bool {
+	if v == "default" {
+		v = s.user.ReadConsistency
+	}
+	l, ok := parseLevel(v)
+	if !ok {
+		s.writeErr(protocol.NewError(protocol.ErrWrongValueForVar, "42000",
+			"Variable 'switchyard_read_consistency' can't be set to the value of '%s' (allowed: 'eventual', 'session', 'global')", v))
+		return false
+	}
+	s.level = l
+	s.writeOK(0, 0)
+	return true
+}
+
+// showConsistency answers SELECT @@switchyard_read_consistency.
+func (s *Session) showConsistency(label string, binary bool) {
+	s.writeStringResult(label, levelNames[s.level], binary)
+}
+
+// replicaRead returns a replica connection that satisfies the session's
+// read consistency, or nil when the read must go to the primary.
+func (s *Session) replicaRead(slice *topology.Slice) (*backend.Conn, *topology.Node) {
+	need := ""
+	switch s.level {
+	case levelSession:
+		if s.wroteWithoutGTID {
+			s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoGTID)
+			return nil, nil
+		}
+		need = s.lastGTID
+	case levelGlobal:
+		pos, err := s.env.positions(slice).get(func() (string, error) { return s.primaryPosition(slice) })
+		if err != nil || pos == "" {
+			if err == nil {
+				s.warnNoGTID(slice)
+			}
+			s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoGTID)
+			return nil, nil
+		}
+		need = pos
+	}
+	if need == "" {
+		r := slice.PickReplica()
+		if r == nil {
+			s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoReplica)
+			return nil, nil
+		}
+		c, err := s.get(r)
+		if err != nil {
+			r.Suspect()
+			s.log.Warn("replica unavailable, reading from primary", "slice", slice.Name, "node", r.Addr, "err", err)
+			s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoReplica)
+			return nil, nil
+		}
+		s.nsm.ConsistencyRead(s.level, metrics.OutcomeReplica)
+		return c, r
+	}
+	// A replica the monitor already saw at the position needs no wait.
+	if r := slice.ReplicaWhere(func(n *topology.Node) bool { return gtid.Covers(n.GTID(), need) }); r != nil {
+		if c, err := s.get(r); err == nil {
+			s.nsm.ConsistencyRead(s.level, metrics.OutcomeReplicaKnown)
+			return c, r
+		}
+	}
+	r := slice.PickReplica()
+	if r == nil {
+		s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoReplica)
+		return nil, nil
+	}
+	c, err := s.get(r)
+	if err != nil {
+		r.Suspect()
+		s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoReplica)
+		return nil, nil
+	}
+	timeout := s.ns.Config.ConsistencyTimeout.Seconds()
+	_, rows, err := c.QueryRows(fmt.Sprintf("SELECT MASTER_GTID_WAIT('%s', %s)", need, strconv.FormatFloat(timeout, 'f', 3, 64)))
+	if err == nil && len(rows) == 1 && rows[0][0] == "0" {
+		s.nsm.ConsistencyRead(s.level, metrics.OutcomeReplicaWaited)
+		return c, r
+	}
+	s.release(c, r)
+	s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryTimeout)
+	return nil, nil
+}
+
+// primaryPosition reads the primary's current GTID position.
+func (s *Session) primaryPosition(slice *topology.Slice) (string, error) {
+	c, node, err := s.getPrimary(slice)
+	if err != nil {
+		return "", err
+	}
+	_, rows, err := c.QueryRows("SELECT @@global.gtid_binlog_pos")
+	s.release(c, node)
+	if err != nil || len(rows) != 1 {
+		return "", fmt.Errorf("reading the primary's GTID position: %v", err)
+	}
+	if !gtid.Valid(rows[0][0]) {
+		return "", nil
+	}
+	return rows[0][0], nil
+}
+
+var noGTIDWarned sync.Map // slice -> struct{}
+
+func (s *Session) warnNoGTID(slice *topology.Slice) {
+	if _, loaded := noGTIDWarned.LoadOrStore(slice, struct{}{}); !loaded {
+		s.log.Warn("the primary reports no GTID position (binary log off?): session and global read consistency fall back to primary reads", "slice", slice.Name)
+	}
+}
+
+// noteWrite records what a statement on the primary means for read-your-
+// writes: the GTID it produced, or that it wrote without one.
+func (s *Session) noteWrite(plan *router.Plan, gotGTID bool) {
+	if s.level == levelEventual || gotGTID || plan.Flags&router.FlagWrites == 0 {
+		return
+	}
+	if plan.Kind == router.KindInsert || plan.Kind == router.KindUpdate || plan.Kind == router.KindDelete || plan.Kind == router.KindReplace {
+		if s.lastGTID == "" {
+			s.wroteWithoutGTID = true
+			if _, loaded := noGTIDWarned.LoadOrStore(s.ns.Default, struct{}{}); !loaded {
+				s.log.Warn("a write reported no GTID (binary log off?): session read consistency falls back to primary reads", "slice", s.ns.Default.Name)
+			}
+		}
+	}
+}
+
+// posBatcher shares one primary position fetch among concurrent global
+// reads: a read needs a fetch that started after it arrived, so reads that
+// arrive while a fetch runs wait for the next one, which serves them all.
+type posBatcher struct {
+	mu   sync.Mutex
+	cur  *posFetch
+	next *posFetch
+	n    atomic.Int64 // fetches done (tests, metrics)
+}
+
+type posFetch struct {
+	start chan struct{}
+	done  chan struct{}
+	pos   string
+	err   error
+}
+
+func (b *posBatcher) get(fetch func() (string, error)) (string, error) {
+	b.mu.Lock()
+	if b.cur == nil {
+		f := &posFetch{done: make(chan struct{})}
+		b.cur = f
+		b.mu.Unlock()
+		b.run(f, fetch)
+		return f.pos, f.err
+	}
+	leader := false
+	if b.next == nil {
+		b.next = &posFetch{start: make(chan struct{}), done: make(chan struct{})}
+		leader = true
+	}
+	f := b.next
+	b.mu.Unlock()
+	if leader {
+		<-f.start
+		b.run(f, fetch)
+	} else {
+		<-f.done
+	}
+	return f.pos, f.err
+}
+
+func (b *posBatcher) run(f *posFetch, fetch func() (string, error)) {
+	f.pos, f.err = fetch()
+	b.n.Add(1)
+	close(f.done)
+	b.mu.Lock()
+	n := b.next
+	b.next = nil
+	b.cur = n
+	b.mu.Unlock()
+	if n != nil {
+		close(n.start)
+	}
+}
