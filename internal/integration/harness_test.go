@@ -43,6 +43,8 @@ type options struct {
 	extraNamespaces string
 	// slices limits how many topology slices the namespace uses (0 = 1).
 	slices int
+	// nsExtra is YAML added to the namespace (indented by 4 spaces).
+	nsExtra string
 }
 
 // Users of the generated namespace "itest".
@@ -72,6 +74,7 @@ func startProxyOn(t *testing.T, topo *testtopo.Topology, o options) *harness {
 	if o.pool != "" {
 		fmt.Fprintf(&b, "    pool: %s\n", o.pool)
 	}
+	b.WriteString(o.nsExtra)
 	n := o.slices
 	if n == 0 {
 		n = 1

@@ -33,20 +33,9 @@ type Proxy struct {
 	monitor *monitor.Monitor
 }
 
-// Supported reports configuration this build parses but cannot serve yet.
-// Sharding rules are accepted by the configuration (and by `switchyard
-// convert`), but statements are not routed by them yet: serving such a
-// namespace would put every row on the default slice.
-func Supported(cfg *config.Config) error {
-	for _, ns := range cfg.Namespaces {
-		for _, db := range ns.Databases {
-			if len(db.Tables) > 0 {
-				return fmt.Errorf("namespace %s: sharding rules (databases[].tables) are not routed by this version of Switchyard yet; remove them to run it as a read/write-splitting proxy", ns.Name)
-			}
-		}
-	}
-	return nil
-}
+// Supported reports configuration this build parses but cannot serve.
+// Everything it parses is served now; kept for `switchyard check`.
+func Supported(cfg *config.Config) error { return nil }
 
 // New builds a proxy from a validated configuration.
 func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
@@ -54,7 +43,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{cfg: cfg, log: log, metrics: metrics.New()}
-	p.topo = topology.New(cfg)
+	topo, err := topology.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.topo = topo
 	authn := auth.New(func(user string) (*config.Namespace, *config.User, bool) {
 		return cfg.UserNamespace(user)
 	}, cfg.AuthPlugin)

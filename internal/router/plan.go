@@ -179,6 +179,10 @@ type Analysis struct {
 	Label string
 	// Value is the value of a locally handled SET.
 	Value string
+	// NamesTables: the statement names a table (set by AnalyzeSharded,
+	// where a statement on an unlisted table belongs to the default slice,
+	// while one naming no table may run on any pinned slice).
+	NamesTables bool
 	// Pins are the reasons this statement makes the session connection-bound;
 	// Unpins the reasons it clears.
 	Pins, Unpins Pin
@@ -207,6 +211,8 @@ type Plan struct {
 	// OnReplica: a new pinned connection is taken from a replica (START
 	// TRANSACTION READ ONLY for a read/write-splitting user).
 	OnReplica bool
+	// Slice runs the statement ("" = the namespace's default slice).
+	Slice string
 }
 
 // Decide turns an analysis into a plan for a session.

@@ -18,10 +18,28 @@ import (
 func (s *Session) query(sql string) bool {
 	start := time.Now()
 	s.env.queries.Add(1)
-	a := router.Analyze(sql)
+	var a *router.Analysis
+	var sp *router.ShardPlan
+	if s.ns.Rules != nil {
+		a, sp = router.AnalyzeSharded(sql, s.ns.Rules, s.db)
+	} else {
+		a = router.Analyze(sql)
+	}
 	if a.Flags&router.FlagMulti != 0 && s.caps&protocol.ClientMultiStatements == 0 {
 		a = &router.Analysis{Kind: a.Kind, Err: protocol.NewError(protocol.ErrParse, "42000",
 			"You have an error in your SQL syntax: multi-statements are not enabled for this connection")}
+		sp = nil
+	}
+	if s.ns.Rules != nil && a.Err == nil {
+		if done, failed := s.lazyTxn(a); done {
+			s.observe(a.Kind, router.TargetProxy, start, failed, sql)
+			return true
+		}
+	}
+	if sp != nil {
+		failed, err := s.runSharded(a, sp)
+		s.observe(a.Kind, router.TargetPrimary, start, failed, sql)
+		return err == nil
 	}
 	plan := router.Decide(a, s.routerState())
 	var failed bool

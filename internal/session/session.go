@@ -121,6 +121,10 @@ type Session struct {
 	pinnedNode *topology.Node
 	pins       router.Pin
 	sawTxn     bool
+	// pendingBegin holds a BEGIN not sent yet (sharded namespaces): the
+	// transaction starts on the slice of its first statement.
+	pendingBegin   string
+	pendingReadTxn bool
 
 	stmts      map[uint32]*stmt
 	nextStmtID uint32
@@ -296,7 +300,7 @@ func (s *Session) status() uint16 {
 	if s.autocommit {
 		st |= protocol.StatusAutocommit
 	}
-	if s.pinned != nil && s.pinned.Status&protocol.StatusInTrans != 0 {
+	if s.pinned != nil && s.pinned.Status&protocol.StatusInTrans != 0 || s.pendingBegin != "" {
 		st |= protocol.StatusInTrans
 	}
 	return st
@@ -329,7 +333,7 @@ func (s *Session) inTxn() bool {
 
 func (s *Session) routerState() router.Session {
 	return router.Session{
-		InTxn:   s.inTxn() || !s.autocommit,
+		InTxn:   s.inTxn() || !s.autocommit || s.pendingBegin != "",
 		Pinned:  s.pinned != nil,
 		RWSplit: s.user.RWSplit,
 	}
@@ -339,9 +343,26 @@ func (s *Session) routerState() router.Session {
 // database and variables applied.
 func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, error) {
 	slice := s.ns.Default
+	if plan.Slice != "" {
+		slice = s.ns.Slices[plan.Slice]
+	}
+	crossCheck := plan.Slice != "" || plan.NamesTables
+	if !crossCheck && s.pinned != nil && plan.Target == router.TargetPinned {
+		// A statement naming no table runs on the pinned connection,
+		// whatever its slice (COMMIT, SELECT 1, SET ...).
+		return s.pinned, s.pinnedNode, nil
+	}
+	if crossCheck && s.pinned != nil && s.pinnedNode.Slice != slice {
+		return nil, nil, protocol.NewError(protocol.ErrNotSupportedYet, "42000",
+			"Switchyard does not support a transaction (or pinned session) that spans slices yet: it is on slice %s, this statement goes to slice %s",
+			s.pinnedNode.Slice.Name, slice.Name)
+	}
 	if plan.Target == router.TargetPinned {
 		if s.pinned != nil {
 			return s.pinned, s.pinnedNode, nil
+		}
+		if s.pendingBegin != "" {
+			return s.beginPending(slice)
 		}
 		if plan.OnReplica {
 			// A read-only transaction applies the consistency level once,

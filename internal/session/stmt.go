@@ -29,6 +29,12 @@ type stmt struct {
 func (s *Session) prepare(sql string) bool {
 	start := time.Now()
 	a := router.Analyze(sql)
+	if s.ns.Rules != nil {
+		if _, sp := router.AnalyzeSharded(sql, s.ns.Rules, s.db); sp != nil {
+			a = &router.Analysis{Kind: a.Kind, Err: protocol.ErrUnsupported(
+				"server-side prepared statements on sharded or global tables yet; use the text protocol (e.g. go-sql-driver's interpolateParams=true)")}
+		}
+	}
 	if a.Flags&router.FlagMulti != 0 {
 		a = &router.Analysis{Kind: a.Kind, Err: protocol.NewError(1295, "HY000", "This command is not supported in the prepared statement protocol yet")}
 	}

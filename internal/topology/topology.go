@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard-db/switchyard/internal/backend"
 	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
 // Role is a node's role in its slice.
@@ -318,6 +319,8 @@ type Namespace struct {
 	Config  *config.Namespace
 	Slices  map[string]*Slice
 	Default *Slice
+	// Rules are the namespace's sharding rules; nil when it has none.
+	Rules *shard.Rules
 }
 
 // Topology holds every namespace.
@@ -326,7 +329,7 @@ type Topology struct {
 }
 
 // New builds the runtime topology for cfg. Pools dial lazily.
-func New(cfg *config.Config) *Topology {
+func New(cfg *config.Config) (*Topology, error) {
 	t := &Topology{Namespaces: map[string]*Namespace{}}
 	for _, nc := range cfg.Namespaces {
 		ns := &Namespace{Name: nc.Name, Config: nc, Slices: map[string]*Slice{}}
@@ -358,9 +361,16 @@ func New(cfg *config.Config) *Topology {
 			ns.Slices[s.Name] = s
 		}
 		ns.Default = ns.Slices[nc.DefaultSlice]
+		rules, err := shard.Build(nc)
+		if err != nil {
+			return nil, fmt.Errorf("namespace %s: %w", nc.Name, err)
+		}
+		if rules.HasRules() {
+			ns.Rules = rules
+		}
 		t.Namespaces[ns.Name] = ns
 	}
-	return t
+	return t, nil
 }
 
 // Close closes every pool.

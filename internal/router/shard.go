@@ -1,0 +1,455 @@
+package router
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/shard"
+)
+
+// Step is one physical statement of a sharded plan.
+type Step struct {
+	// Slice runs the statement.
+	Slice string
+	// SQL is the statement with physical names.
+	SQL string
+}
+
+// ShardPlan routes a statement that touches tables with sharding rules.
+type ShardPlan struct {
+	// Steps are the physical statements; one for a routed statement, one
+	// per physical table for DDL fan-out.
+	Steps []Step
+	// Fanout: DDL applied to every physical table (results are combined
+	// into one OK).
+	Fanout bool
+	// Err refuses the statement, saying precisely what is not supported.
+	Err *protocol.Error
+}
+
+// restoreFlags print SQL the way MySQL and MariaDB read it back.
+const restoreFlags = format.DefaultRestoreFlags | format.RestoreStringWithoutDefaultCharset
+
+// AnalyzeSharded is Analyze for a namespace with sharding rules: it also
+// returns the shard plan of statements that name a table with a rule (nil
+// for statements that touch only unlisted tables, which run on the default
+// slice as usual). db is the session's current database.
+func AnalyzeSharded(sql string, rules *shard.Rules, db string) (*Analysis, *ShardPlan) {
+	a := &Analysis{Hint: scanHint(sql)}
+	p := parsers.Get().(*parser.Parser)
+	stmts, ok := parse(p, sql)
+	if !ok {
+		classifyUnparsed(a, sql)
+		if mentionsRuledTable(sql, rules) {
+			return a, refuse("statements the SQL parser does not understand on sharded tables")
+		}
+		return a, nil
+	}
+	defer parsers.Put(p)
+	if len(stmts) != 1 {
+		// Classify as usual, then refuse if any statement has rules.
+		for _, st := range stmts {
+			if len(ruledTables(st, rules, db)) > 0 {
+				return a, refuse("multi-statement queries on sharded tables")
+			}
+		}
+		p2 := Analyze(sql)
+		return p2, nil
+	}
+	classify(a, stmts[0], sql)
+	if a.Err != nil || a.Local != LocalNone {
+		return a, nil
+	}
+	return a, planShard(a, stmts[0], rules, db)
+}
+
+func refuse(what string) *ShardPlan {
+	return &ShardPlan{Err: protocol.ErrUnsupported(what)}
+}
+
+// mentionsRuledTable is a conservative text check for unparsed statements.
+func mentionsRuledTable(sql string, rules *shard.Rules) bool {
+	l := strings.ToLower(sql)
+	for _, t := range rules.Tables() {
+		if strings.Contains(l, strings.ToLower(t.Name())) {
+			return true
+		}
+	}
+	return false
+}
+
+type ruled struct {
+	node  *ast.TableName
+	table *shard.Table
+}
+
+// ruledTables lists the table references of st that have a rule.
+func ruledTables(st ast.Node, rules *shard.Rules, db string) []ruled {
+	v := &tableCollector{rules: rules, db: db}
+	st.Accept(v)
+	return v.found
+}
+
+type tableCollector struct {
+	rules *shard.Rules
+	db    string
+	found []ruled
+	all   int
+}
+
+func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
+	if tn, ok := n.(*ast.TableName); ok {
+		v.all++
+		db := tn.Schema.O
+		if db == "" {
+			db = v.db
+		}
+		if t, ok := v.rules.Table(db, tn.Name.O); ok {
+			v.found = append(v.found, ruled{tn, t})
+		}
+	}
+	return n, false
+}
+
+func (v *tableCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// planShard routes one parsed statement.
+func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string) *ShardPlan {
+	tc := &tableCollector{rules: rules, db: db}
+	st.Accept(tc)
+	a.NamesTables = tc.all > 0
+	if len(tc.found) == 0 {
+		return nil
+	}
+	if len(tc.found) > 1 || tc.all > 1 {
+		return refuse("statements that use more than one table when one of them is sharded or global (joins, subqueries, multi-table statements) yet")
+	}
+	r := tc.found[0]
+	t := r.table
+	switch n := st.(type) {
+	case *ast.CreateTableStmt, *ast.AlterTableStmt, *ast.DropTableStmt, *ast.TruncateTableStmt, *ast.CreateIndexStmt, *ast.DropIndexStmt:
+		if c, ok := n.(*ast.CreateTableStmt); ok && (c.ReferTable != nil || c.Select != nil) {
+			return refuse("CREATE TABLE ... LIKE/SELECT on a sharded or global table")
+		}
+		return fanout(st, r, t.All())
+	case *ast.SelectStmt:
+		if t.Kind() == shard.Global {
+			return single(st, r, globalReadTarget(t, rules))
+		}
+		if n.Where == nil {
+			return refuse(fmt.Sprintf("a query on sharded table %s without a condition on its key %s (scatter queries) yet", t.Name(), t.Key()))
+		}
+		return byKey(st, r, n.Where, "SELECT")
+	case *ast.UpdateStmt:
+		if t.Kind() == shard.Global {
+			return refuse("writes to global tables until distributed transactions land (a partial write would make the copies differ)")
+		}
+		for _, as := range n.List {
+			if t.IsKey(as.Column.Name.O) {
+				return refuse(fmt.Sprintf("UPDATE of the sharding key %s.%s", t.Name(), as.Column.Name.O))
+			}
+		}
+		if n.Where == nil {
+			return refuse(fmt.Sprintf("UPDATE of sharded table %s without a condition on its key %s yet", t.Name(), t.Key()))
+		}
+		return byKey(st, r, n.Where, "UPDATE")
+	case *ast.DeleteStmt:
+		if t.Kind() == shard.Global {
+			return refuse("writes to global tables until distributed transactions land (a partial write would make the copies differ)")
+		}
+		if n.Where == nil {
+			return refuse(fmt.Sprintf("DELETE from sharded table %s without a condition on its key %s yet", t.Name(), t.Key()))
+		}
+		return byKey(st, r, n.Where, "DELETE")
+	case *ast.InsertStmt:
+		if t.Kind() == shard.Global {
+			return refuse("writes to global tables until distributed transactions land (a partial write would make the copies differ)")
+		}
+		return insert(st, n, r)
+	}
+	return refuse(fmt.Sprintf("%s statements on sharded or global table %s", strings.ToUpper(a.Kind.String()), t.Name()))
+}
+
+// globalReadTarget picks the copy of a global table on the default slice
+// when it has one, else the first.
+func globalReadTarget(t *shard.Table, rules *shard.Rules) shard.Target {
+	for _, x := range t.All() {
+		if x.Slice == rules.DefaultSlice() {
+			return x
+		}
+	}
+	return t.All()[0]
+}
+
+// byKey routes a statement by the equality or IN conditions on the key
+// among the top-level AND terms of where.
+func byKey(st ast.StmtNode, r ruled, where ast.ExprNode, verb string) *ShardPlan {
+	t := r.table
+	if len(t.Keys()) != 1 {
+		return refuse(fmt.Sprintf("%s on table %s sharded by two columns yet", verb, t.Name()))
+	}
+	var targets []shard.Target
+	found := false
+	var bad error
+	for _, term := range andTerms(where) {
+		vals, ok := keyValues(term, t)
+		if !ok {
+			continue
+		}
+		found = true
+		var ts []shard.Target
+		var err error
+		if len(vals) == 1 {
+			var x shard.Target
+			x, err = t.Locate(vals[0])
+			ts = []shard.Target{x}
+		} else {
+			ts, err = t.LocateIn(vals)
+		}
+		if err != nil {
+			bad = err
+			continue
+		}
+		targets = intersect(targets, ts, found && targets != nil)
+		if targets == nil {
+			targets = ts
+		}
+	}
+	if bad != nil && len(targets) == 0 {
+		return &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", bad)}
+	}
+	if !found {
+		return refuse(fmt.Sprintf("%s on sharded table %s without an equality or IN condition on its key %s (scatter) yet", verb, t.Name(), t.Key()))
+	}
+	switch len(targets) {
+	case 0:
+		// Contradictory conditions: no row can match; any one table answers.
+		return single(st, r, t.All()[0])
+	case 1:
+		return single(st, r, targets[0])
+	}
+	return refuse(fmt.Sprintf("%s whose key values on %s fall on several physical tables yet", verb, t.Name()))
+}
+
+func intersect(a, b []shard.Target, both bool) []shard.Target {
+	if !both || a == nil {
+		return b
+	}
+	var out []shard.Target
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				out = append(out, x)
+			}
+		}
+	}
+	if out == nil {
+		out = []shard.Target{}
+	}
+	return out
+}
+
+// andTerms flattens a AND b AND c.
+func andTerms(e ast.ExprNode) []ast.ExprNode {
+	if p, ok := e.(*ast.ParenthesesExpr); ok {
+		return andTerms(p.Expr)
+	}
+	if b, ok := e.(*ast.BinaryOperationExpr); ok && b.Op == opcode.LogicAnd {
+		return append(andTerms(b.L), andTerms(b.R)...)
+	}
+	return []ast.ExprNode{e}
+}
+
+// keyValues recognizes key = literal, literal = key and key IN (literals).
+func keyValues(e ast.ExprNode, t *shard.Table) ([]shard.Value, bool) {
+	switch x := e.(type) {
+	case *ast.BinaryOperationExpr:
+		if x.Op != opcode.EQ {
+			return nil, false
+		}
+		col, val := x.L, x.R
+		if _, ok := col.(*ast.ColumnNameExpr); !ok {
+			col, val = x.R, x.L
+		}
+		c, ok := col.(*ast.ColumnNameExpr)
+		if !ok || !t.IsKey(c.Name.Name.O) {
+			return nil, false
+		}
+		v, ok := literal(val)
+		if !ok {
+			return nil, false
+		}
+		return []shard.Value{v}, true
+	case *ast.PatternInExpr:
+		c, ok := x.Expr.(*ast.ColumnNameExpr)
+		if x.Not || x.Sel != nil || !ok || !t.IsKey(c.Name.Name.O) {
+			return nil, false
+		}
+		var vals []shard.Value
+		for _, item := range x.List {
+			v, ok := literal(item)
+			if !ok {
+				return nil, false
+			}
+			vals = append(vals, v)
+		}
+		return vals, true
+	}
+	return nil, false
+}
+
+// literal converts a SQL literal to a shard value.
+func literal(e ast.ExprNode) (shard.Value, bool) {
+	if u, ok := e.(*ast.UnaryOperationExpr); ok && u.Op == opcode.Minus {
+		if v, ok := literal(u.V); ok && v.Kind() == shard.IntValue {
+			var n int64
+			fmt.Sscan(v.String(), &n)
+			return shard.Int(-n), true
+		}
+		return shard.Value{}, false
+	}
+	ve, ok := e.(ast.ValueExpr)
+	if !ok {
+		return shard.Value{}, false
+	}
+	switch v := ve.GetValue().(type) {
+	case int64:
+		return shard.Int(v), true
+	case uint64:
+		return shard.Uint(v), true
+	case string:
+		return shard.String(v), true
+	case []byte:
+		return shard.Bytes(v), true
+	}
+	return shard.Value{}, false
+}
+
+// insert routes INSERT/REPLACE ... VALUES by the key column of every row.
+func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled) *ShardPlan {
+	t := r.table
+	if n.Select != nil {
+		return refuse(fmt.Sprintf("INSERT ... SELECT into sharded table %s yet", t.Name()))
+	}
+	if len(t.Keys()) != 1 {
+		return refuse(fmt.Sprintf("INSERT into table %s sharded by two columns yet", t.Name()))
+	}
+	keyCol := -1
+	for i, c := range n.Columns {
+		if t.IsKey(c.Name.O) {
+			keyCol = i
+		}
+	}
+	if keyCol < 0 {
+		return &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000",
+			"INSERT into sharded table %s must name its key column %s with a value (the proxy places the row by it)", t.Name(), t.Key())}
+	}
+	for _, as := range n.OnDuplicate {
+		if t.IsKey(as.Column.Name.O) {
+			return refuse(fmt.Sprintf("ON DUPLICATE KEY UPDATE of the sharding key %s.%s", t.Name(), t.Key()))
+		}
+	}
+	var target *shard.Target
+	for _, row := range n.Lists {
+		if keyCol >= len(row) {
+			return &ShardPlan{Err: protocol.NewError(1136, "21S01", "Column count doesn't match value count at row 1")}
+		}
+		v, ok := literal(row[keyCol])
+		if !ok {
+			return refuse(fmt.Sprintf("INSERT into %s whose key %s is not a literal", t.Name(), t.Key()))
+		}
+		x, err := t.Locate(v)
+		if err != nil {
+			return &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", err)}
+		}
+		if target != nil && *target != x {
+			return refuse(fmt.Sprintf("a multi-row INSERT whose rows fall on several physical tables of %s yet; insert them separately", t.Name()))
+		}
+		target = &x
+	}
+	if target == nil {
+		return refuse("an INSERT without rows")
+	}
+	return single(st, r, *target)
+}
+
+// single rewrites st for one physical table.
+func single(st ast.StmtNode, r ruled, x shard.Target) *ShardPlan {
+	sql, err := rewrite(st, r, x)
+	if err != nil {
+		return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
+	}
+	return &ShardPlan{Steps: []Step{{Slice: x.Slice, SQL: sql}}}
+}
+
+// fanout rewrites st once per physical table.
+func fanout(st ast.StmtNode, r ruled, targets []shard.Target) *ShardPlan {
+	p := &ShardPlan{Fanout: true}
+	for _, x := range targets {
+		sql, err := rewrite(st, r, x)
+		if err != nil {
+			return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
+		}
+		p.Steps = append(p.Steps, Step{Slice: x.Slice, SQL: sql})
+	}
+	return p
+}
+
+// rewrite replaces the logical table (and qualified column references to
+// it) with the physical one, prints the statement, and restores the AST.
+func rewrite(st ast.StmtNode, r ruled, x shard.Target) (string, error) {
+	tn := r.node
+	oldName, oldSchema := tn.Name, tn.Schema
+	logical := tn.Name.L
+	tn.Name = ast.NewCIStr(x.Table)
+	if tn.Schema.O != "" || !strings.EqualFold(x.Database, r.table.Database()) {
+		tn.Schema = ast.NewCIStr(x.Database)
+	}
+	cols := &columnRenamer{from: logical, to: x.Table}
+	if tn.Schema.O != "" || oldSchema.O != "" {
+		cols.schema = tn.Schema
+	}
+	st.Accept(cols)
+	defer func() {
+		tn.Name, tn.Schema = oldName, oldSchema
+		for _, c := range cols.renamed {
+			c.Table = oldName
+			c.Schema = cols.oldSchemas[c]
+		}
+	}()
+	var b strings.Builder
+	if err := st.Restore(format.NewRestoreCtx(restoreFlags, &b)); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+type columnRenamer struct {
+	from, to   string
+	schema     ast.CIStr
+	renamed    []*ast.ColumnName
+	oldSchemas map[*ast.ColumnName]ast.CIStr
+}
+
+func (v *columnRenamer) Enter(n ast.Node) (ast.Node, bool) {
+	if c, ok := n.(*ast.ColumnName); ok && c.Table.L == v.from {
+		if v.oldSchemas == nil {
+			v.oldSchemas = map[*ast.ColumnName]ast.CIStr{}
+		}
+		v.oldSchemas[c] = c.Schema
+		c.Table = ast.NewCIStr(v.to)
+		if c.Schema.O != "" {
+			c.Schema = v.schema
+		}
+		v.renamed = append(v.renamed, c)
+	}
+	return n, false
+}
+
+func (v *columnRenamer) Leave(n ast.Node) (ast.Node, bool) { return n, true }

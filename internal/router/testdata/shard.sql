@@ -1,0 +1,72 @@
+--- routed by key
+SELECT * FROM t_user WHERE id = 5
+;;
+SELECT name FROM t_user WHERE id = 6 AND name LIKE 'a%'
+;;
+SELECT t_user.name FROM shop.t_user WHERE t_user.id = 7
+;;
+SELECT * FROM t_user u WHERE u.id IN (1, 5, 9)
+;;
+SELECT * FROM t_user WHERE id IN (1, 2)
+;;
+SELECT * FROM t_user WHERE id = 1 AND id = 2
+;;
+SELECT * FROM t_user WHERE id = -1
+;;
+SELECT * FROM t_user WHERE id = 'abc'
+;;
+SELECT * FROM t_order WHERE user_id = 3 ORDER BY id LIMIT 10
+;;
+SELECT * FROM t_event WHERE created = '2024-08-15 10:00:00'
+;;
+UPDATE t_user SET name = 'x' WHERE id = 10
+;;
+DELETE FROM t_user WHERE id = 11
+;;
+INSERT INTO t_user (id, name) VALUES (12, 'a')
+;;
+INSERT INTO t_user (id, name) VALUES (1, 'a'), (5, 'b')
+;;
+INSERT INTO t_user SET id = 13, name = 'c'
+;;
+REPLACE INTO t_order (id, user_id) VALUES (100, 3)
+;;
+--- global tables
+SELECT * FROM t_region WHERE id = 1
+;;
+INSERT INTO t_region VALUES (1, 'north')
+;;
+--- DDL fan-out
+CREATE TABLE t_user (id BIGINT PRIMARY KEY, name VARCHAR(20))
+;;
+ALTER TABLE t_user ADD COLUMN age INT
+;;
+TRUNCATE TABLE t_order
+;;
+CREATE INDEX idx_name ON t_user (name)
+;;
+DROP TABLE t_region
+;;
+--- refused (precise errors, never a wrong answer)
+SELECT * FROM t_user
+;;
+SELECT COUNT(*) FROM t_user WHERE name = 'x'
+;;
+SELECT * FROM t_user WHERE id IN (1, 2, 3)
+;;
+SELECT * FROM t_user u JOIN t_order o ON u.id = o.user_id WHERE u.id = 1
+;;
+UPDATE t_user SET id = 5 WHERE id = 4
+;;
+INSERT INTO t_user (id, name) VALUES (1, 'a'), (2, 'b')
+;;
+INSERT INTO t_user (name) VALUES ('no key')
+;;
+INSERT INTO t_region VALUES (2, 'south')
+;;
+DELETE FROM t_user
+;;
+SELECT 1; SELECT * FROM t_user WHERE id = 1
+;;
+--- unlisted tables go to the default slice unchanged
+SELECT * FROM t_plain WHERE id = 1

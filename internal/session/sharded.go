@@ -1,0 +1,139 @@
+package session
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/relay"
+	"github.com/switchyard-db/switchyard/internal/router"
+	"github.com/switchyard-db/switchyard/internal/topology"
+)
+
+// lazyTxn handles BEGIN/COMMIT/ROLLBACK in a sharded namespace while no
+// connection is pinned: the transaction starts on the slice of its first
+// statement, so BEGIN is remembered, not sent. done reports that the
+// statement was answered here.
+func (s *Session) lazyTxn(a *router.Analysis) (done, failed bool) {
+	if s.pinned != nil {
+		return false, false
+	}
+	switch a.Kind {
+	case router.KindBegin:
+		// A BEGIN inside an unstarted transaction has nothing to commit.
+		s.pendingBegin = "BEGIN"
+		s.pendingReadTxn = a.Flags&router.FlagReadOnlyTxn != 0
+		if s.pendingReadTxn {
+			s.pendingBegin = "START TRANSACTION READ ONLY"
+		}
+		s.writeOK(0, 0)
+		return true, false
+	case router.KindCommit, router.KindRollback:
+		if s.pendingBegin == "" {
+			return false, false
+		}
+		s.pendingBegin, s.pendingReadTxn = "", false
+		s.writeOK(0, 0)
+		return true, false
+	}
+	return false, false
+}
+
+// beginPending starts the remembered transaction on slice and pins it.
+func (s *Session) beginPending(slice *topology.Slice) (*backend.Conn, *topology.Node, error) {
+	var c *backend.Conn
+	var node *topology.Node
+	if s.pendingReadTxn && s.user.RWSplit {
+		c, node = s.replicaRead(slice)
+	}
+	if c == nil {
+		var err error
+		if c, node, err = s.getPrimary(slice); err != nil {
+			return nil, nil, err
+		}
+	}
+	if _, err := c.Exec(s.pendingBegin); err != nil {
+		if c.Broken() {
+			return nil, nil, s.lost(c, node, &relay.BackendError{Err: err})
+		}
+		s.release(c, node)
+		return nil, nil, toProtoErr(err)
+	}
+	s.pendingBegin, s.pendingReadTxn = "", false
+	s.pinned, s.pinnedNode = c, node
+	if c.Status&protocol.StatusInTrans != 0 {
+		s.sawTxn = true
+	}
+	return c, node, nil
+}
+
+// runSharded executes a statement routed by sharding rules.
+func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan) (failed bool, clientErr error) {
+	if sp.Err != nil {
+		s.writeErr(sp.Err)
+		return true, nil
+	}
+	if sp.Fanout {
+		return s.fanout(sp), nil
+	}
+	step := sp.Steps[0]
+	plan := router.Decide(a, s.routerState())
+	plan.Slice = step.Slice
+	if plan.Target == router.TargetProxy || plan.Target == router.TargetError {
+		plan.Target = router.TargetPrimary
+	}
+	return s.run(&plan, func(c *backend.Conn) error {
+		c.Seq = 0
+		s.buf = append(s.buf[:0], protocol.ComQuery)
+		s.buf = append(s.buf, step.SQL...)
+		return c.WriteFlush(s.buf)
+	})
+}
+
+// fanout applies DDL to every physical table, one after the other, and
+// answers one OK, or an error naming every physical table that failed.
+func (s *Session) fanout(sp *router.ShardPlan) (failed bool) {
+	if s.pinned != nil || s.pendingBegin != "" {
+		s.writeErr(protocol.ErrUnsupported("DDL on sharded or global tables inside a transaction or a pinned session"))
+		return true
+	}
+	var fails []string
+	var first *protocol.Error
+	done := 0
+	for _, step := range sp.Steps {
+		slice := s.ns.Slices[step.Slice]
+		c, node, err := s.getPrimary(slice)
+		if err != nil {
+			pe := toProtoErr(err)
+			fails = append(fails, fmt.Sprintf("%s: %s", step.Slice, pe.Message))
+			if first == nil {
+				first = pe
+			}
+			continue
+		}
+		_, err = c.Exec(step.SQL)
+		if err != nil {
+			pe := toProtoErr(err)
+			fails = append(fails, fmt.Sprintf("%s (%s): %s", step.Slice, step.SQL, pe.Message))
+			if first == nil {
+				first = pe
+			}
+			if c.Broken() {
+				s.lost(c, node, &relay.BackendError{Err: err})
+				continue
+			}
+		} else {
+			done++
+		}
+		node.CountStatement()
+		s.release(c, node)
+	}
+	if first != nil {
+		s.writeErr(protocol.NewError(first.Code, first.State, "%d of %d physical statements failed: %s",
+			len(fails), len(sp.Steps), strings.Join(fails, "; ")))
+		return true
+	}
+	s.writeOK(0, 0)
+	return false
+}
