@@ -118,6 +118,14 @@ func TestFailoverPrimaryFrozen(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// While it is writable without being the primary it serves no reads.
+	time.Sleep(400 * time.Millisecond)
+	reads := h.open(splitUser, splitPass, "it_fo", "")
+	for i := 0; i < 10; i++ {
+		if got := queryString(t, reads, "SELECT @@port"); got == strconv.Itoa(s.Primary.Port) {
+			t.Fatal("the thawed, still writable old primary served a read")
+		}
+	}
 	// The operator demotes it; writes go on against the new primary.
 	topo.Repoint(t, s.Primary, s.Replicas[0], "current_pos")
 	if _, ok := l.WaitWrites(time.Now(), 10*time.Second); !ok {

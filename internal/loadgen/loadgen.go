@@ -102,6 +102,13 @@ func Start(o Options) (*Load, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Load{opts: o, db: db, cancel: cancel, errs: map[string]int{}, start: time.Now()}
 	l.lastWrite = l.start
+	defer func() {
+		// The load starts once the idle connections are open.
+		l.mu.Lock()
+		l.start = time.Now()
+		l.lastWrite = l.start
+		l.mu.Unlock()
+	}()
 	for i := 0; i < o.Idle; i++ {
 		c, err := db.Conn(ctx)
 		if err != nil {

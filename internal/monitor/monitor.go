@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/gtid"
 	"github.com/switchyard-db/switchyard/internal/topology"
 )
 
@@ -95,6 +96,9 @@ type nodeMon struct {
 	creds Credentials
 	conn  *backend.Conn
 	st    NodeState // guarded by Monitor.mu
+	// catchUp is the primary's position when the node came back after being
+	// down: it serves no reads until it has applied that much.
+	catchUp string
 }
 
 type sliceMon struct {
@@ -223,7 +227,31 @@ func (m *Monitor) check(nm *nodeMon) {
 		st.Namespace, st.Slice, st.Addr = prev.Namespace, prev.Slice, prev.Addr
 		st.Up, st.Checked, st.LastCheck = true, true, now
 		nm.node.SetGTID(st.CurrentPos)
-		if m.opts.MaxReplicaLag > 0 && st.Source != "" {
+		primaryPos := ""
+		if p := nm.node.Slice.Primary(); p != nil && p != nm.node {
+			primaryPos = m.nodes[p].st.BinlogPos
+		}
+		if !prev.Up && prev.Checked {
+			// Back after being down: it may be far behind.
+			nm.catchUp = primaryPos
+		}
+		if nm.catchUp != "" && gtid.Covers(st.CurrentPos, nm.catchUp) {
+			nm.catchUp = ""
+		}
+		mariadb := strings.Contains(st.Version, "MariaDB")
+		switch {
+		case nm.node.Slice.Primary() == nm.node:
+			// The primary's reads are governed by primary_reads.
+		case !st.ReadOnly:
+			// A writable node that is not the primary serves no reads (a
+			// returning old primary, a split brain).
+			st.Lagging = true
+		case mariadb && st.Source == "":
+			// Read-only but replicating from nothing: not repointed yet.
+			st.Lagging = true
+		case nm.catchUp != "":
+			st.Lagging = true
+		case m.opts.MaxReplicaLag > 0 && st.Source != "":
 			// A replica whose SQL thread stopped has no known lag: it may be
 			// arbitrarily stale.
 			st.Lagging = st.LagSeconds < 0 || time.Duration(st.LagSeconds)*time.Second > m.opts.MaxReplicaLag
@@ -251,9 +279,16 @@ func (m *Monitor) check(nm *nodeMon) {
 func (m *Monitor) probe(nm *nodeMon) (NodeState, error) {
 	st := NodeState{LagSeconds: -1}
 	deadline := time.Now().Add(m.opts.Timeout)
+	addr := resolve(nm.node.Addr)
+	if nm.conn != nil && nm.conn.Addr != addr {
+		// The name now points elsewhere (a cluster endpoint moved): check
+		// the new address.
+		nm.conn.Close()
+		nm.conn = nil
+	}
 	if nm.conn == nil {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
-		c, err := backend.Dial(ctx, resolve(nm.node.Addr), backend.DialOptions{User: nm.creds.User, Password: nm.creds.Password, ConnectTimeout: m.opts.Timeout})
+		c, err := backend.Dial(ctx, addr, backend.DialOptions{User: nm.creds.User, Password: nm.creds.Password, ConnectTimeout: m.opts.Timeout})
 		cancel()
 		if err != nil {
 			return st, err
@@ -314,7 +349,7 @@ func (m *Monitor) probe(nm *nodeMon) (NodeState, error) {
 	return st, nil
 }
 
-// resolve looks a host name up again on every connection, so DNS changes
+// resolve looks a host name up again on every check, so DNS changes
 // (cluster endpoints) are followed.
 func resolve(addr string) string {
 	host, port, err := net.SplitHostPort(addr)

@@ -164,6 +164,10 @@ func (s *Session) initDB(db string) *protocol.Error {
 	plan := router.Plan{Analysis: &router.Analysis{Kind: router.KindUse, DB: db}, Target: router.TargetPrimary}
 	if s.pinned != nil {
 		plan.Target = router.TargetPinned
+	} else if s.ns.Default.Primary() == nil && s.ns.Default.PickReplica() != nil {
+		// During a failover the database is checked on a replica, so that
+		// logins and USE do not wait for a primary.
+		plan.Target = router.TargetReplica
 	}
 	c, node, err := s.acquire(&plan)
 	if err != nil {

@@ -106,7 +106,7 @@ func (s *Session) prepare(sql string) bool {
 	}
 	s.stmts[st.id] = st
 	s.release(c, node)
-	s.observe(router.KindOther, plan.Target, start, false, "")
+	s.observe(router.KindOther, plan.Target, start, false, sql)
 	return true
 }
 

@@ -238,7 +238,9 @@ func (s *Slice) SetPrimary(n *Node, reason string) {
 // SetHealth records a node's reachability and lag state from the monitor
 // and updates the set of readable replicas.
 func (s *Slice) SetHealth(n *Node, down, lagging bool) {
-	if n.down.Swap(down) != down || n.lagging.Swap(lagging) != lagging {
+	downChanged := n.down.Swap(down) != down
+	lagChanged := n.lagging.Swap(lagging) != lagging
+	if downChanged || lagChanged {
 		s.rebuildReplicas()
 	}
 }

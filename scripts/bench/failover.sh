@@ -5,6 +5,7 @@
 #   scripts/bench/failover.sh                 # all scenarios, 3 runs each, about 5 minutes
 #   REPEAT=1 scripts/bench/failover.sh        # one run each
 #   BENCH_FAILOVER_SCENARIOS=killed,switchover scripts/bench/failover.sh
+#   scripts/bench/failover.sh -max-replica-lag 1s   # extra arguments go to the tool
 #
 # Each scenario run starts its own topology (scripts/topology.sh, 1 slice:
 # primary + 2 replicas on 127.0.0.1:BASE..BASE+2, in a temporary directory)
@@ -50,14 +51,15 @@ START_MS=$(now_ms)
 say "building $BIN"
 (cd "$REPO_ROOT" && go build -o "$BIN" ./cmd/failover-bench)
 
-CMD=(-scenarios "$SCENARIOS" -repeat "$REPEAT" -base-port "$BASE_PORT" -interval "$INTERVAL")
+CMD=(-scenarios "$SCENARIOS" -repeat "$REPEAT" -base-port "$BASE_PORT" -interval "$INTERVAL" "$@")
 {
 	echo "# Switchyard failover benchmark"
 	echo
-	echo "command: REPEAT=$REPEAT BENCH_FAILOVER_SCENARIOS=$SCENARIOS BENCH_FAILOVER_BASE_PORT=$BASE_PORT BENCH_FAILOVER_INTERVAL=$INTERVAL scripts/bench/failover.sh"
+	echo "command: REPEAT=$REPEAT BENCH_FAILOVER_SCENARIOS=$SCENARIOS BENCH_FAILOVER_BASE_PORT=$BASE_PORT BENCH_FAILOVER_INTERVAL=$INTERVAL scripts/bench/failover.sh $*"
 	echo "runs: failover-bench ${CMD[*]}"
 	echo
 	machine_info | sed 's/^/    /'
+	echo "    load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 } | tee "$OUT"
 
