@@ -364,10 +364,19 @@ func (c *Conn) QueryRows(sql string) (cols []string, rows [][]string, err error)
 		c.broken = true
 		return nil, nil, err
 	}
+	return c.ReadRows()
+}
+
+// ReadRows reads the result of a query already sent (see QueryRows).
+func (c *Conn) ReadRows() (cols []string, rows [][]string, err error) {
 	p, err := c.ReadPacket()
 	if err != nil {
 		c.broken = true
 		return nil, nil, err
+	}
+	if len(p) == 0 {
+		c.broken = true
+		return nil, nil, protocol.ErrMalformed
 	}
 	if protocol.IsErr(p) {
 		return nil, nil, protocol.ParseErr(p)

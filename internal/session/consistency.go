@@ -110,7 +110,14 @@ func (s *Session) replicaRead(slice *topology.Slice) (*backend.Conn, *topology.N
 		return nil, nil
 	}
 	timeout := s.ns.Config.ConsistencyTimeout.Seconds()
-	_, rows, err := c.QueryRows(fmt.Sprintf("SELECT MASTER_GTID_WAIT('%s', %s)", need, strconv.FormatFloat(timeout, 'f', 3, 64)))
+	wait := fmt.Sprintf("SELECT MASTER_GTID_WAIT('%s', %s)", need, strconv.FormatFloat(timeout, 'f', 3, 64))
+	if s.pipelineOK {
+		// run sends the wait and the statement in one write and reads the
+		// wait's answer first: one round trip instead of two.
+		s.waitSQL = wait
+		return c, r
+	}
+	_, rows, err := c.QueryRows(wait)
 	if err == nil && len(rows) == 1 && rows[0][0] == "0" {
 		s.nsm.ConsistencyRead(s.level, metrics.OutcomeReplicaWaited)
 		return c, r

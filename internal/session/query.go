@@ -52,6 +52,7 @@ func (s *Session) query(sql string) bool {
 		failed = !s.local(&plan)
 	default:
 		var err error
+		s.pipelineOK = true
 		failed, err = s.run(&plan, func(c *backend.Conn) error {
 			c.Seq = 0
 			s.buf = append(s.buf[:0], protocol.ComQuery)
@@ -69,12 +70,21 @@ func (s *Session) query(sql string) bool {
 // failed and a non-nil error when the client is gone.
 func (s *Session) run(plan *router.Plan, send func(c *backend.Conn) error) (failed bool, clientErr error) {
 	c, node, err := s.acquire(plan)
+	wait := s.waitSQL
+	s.waitSQL, s.pipelineOK = "", false
 	if err != nil {
 		s.writeErr(toProtoErr(err))
 		return true, nil
 	}
 	s.active.Store(c)
 	defer s.active.Store(nil)
+	if wait != "" {
+		var ok bool
+		if c, node, ok = s.waitThenSend(c, node, wait, send); !ok {
+			return true, nil
+		}
+		return s.relayAndFinish(plan, c, node)
+	}
 	if plan.Flags&router.FlagLastInsertID != 0 && c.LastInsertID != s.lastInsertID {
 		// LAST_INSERT_ID() belongs to the session, not to the connection
 		// that happens to serve it.
@@ -96,6 +106,52 @@ func (s *Session) run(plan *router.Plan, send func(c *backend.Conn) error) (fail
 		s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
 		return true, nil
 	}
+	return s.relayAndFinish(plan, c, node)
+}
+
+// waitThenSend writes a GTID wait and the statement in one flush and reads
+// the wait's answer. When the replica did not reach the position in time,
+// the statement's response is drained and the statement sent to the
+// primary instead. ok is false when an error was already sent.
+func (s *Session) waitThenSend(c *backend.Conn, node *topology.Node, wait string, send func(*backend.Conn) error) (*backend.Conn, *topology.Node, bool) {
+	c.Seq = 0
+	s.buf = append(s.buf[:0], protocol.ComQuery)
+	s.buf = append(s.buf, wait...)
+	if err := c.WritePacket(s.buf); err == nil {
+		err = send(c)
+	}
+	_, rows, err := c.ReadRows()
+	if err == nil && !c.Broken() && len(rows) == 1 && rows[0][0] == "0" {
+		s.nsm.ConsistencyRead(s.level, metrics.OutcomeReplicaWaited)
+		return c, node, true
+	}
+	if c.Broken() {
+		s.lost(c, node, &relay.BackendError{Err: err})
+	} else {
+		// The replica is behind: drop its answer, ask the primary.
+		if _, derr := c.ReadResultDiscard(); derr != nil && c.Broken() {
+			s.lost(c, node, &relay.BackendError{Err: derr})
+		} else {
+			s.release(c, node)
+		}
+	}
+	s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryTimeout)
+	pc, pnode, perr := s.getPrimary(node.Slice)
+	if perr != nil {
+		s.writeErr(toProtoErr(perr))
+		return nil, nil, false
+	}
+	s.active.Store(pc)
+	if err := send(pc); err != nil {
+		s.writeErr(s.lost(pc, pnode, &relay.BackendError{Err: err}))
+		return nil, nil, false
+	}
+	return pc, pnode, true
+}
+
+// relayAndFinish relays the response of the statement sent on c and
+// updates the session.
+func (s *Session) relayAndFinish(plan *router.Plan, c *backend.Conn, node *topology.Node) (failed bool, clientErr error) {
 	o, err := s.relayer.Result(s.cl, s.caps, c)
 	if err != nil {
 		if relay.IsClientError(err) {

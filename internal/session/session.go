@@ -116,6 +116,10 @@ type Session struct {
 	level            int
 	lastGTID         string
 	wroteWithoutGTID bool
+	// pipelineOK lets replicaRead leave a GTID wait in waitSQL for run to
+	// send together with the statement (text queries only).
+	pipelineOK bool
+	waitSQL    string
 
 	pinned     *backend.Conn
 	pinnedNode *topology.Node
@@ -358,6 +362,9 @@ func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, err
 			s.pinnedNode.Slice.Name, slice.Name)
 	}
 	if plan.Target == router.TargetPinned {
+		// A pinned connection must not be swapped for the primary after a
+		// wait times out: wait synchronously.
+		s.pipelineOK = false
 		if s.pinned != nil {
 			return s.pinned, s.pinnedNode, nil
 		}

@@ -83,6 +83,7 @@ func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan) (failed b
 	if plan.Target == router.TargetProxy || plan.Target == router.TargetError {
 		plan.Target = router.TargetPrimary
 	}
+	s.pipelineOK = true
 	return s.run(&plan, func(c *backend.Conn) error {
 		c.Seq = 0
 		s.buf = append(s.buf[:0], protocol.ComQuery)

@@ -54,7 +54,10 @@ for level in eventual session global; do
 	t0=$(metric "$level" primary_timeout)
 	out=$(sysbench oltp_read_write --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port="$BENCH_PROXY_PORT" \
 		--mysql-user="rc_$level" --mysql-password=rc --mysql-db=sbtest --tables="$TABLES" --table-size="$TABLE_SIZE" \
-		--threads=8 --time="$BENCH_TIME" --skip_trx=on --percentile=95 run 2>&1)
+		--threads=8 --time="$BENCH_TIME" --skip_trx=on --percentile=95 run 2>&1) || {
+		echo "$out" | tail -20 >&2
+		die "sysbench failed for level $level"
+	}
 	echo "$out" >>"$BENCH_RESULTS/runs.log"
 	qps=$(echo "$out" | awk '/queries:/ {gsub(/\(/, "", $3); print $3}')
 	p95=$(echo "$out" | awk '/95th percentile:/ {print $3}')
