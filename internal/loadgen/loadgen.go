@@ -45,6 +45,7 @@ type Load struct {
 	writes    int
 	reads     int
 	errs      map[string]int
+	firstErr  string // text of the first failed write
 	lastWrite time.Time
 	maxGap    time.Duration
 	gapStart  time.Time
@@ -163,9 +164,8 @@ func (l *Load) writer(ctx context.Context, client int) {
 		if err != nil {
 			if ctx.Err() == nil {
 				l.errs["write:"+errKey(err)]++
-				if l.errs["first"] == 0 {
-					l.errs["first"] = 1
-					l.firstErr(err)
+				if l.firstErr == "" {
+					l.firstErr = err.Error()
 				}
 			}
 		} else {
@@ -180,10 +180,6 @@ func (l *Load) writer(ctx context.Context, client int) {
 		l.mu.Unlock()
 	}
 }
-
-var firstErrText sync.Map
-
-func (l *Load) firstErr(err error) { firstErrText.Store(l, err.Error()) }
 
 func (l *Load) reader(ctx context.Context) {
 	defer l.wg.Done()
@@ -237,10 +233,8 @@ func (l *Load) Stop(check ...*sql.DB) Report {
 	r := Report{Duration: time.Since(l.start), Errors: map[string]int{}}
 	l.mu.Lock()
 	r.Writes, r.Reads = l.writes, l.reads
+	r.FirstErrorText = l.firstErr
 	for k, v := range l.errs {
-		if k == "first" {
-			continue
-		}
 		r.Errors[k] = v
 		if strings.HasPrefix(k, "write:") {
 			r.FailedWrites += v
@@ -253,10 +247,6 @@ func (l *Load) Stop(check ...*sql.DB) Report {
 	r.AckedWrites = len(l.acked)
 	acked := append([]int64(nil), l.acked...)
 	l.mu.Unlock()
-	if v, ok := firstErrText.Load(l); ok {
-		r.FirstErrorText = v.(string)
-		firstErrText.Delete(l)
-	}
 	r.WritesPerSec = float64(r.AckedWrites) / r.Duration.Seconds()
 	for _, c := range l.idle {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -33,15 +33,8 @@ type Proxy struct {
 	monitor *monitor.Monitor
 }
 
-// Supported reports configuration this build parses but cannot serve.
-// Everything it parses is served now; kept for `switchyard check`.
-func Supported(cfg *config.Config) error { return nil }
-
 // New builds a proxy from a validated configuration.
 func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
-	if err := Supported(cfg); err != nil {
-		return nil, err
-	}
 	p := &Proxy{cfg: cfg, log: log, metrics: metrics.New()}
 	topo, err := topology.New(cfg)
 	if err != nil {

@@ -73,6 +73,30 @@ func (r *Relayer) writeEOF(cl *protocol.Conn, status uint16) error {
 	return nil
 }
 
+// forwardOK decodes an OK (or end-of-result) packet from the backend,
+// records it in o and on be, and writes it to the client with the given
+// header, re-encoded for the client's capabilities. A 5-byte packet is a
+// classic EOF.
+func (r *Relayer) forwardOK(cl *protocol.Conn, caps uint32, be *backend.Conn, p []byte, header byte, o *Outcome) (protocol.OK, error) {
+	var ok protocol.OK
+	if header == protocol.EOFHeader && len(p) == 5 {
+		ok.Warnings, ok.Status = protocol.ParseEOF(p)
+	} else {
+		var err error
+		if ok, err = protocol.ParseOK(p, be.Caps); err != nil {
+			be.MarkBroken()
+			return ok, &BackendError{err}
+		}
+	}
+	be.Status = ok.Status
+	o.noteOK(&ok)
+	if err := r.writeOK(cl, caps, header, &ok); err != nil {
+		be.MarkBroken()
+		return ok, err
+	}
+	return ok, nil
+}
+
 func (o *Outcome) noteOK(ok *protocol.OK) {
 	o.OK = *ok
 	o.OK.Info = nil
@@ -105,19 +129,12 @@ func (r *Relayer) Result(cl *protocol.Conn, caps uint32, be *backend.Conn) (Outc
 			}
 			return o, nil
 		case protocol.IsOK(p):
-			ok, err := protocol.ParseOK(p, be.Caps)
+			ok, err := r.forwardOK(cl, caps, be, p, protocol.OKHeader, &o)
 			if err != nil {
-				be.MarkBroken()
-				return o, &BackendError{err}
-			}
-			be.Status = ok.Status
-			o.noteOK(&ok)
-			o.Results++
-			o.ResultSet = false
-			if err := r.writeOK(cl, caps, protocol.OKHeader, &ok); err != nil {
-				be.MarkBroken()
 				return o, err
 			}
+			o.Results++
+			o.ResultSet = false
 			if ok.Status&protocol.StatusMoreResultsExists == 0 {
 				return o, nil
 			}
@@ -173,19 +190,12 @@ func (r *Relayer) resultSet(cl *protocol.Conn, caps uint32, be *backend.Conn, p 
 		}
 		switch {
 		case protocol.IsEOF(p):
-			ok, err := protocol.ParseOK(p, be.Caps)
+			ok, err := r.forwardOK(cl, caps, be, p, protocol.EOFHeader, o)
 			if err != nil {
-				be.MarkBroken()
-				return false, &BackendError{err}
-			}
-			be.Status = ok.Status
-			o.noteOK(&ok)
-			o.Results++
-			o.ResultSet = true
-			if err := r.writeOK(cl, caps, protocol.EOFHeader, &ok); err != nil {
-				be.MarkBroken()
 				return false, err
 			}
+			o.Results++
+			o.ResultSet = true
 			return ok.Status&protocol.StatusMoreResultsExists != 0, nil
 		case protocol.IsErr(p):
 			o.Err = protocol.ParseErr(p)
@@ -222,21 +232,8 @@ func (r *Relayer) FieldList(cl *protocol.Conn, caps uint32, be *backend.Conn) (O
 			}
 			return o, nil
 		case protocol.IsEOF(p):
-			var ok protocol.OK
-			if len(p) == 5 {
-				// A classic EOF.
-				ok.Warnings, ok.Status = protocol.ParseEOF(p)
-			} else if ok, err = protocol.ParseOK(p, be.Caps); err != nil {
-				be.MarkBroken()
-				return o, &BackendError{err}
-			}
-			be.Status = ok.Status
-			o.noteOK(&ok)
-			if err := r.writeOK(cl, caps, protocol.EOFHeader, &ok); err != nil {
-				be.MarkBroken()
-				return o, err
-			}
-			return o, nil
+			_, err := r.forwardOK(cl, caps, be, p, protocol.EOFHeader, &o)
+			return o, err
 		default:
 			if err := cl.WritePacket(p); err != nil {
 				be.MarkBroken()
