@@ -36,6 +36,8 @@ const (
 	DefaultFailoverHold       = 30 * time.Second
 	DefaultPrimaryReads       = "fallback"
 	DefaultConsistencyTimeout = time.Second
+	DefaultMergeMaxRows       = 1000000
+	DefaultMergeMaxBytes      = 256 << 20
 )
 
 // Limits on max_packet_size.
@@ -147,6 +149,11 @@ type Namespace struct {
 	// ConsistencyTimeout bounds how long a replica read waits for the
 	// session's (or the primary's) GTID position before going to the primary.
 	ConsistencyTimeout time.Duration
+	// MergeMaxRows and MergeMaxBytes bound what the proxy holds in memory
+	// to merge the results of a query over several shards (groups that do
+	// not arrive in order, a sort the shards cannot do, DISTINCT sets).
+	MergeMaxRows  int
+	MergeMaxBytes int
 	// AdminBackend are credentials with READ_ONLY ADMIN and replication
 	// administration privileges, used only for planned switchovers.
 	AdminBackend *Credentials

@@ -242,15 +242,16 @@ func (p *parser) parse(data []byte) *Config {
 }
 
 func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
-	ns := &Namespace{PrimaryReads: DefaultPrimaryReads, ConsistencyTimeout: DefaultConsistencyTimeout, Pool: Pool{
-		MaxOpen:        DefaultPoolMaxOpen,
-		MinIdle:        DefaultPoolMinIdle,
-		IdleTimeout:    DefaultPoolIdleTimeout,
-		MaxLifetime:    DefaultPoolMaxLifetime,
-		WaitTimeout:    DefaultPoolWaitTimeout,
-		ConnectTimeout: DefaultPoolConnectTimeout,
-		MaxPrepared:    DefaultPoolMaxPrepared,
-	}}
+	ns := &Namespace{PrimaryReads: DefaultPrimaryReads, ConsistencyTimeout: DefaultConsistencyTimeout,
+		MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes, Pool: Pool{
+			MaxOpen:        DefaultPoolMaxOpen,
+			MinIdle:        DefaultPoolMinIdle,
+			IdleTimeout:    DefaultPoolIdleTimeout,
+			MaxLifetime:    DefaultPoolMaxLifetime,
+			WaitTimeout:    DefaultPoolWaitTimeout,
+			ConnectTimeout: DefaultPoolConnectTimeout,
+			MaxPrepared:    DefaultPoolMaxPrepared,
+		}}
 	p.mapping(n, path, "in namespace ("+path+")", fields{
 		"name": p.str(&ns.Name),
 		"users": func(n *yaml.Node, path string) {
@@ -274,6 +275,8 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 		"default_slice":       p.str(&ns.DefaultSlice),
 		"primary_reads":       p.str(&ns.PrimaryReads),
 		"consistency_timeout": p.duration(&ns.ConsistencyTimeout),
+		"merge_max_rows":      p.integer(&ns.MergeMaxRows),
+		"merge_max_bytes":     p.size(&ns.MergeMaxBytes),
 		"admin_backend": func(n *yaml.Node, path string) {
 			ns.AdminBackend = &Credentials{}
 			p.mapping(n, path, "in admin_backend ("+path+")", fields{

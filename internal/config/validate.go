@@ -146,6 +146,9 @@ func (p *parser) validateNamespace(ns *Namespace, path string, userNames map[str
 	default:
 		p.errorf(path+".primary_reads", "%s.primary_reads %q is invalid (want fallback, always or never)", path, ns.PrimaryReads)
 	}
+	if ns.MergeMaxRows <= 0 || ns.MergeMaxBytes <= 0 {
+		p.errorf(path+".merge_max_rows", "%s.merge_max_rows and merge_max_bytes must be positive", path)
+	}
 	if ns.ConsistencyTimeout <= 0 {
 		p.errorf(path+".consistency_timeout", "%s.consistency_timeout must be positive, got %v", path, ns.ConsistencyTimeout)
 	}

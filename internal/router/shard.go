@@ -17,6 +17,8 @@ import (
 type Step struct {
 	// Slice runs the statement.
 	Slice string
+	// Database is the physical database of the table the step reaches.
+	Database string
 	// SQL is the statement with physical names.
 	SQL string
 }
@@ -29,6 +31,11 @@ type ShardPlan struct {
 	// Fanout: DDL applied to every physical table (results are combined
 	// into one OK).
 	Fanout bool
+	// Scatter: a SELECT run on every step whose results the proxy merges.
+	Scatter *Scatter
+	// Explain is the plan of the statement an EXPLAIN names: the proxy
+	// answers with one row per physical statement.
+	Explain *ShardPlan
 	// Err refuses the statement, saying precisely what is not supported.
 	Err *protocol.Error
 }
@@ -133,6 +140,21 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string) *Sha
 	r := tc.found[0]
 	t := r.table
 	switch n := st.(type) {
+	case *ast.ExplainStmt:
+		if show, ok := n.Stmt.(*ast.ShowStmt); ok && show.Tp == ast.ShowColumns {
+			// DESCRIBE t: the columns of the first physical table.
+			return single(st, r, t.All()[0])
+		}
+		inner := &Analysis{}
+		classify(inner, n.Stmt, "")
+		if n.Analyze {
+			return refuse("EXPLAIN ANALYZE on sharded or global tables")
+		}
+		ip := planShard(inner, n.Stmt, rules, db)
+		if ip == nil {
+			return nil
+		}
+		return &ShardPlan{Explain: ip}
 	case *ast.CreateTableStmt, *ast.AlterTableStmt, *ast.DropTableStmt, *ast.TruncateTableStmt, *ast.CreateIndexStmt, *ast.DropIndexStmt:
 		if c, ok := n.(*ast.CreateTableStmt); ok && (c.ReferTable != nil || c.Select != nil) {
 			return refuse("CREATE TABLE ... LIKE/SELECT on a sharded or global table")
@@ -142,10 +164,20 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string) *Sha
 		if t.Kind() == shard.Global {
 			return single(st, r, globalReadTarget(t, rules))
 		}
-		if n.Where == nil {
-			return refuse(fmt.Sprintf("a query on sharded table %s without a condition on its key %s (scatter queries) yet", t.Name(), t.Key()))
+		targets, perr := keyTargets(t, n.Where)
+		if perr != nil {
+			return perr
 		}
-		return byKey(st, r, n.Where, "SELECT")
+		switch {
+		case targets == nil:
+			targets = t.All()
+		case len(targets) == 0:
+			// Contradictory conditions: no row can match; any one table answers.
+			return single(st, r, t.All()[0])
+		case len(targets) == 1:
+			return single(st, r, targets[0])
+		}
+		return planScatter(n, r, targets)
 	case *ast.UpdateStmt:
 		if t.Kind() == shard.Global {
 			return refuse("writes to global tables until distributed transactions land (a partial write would make the copies differ)")
@@ -191,50 +223,121 @@ func globalReadTarget(t *shard.Table, rules *shard.Rules) shard.Target {
 // among the top-level AND terms of where.
 func byKey(st ast.StmtNode, r ruled, where ast.ExprNode, verb string) *ShardPlan {
 	t := r.table
+	targets, perr := keyTargets(t, where)
+	if perr != nil {
+		return perr
+	}
+	switch {
+	case targets == nil:
+		return refuse(fmt.Sprintf("%s on sharded table %s without an equality or IN condition on its key %s (scatter) yet", verb, t.Name(), t.Key()))
+	case len(targets) == 0:
+		// Contradictory conditions: no row can match; any one table answers.
+		return single(st, r, t.All()[0])
+	case len(targets) == 1:
+		return single(st, r, targets[0])
+	}
+	return refuse(fmt.Sprintf("%s whose key values on %s fall on several physical tables yet", verb, t.Name()))
+}
+
+// keyTargets returns the physical tables that the conditions on the key
+// among the top-level AND terms of where allow: nil when no term
+// restricts the key (every table), empty when the terms contradict.
+func keyTargets(t *shard.Table, where ast.ExprNode) ([]shard.Target, *ShardPlan) {
+	if where == nil {
+		return nil, nil
+	}
 	if len(t.Keys()) != 1 {
-		return refuse(fmt.Sprintf("%s on table %s sharded by two columns yet", verb, t.Name()))
+		return nil, nil
 	}
 	var targets []shard.Target
 	found := false
 	var bad error
 	for _, term := range andTerms(where) {
-		vals, ok := keyValues(term, t)
-		if !ok {
-			continue
-		}
-		found = true
-		var ts []shard.Target
-		var err error
-		if len(vals) == 1 {
-			var x shard.Target
-			x, err = t.Locate(vals[0])
-			ts = []shard.Target{x}
-		} else {
-			ts, err = t.LocateIn(vals)
-		}
+		ts, ok, err := termTargets(term, t)
 		if err != nil {
 			bad = err
 			continue
 		}
-		targets = intersect(targets, ts, found && targets != nil)
-		if targets == nil {
-			targets = ts
+		if !ok {
+			continue
 		}
+		if !found {
+			targets = ts
+			found = true
+			continue
+		}
+		targets = intersect(targets, ts, true)
 	}
-	if bad != nil && len(targets) == 0 {
-		return &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", bad)}
+	if bad != nil && !found {
+		return nil, &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", bad)}
 	}
 	if !found {
-		return refuse(fmt.Sprintf("%s on sharded table %s without an equality or IN condition on its key %s (scatter) yet", verb, t.Name(), t.Key()))
+		return nil, nil
 	}
-	switch len(targets) {
-	case 0:
-		// Contradictory conditions: no row can match; any one table answers.
-		return single(st, r, t.All()[0])
-	case 1:
-		return single(st, r, targets[0])
+	if targets == nil {
+		targets = []shard.Target{}
 	}
-	return refuse(fmt.Sprintf("%s whose key values on %s fall on several physical tables yet", verb, t.Name()))
+	return targets, nil
+}
+
+// termTargets places one condition: key = v, key IN (...), or an OR of
+// such conditions. ok is false when the term does not restrict the key.
+func termTargets(term ast.ExprNode, t *shard.Table) ([]shard.Target, bool, error) {
+	if p, isParen := term.(*ast.ParenthesesExpr); isParen {
+		return termTargets(p.Expr, t)
+	}
+	if b, isBin := term.(*ast.BinaryOperationExpr); isBin && b.Op == opcode.LogicOr {
+		l, lok, err := termTargets(b.L, t)
+		if err != nil || !lok {
+			return nil, false, err
+		}
+		rt, rok, err := termTargets(b.R, t)
+		if err != nil || !rok {
+			return nil, false, err
+		}
+		return union(l, rt), true, nil
+	}
+	if b, isBin := term.(*ast.BinaryOperationExpr); isBin && b.Op == opcode.LogicAnd {
+		ts, err := keyTargets(t, term)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s", err.Err.Message)
+		}
+		return ts, ts != nil, nil
+	}
+	vals, ok := keyValues(term, t)
+	if !ok {
+		return nil, false, nil
+	}
+	if len(vals) == 1 {
+		x, err := t.Locate(vals[0])
+		if err != nil {
+			return nil, false, err
+		}
+		return []shard.Target{x}, true, nil
+	}
+	ts, err := t.LocateIn(vals)
+	if err != nil {
+		return nil, false, err
+	}
+	return ts, true, nil
+}
+
+// union merges two target lists keeping the order of the table list.
+func union(a, b []shard.Target) []shard.Target {
+	out := append([]shard.Target(nil), a...)
+	for _, y := range b {
+		dup := false
+		for _, x := range out {
+			if x == y {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, y)
+		}
+	}
+	return out
 }
 
 func intersect(a, b []shard.Target, both bool) []shard.Target {
@@ -381,11 +484,16 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled) *ShardPlan {
 
 // single rewrites st for one physical table.
 func single(st ast.StmtNode, r ruled, x shard.Target) *ShardPlan {
+	if sel, ok := st.(*ast.SelectStmt); ok && sel.Fields != nil {
+		for _, f := range sel.Fields.Fields {
+			keepLabel(f)
+		}
+	}
 	sql, err := rewrite(st, r, x)
 	if err != nil {
 		return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
 	}
-	return &ShardPlan{Steps: []Step{{Slice: x.Slice, SQL: sql}}}
+	return &ShardPlan{Steps: []Step{{Slice: x.Slice, Database: x.Database, SQL: sql}}}
 }
 
 // fanout rewrites st once per physical table.
@@ -396,7 +504,7 @@ func fanout(st ast.StmtNode, r ruled, targets []shard.Target) *ShardPlan {
 		if err != nil {
 			return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
 		}
-		p.Steps = append(p.Steps, Step{Slice: x.Slice, SQL: sql})
+		p.Steps = append(p.Steps, Step{Slice: x.Slice, Database: x.Database, SQL: sql})
 	}
 	return p
 }

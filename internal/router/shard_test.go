@@ -47,6 +47,10 @@ func TestShardGolden(t *testing.T) {
 		}
 		a, p := AnalyzeSharded(sql, rules, "shop")
 		fmt.Fprintf(&out, "-- %s\nkind=%s\n", sql, a.Kind)
+		if p != nil && p.Explain != nil {
+			out.WriteString("  explain:\n")
+			p = p.Explain
+		}
 		switch {
 		case p == nil:
 			out.WriteString("  default slice, unchanged\n")
@@ -55,6 +59,9 @@ func TestShardGolden(t *testing.T) {
 		default:
 			if p.Fanout {
 				out.WriteString("  fan-out:\n")
+			}
+			if p.Scatter != nil {
+				fmt.Fprintf(&out, "  scatter: %s\n", p.Scatter)
 			}
 			for _, s := range p.Steps {
 				fmt.Fprintf(&out, "  %s: %s\n", s.Slice, s.SQL)
@@ -114,6 +121,9 @@ func FuzzAnalyzeSharded(f *testing.F) {
 		_, p := AnalyzeSharded(sql, rules, "shop")
 		if p == nil {
 			return
+		}
+		if p.Explain != nil {
+			p = p.Explain
 		}
 		if p.Err == nil && len(p.Steps) == 0 {
 			t.Fatalf("%q: plan without steps or error", sql)

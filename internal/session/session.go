@@ -138,6 +138,7 @@ type Session struct {
 	foundRows    uint64 // FOUND_ROWS() of the last result set
 	relayer      relay.Relayer
 	buf          []byte
+	rowBuf       []byte // scatter rows re-encoded for the binary protocol
 
 	active  atomic.Pointer[backend.Conn] // connection running the current statement
 	closing atomic.Bool

@@ -77,6 +77,12 @@ func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan) (failed b
 	if sp.Fanout {
 		return s.fanout(sp), nil
 	}
+	if sp.Scatter != nil {
+		return s.runScatter(a, sp, false)
+	}
+	if sp.Explain != nil {
+		return s.explain(sp.Explain, false), nil
+	}
 	step := sp.Steps[0]
 	plan := router.Decide(a, s.routerState())
 	plan.Slice = step.Slice
@@ -137,4 +143,64 @@ func (s *Session) fanout(sp *router.ShardPlan) (failed bool) {
 	}
 	s.writeOK(0, 0)
 	return false
+}
+
+// explain answers EXPLAIN for a statement on sharded tables: one row per
+// physical statement with its slice, the role of the node that would run
+// it, the physical database and SQL; the first row also describes the
+// merge the proxy would do.
+func (s *Session) explain(ip *router.ShardPlan, binary bool) (failed bool) {
+	if ip.Err != nil {
+		s.writeErr(ip.Err)
+		return true
+	}
+	role := "primary"
+	if ip.Scatter != nil || (len(ip.Steps) == 1 && !ip.Fanout && strings.HasPrefix(strings.ToUpper(ip.Steps[0].SQL), "SELECT")) {
+		if s.user.RWSplit && !s.routerState().InTxn && !strings.Contains(strings.ToUpper(ip.Steps[0].SQL), " FOR UPDATE") {
+			role = "replica"
+		}
+	}
+	mergeDesc := ""
+	switch {
+	case ip.Scatter != nil:
+		mergeDesc = ip.Scatter.String()
+	case ip.Fanout:
+		mergeDesc = "fan-out, one OK"
+	}
+	rows := make([][]string, 0, len(ip.Steps))
+	for i, st := range ip.Steps {
+		m := ""
+		if i == 0 {
+			m = mergeDesc
+		}
+		rows = append(rows, []string{st.Slice, role, st.Database, st.SQL, m})
+	}
+	s.writeTextTable([]string{"slice", "role", "database", "sql", "merge"}, rows, binary)
+	return false
+}
+
+// writeTextTable sends a proxy-made result of VARCHAR columns.
+func (s *Session) writeTextTable(cols []string, rows [][]string, binary bool) {
+	s.buf = protocol.AppendLenEncInt(s.buf[:0], uint64(len(cols)))
+	s.cl.WritePacket(s.buf)
+	for _, name := range cols {
+		col := protocol.ColumnDef{Name: name, Charset: uint16(protocol.CharsetUTF8MB4GeneralCI), Length: 1024, Type: protocol.TypeVarString}
+		s.buf = protocol.AppendColumnDef(s.buf[:0], &col)
+		s.cl.WritePacket(s.buf)
+	}
+	if s.caps&protocol.ClientDeprecateEOF == 0 {
+		s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status()))
+	}
+	for _, r := range rows {
+		s.buf = s.buf[:0]
+		if binary {
+			s.buf = append(s.buf, 0x00)
+			s.buf = append(s.buf, make([]byte, (len(cols)+9)/8)...)
+		}
+		for _, v := range r {
+			s.buf = protocol.AppendLenEncString(s.buf, v)
+		}
+		s.cl.WritePacket(s.buf)
+	}
+	s.writeEnd()
 }

@@ -23,6 +23,11 @@ type stmt struct {
 	// when re-executing with the same types.
 	types []byte
 	long  map[uint16][]byte
+	// sharded: the statement names tables with sharding rules. The proxy
+	// prepares it itself: each execution substitutes the parameters at
+	// offsets and routes the resulting text like a query.
+	sharded bool
+	offsets []int
 }
 
 // prepare implements COM_STMT_PREPARE.
@@ -30,9 +35,10 @@ func (s *Session) prepare(sql string) bool {
 	start := time.Now()
 	a := router.Analyze(sql)
 	if s.ns.Rules != nil {
-		if _, sp := router.AnalyzeSharded(sql, s.ns.Rules, s.db); sp != nil {
-			a = &router.Analysis{Kind: a.Kind, Err: protocol.ErrUnsupported(
-				"server-side prepared statements on sharded or global tables yet; use the text protocol (e.g. go-sql-driver's interpolateParams=true)")}
+		if _, sp := router.AnalyzeSharded(sql, s.ns.Rules, s.db); sp != nil && a.Flags&router.FlagMulti == 0 {
+			s.prepareSharded(sql, a)
+			s.observe(a.Kind, router.TargetProxy, start, false, sql)
+			return true
 		}
 	}
 	if a.Flags&router.FlagMulti != 0 {
@@ -159,7 +165,19 @@ func (s *Session) execute(p []byte) bool {
 			return true
 		}
 		values = rest
-		_ = nullmap
+		if st.sharded {
+			failed, err := s.executeSharded(st, nullmap, values)
+			s.observe(st.analysis.Kind, router.TargetPrimary, start, failed, st.sql)
+			for k := range st.long {
+				delete(st.long, k)
+			}
+			return err == nil
+		}
+	}
+	if st.sharded {
+		failed, err := s.executeSharded(st, nil, nil)
+		s.observe(st.analysis.Kind, router.TargetPrimary, start, failed, st.sql)
+		return err == nil
 	}
 	plan := router.Decide(st.analysis, s.routerState())
 	var failed bool

@@ -70,3 +70,49 @@ SELECT 1; SELECT * FROM t_user WHERE id = 1
 ;;
 --- unlisted tables go to the default slice unchanged
 SELECT * FROM t_plain WHERE id = 1
+;;
+--- scatter and merge
+SELECT * FROM t_user
+;;
+SELECT * FROM t_user WHERE id IN (1, 2)
+;;
+SELECT * FROM t_user WHERE id = 1 OR id = 2
+;;
+SELECT * FROM t_user WHERE (id = 1 OR id IN (5, 9)) AND name = 'x'
+;;
+SELECT id, name FROM t_user ORDER BY name DESC, id LIMIT 5, 10
+;;
+SELECT * FROM t_user ORDER BY name LIMIT 3
+;;
+SELECT name FROM t_user ORDER BY id
+;;
+SELECT count(*) FROM t_user
+;;
+SELECT COUNT(*), SUM(id), MIN(name), MAX(id), AVG( id ) FROM t_user
+;;
+SELECT name, count(*) AS n FROM t_user GROUP BY name
+;;
+SELECT name, count(*) AS n FROM t_user GROUP BY name HAVING n > 1 AND max(id) < 100 ORDER BY n DESC LIMIT 2
+;;
+SELECT name, avg(id) FROM t_user GROUP BY 1 ORDER BY 1 DESC
+;;
+SELECT count(DISTINCT name), max(id) FROM t_user
+;;
+SELECT count(DISTINCT name), count(*) FROM t_user
+;;
+SELECT DISTINCT name FROM t_user ORDER BY name LIMIT 10
+;;
+SELECT name, GROUP_CONCAT(id SEPARATOR ';') FROM t_user GROUP BY name
+;;
+SELECT sum(id) + 1 FROM t_user
+;;
+SELECT name, count(*) FROM t_user GROUP BY name WITH ROLLUP
+;;
+SELECT u.name FROM t_user u WHERE u.name LIKE 'a%' ORDER BY u.id LIMIT 1
+;;
+--- EXPLAIN and DESCRIBE
+EXPLAIN SELECT name, count(*) FROM t_user GROUP BY name
+;;
+EXPLAIN SELECT * FROM t_user WHERE id = 3
+;;
+DESCRIBE t_user

@@ -1,0 +1,614 @@
+package router
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/switchyard-db/switchyard/internal/merge"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/shard"
+)
+
+// Scatter describes a SELECT sent to several physical tables whose result
+// sets the proxy merges (ShardPlan.Steps holds one statement per table).
+type Scatter struct {
+	// Plan is the merge plan. With a wildcard in the select list the number
+	// of physical columns is known only at run time; Bind completes it.
+	Plan merge.Plan
+	// Hidden counts the trailing physical columns added for ORDER BY,
+	// GROUP BY, HAVING and AVG; the client does not see them.
+	Hidden int
+	// Wildcard: the select list has a * (only in queries without grouping).
+	// Order columns then count from the end: -1 is the last column.
+	Wildcard bool
+}
+
+// Bind returns the merge plan for physical results of n columns.
+func (sc *Scatter) Bind(n int) (*merge.Plan, error) {
+	if !sc.Wildcard {
+		if n != len(sc.Plan.Aggs) {
+			return nil, fmt.Errorf("physical result has %d columns, the merge plan expects %d", n, len(sc.Plan.Aggs))
+		}
+		p := sc.Plan
+		return &p, nil
+	}
+	if n < sc.Hidden {
+		return nil, fmt.Errorf("physical result has %d columns, fewer than the %d the proxy added", n, sc.Hidden)
+	}
+	p := sc.Plan
+	p.Aggs = make([]merge.Agg, n)
+	p.Output = make([]merge.Expr, n)
+	for i := range p.Output {
+		p.Output[i] = merge.Col{I: i}
+	}
+	p.Visible = n - sc.Hidden
+	fix := func(os []merge.Order) []merge.Order {
+		out := make([]merge.Order, len(os))
+		for i, o := range os {
+			if o.Col < 0 {
+				o.Col += n
+			}
+			out[i] = o
+		}
+		return out
+	}
+	p.SourceOrder = fix(p.SourceOrder)
+	p.OrderBy = fix(p.OrderBy)
+	return &p, nil
+}
+
+// scatterBuilder turns a single-table SELECT into physical statements and
+// a merge plan.
+type scatterBuilder struct {
+	sel      *ast.SelectStmt
+	fields   []*ast.SelectField // the client's select items
+	keys     []string           // restored text of each item's expression (before rewriting)
+	aliases  []string
+	aggs     []merge.Agg
+	outputs  []merge.Expr
+	hidden   int
+	wildcard bool
+	grouped  bool
+	// distinct aggregates: the argument's text and the physical column.
+	distinctKey string
+	distinctCol int
+	distinctArg ast.ExprNode
+	err         *ShardPlan
+}
+
+func (b *scatterBuilder) refuse(what string) {
+	if b.err == nil {
+		b.err = refuse(what)
+	}
+}
+
+// exprText is the canonical text of an expression, used to match ORDER BY,
+// GROUP BY and HAVING terms with select items.
+func exprText(e ast.Node) string {
+	var sb strings.Builder
+	if err := e.Restore(format.NewRestoreCtx(restoreFlags, &sb)); err != nil {
+		return fmt.Sprintf("%p", e)
+	}
+	return strings.ToLower(sb.String())
+}
+
+// hasAggregate reports whether e contains an aggregate (or window) function.
+func hasAggregate(e ast.Node) bool {
+	v := &aggFinder{}
+	e.Accept(v)
+	return v.found
+}
+
+type aggFinder struct{ found bool }
+
+func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
+	switch n.(type) {
+	case *ast.AggregateFuncExpr, *ast.WindowFuncExpr:
+		v.found = true
+		return n, true
+	case *ast.SubqueryExpr:
+		return n, true
+	}
+	return n, false
+}
+
+func (v *aggFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// planScatter plans a SELECT on one sharded table over targets.
+func planScatter(n *ast.SelectStmt, r ruled, targets []shard.Target) *ShardPlan {
+	switch {
+	case n.SelectStmtOpts != nil && n.SelectStmtOpts.CalcFoundRows:
+		return refuse("SQL_CALC_FOUND_ROWS in a query over several shards")
+	case n.SelectIntoOpt != nil:
+		return refuse("SELECT ... INTO in a query over several shards")
+	case n.GroupBy != nil && n.GroupBy.Rollup:
+		return refuse("GROUP BY ... WITH ROLLUP in a query over several shards")
+	case n.WindowSpecs != nil:
+		return refuse("window functions in a query over several shards")
+	}
+	b := &scatterBuilder{sel: n, fields: n.Fields.Fields}
+	for _, f := range b.fields {
+		if f.WildCard != nil {
+			b.wildcard = true
+			b.keys = append(b.keys, "*")
+		} else {
+			b.keys = append(b.keys, exprText(f.Expr))
+		}
+		b.aliases = append(b.aliases, f.AsName.L)
+		if f.Expr != nil && hasAggregate(f.Expr) {
+			b.grouped = true
+		}
+	}
+	if n.GroupBy != nil {
+		b.grouped = true
+	}
+	if b.wildcard && b.grouped {
+		return refuse("SELECT * together with GROUP BY or aggregate functions in a query over several shards; name the columns")
+	}
+	if n.Having != nil && !b.grouped && hasAggregate(n.Having) {
+		b.grouped = true
+	}
+	// The client's items come first; hidden columns are appended after.
+	b.aggs = make([]merge.Agg, len(b.fields))
+	b.outputs = make([]merge.Expr, len(b.fields))
+	for i, f := range b.fields {
+		b.item(i, f)
+	}
+	sc := &Scatter{Wildcard: b.wildcard}
+	p := &sc.Plan
+	p.Limit = -1
+	if b.grouped {
+		b.planGrouped(p)
+	} else {
+		b.planPlain(p)
+	}
+	if b.distinctArg != nil {
+		for _, a := range b.aggs {
+			if a.Func != merge.AggNone && a.Func != merge.AggMin && a.Func != merge.AggMax {
+				b.refuse("DISTINCT aggregates together with COUNT/SUM/AVG/GROUP_CONCAT without DISTINCT in one query over several shards")
+			}
+		}
+	}
+	if b.err != nil {
+		return b.err
+	}
+	if n.Limit != nil {
+		off, cnt, ok := limitValues(n.Limit)
+		if !ok {
+			return refuse("a LIMIT that is not a number in a query over several shards")
+		}
+		p.Offset, p.Limit = off, int64(cnt)
+		if b.grouped || p.NeedSort {
+			n.Limit = nil
+		} else {
+			n.Limit = &ast.Limit{Count: ast.NewValueExpr(off+cnt, "", "")}
+		}
+	}
+	p.Distinct = nil
+	if b.distinctArg != nil {
+		c := b.distinctCol
+		p.Distinct = &c
+	}
+	p.Aggs, p.Output = b.aggs, b.outputs
+	p.Visible = len(b.fields)
+	sc.Hidden = b.hidden
+	if b.wildcard {
+		p.Aggs, p.Output, p.Visible = nil, nil, 0
+	}
+	p.DistinctRows = n.Distinct
+	if n.Distinct && sc.Hidden > 0 && !b.grouped {
+		return refuse("SELECT DISTINCT ordered by a column it does not select, in a query over several shards")
+	}
+	sp := &ShardPlan{Scatter: sc}
+	for _, x := range targets {
+		sql, err := rewrite(n, r, x)
+		if err != nil {
+			return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
+		}
+		sp.Steps = append(sp.Steps, Step{Slice: x.Slice, Database: x.Database, SQL: sql})
+	}
+	return sp
+}
+
+// item plans select item i: its combiner, its output and the physical
+// expression that feeds it.
+func (b *scatterBuilder) item(i int, f *ast.SelectField) {
+	b.outputs[i] = merge.Col{I: i}
+	if f.WildCard != nil {
+		return
+	}
+	keepLabel(f)
+	agg, ok := f.Expr.(*ast.AggregateFuncExpr)
+	if !ok {
+		if hasAggregate(f.Expr) {
+			// An expression over aggregates: the physical column keeps the
+			// expression (for its label and type); the proxy computes the
+			// value from the combined aggregates.
+			if _, win := f.Expr.(*ast.WindowFuncExpr); win {
+				b.refuse("window functions in a query over several shards")
+				return
+			}
+			b.outputs[i] = b.havingExpr(f.Expr)
+		}
+		return
+	}
+	a, out, phys := b.aggregate(agg, i)
+	if phys != nil {
+		f.Expr = phys
+	}
+	b.aggs[i], b.outputs[i] = a, out
+}
+
+// keepLabel aliases a select item that is not a plain column with the text
+// the client wrote, so that the column label the client sees is its own
+// expression and not the parser's rendering (count(*), not COUNT(1)).
+func keepLabel(f *ast.SelectField) {
+	if f.WildCard != nil || f.AsName.O != "" {
+		return
+	}
+	if _, isCol := f.Expr.(*ast.ColumnNameExpr); isCol {
+		return
+	}
+	label := f.Text()
+	if label == "" {
+		label = exprText(f.Expr)
+	}
+	if len(label) > 256 {
+		label = label[:256]
+	}
+	f.AsName = ast.NewCIStr(label)
+}
+
+// aggregate plans one aggregate function at physical column col. It
+// returns the combiner, the output expression and a replacement physical
+// expression (nil: keep the aggregate as written).
+func (b *scatterBuilder) aggregate(agg *ast.AggregateFuncExpr, col int) (merge.Agg, merge.Expr, ast.ExprNode) {
+	name := strings.ToLower(agg.F)
+	if agg.Distinct && name != ast.AggFuncMin && name != ast.AggFuncMax {
+		if len(agg.Args) == 0 || (name == ast.AggFuncGroupConcat && len(agg.Args) != 2) || (name != ast.AggFuncGroupConcat && len(agg.Args) != 1) {
+			b.refuse(fmt.Sprintf("%s(DISTINCT ...) over several expressions in a query over several shards", strings.ToUpper(name)))
+			return merge.Agg{}, merge.Col{I: col}, nil
+		}
+		if agg.Order != nil {
+			b.refuse("GROUP_CONCAT(... ORDER BY ...) in a query over several shards")
+		}
+		arg := agg.Args[0]
+		key := exprText(arg)
+		if b.distinctArg != nil && b.distinctKey != key {
+			b.refuse("DISTINCT aggregates over different expressions in one query over several shards")
+		}
+		if b.distinctArg == nil {
+			b.distinctArg, b.distinctKey, b.distinctCol = arg, key, col
+		}
+		var fn merge.DistinctFunc
+		sep := ""
+		switch name {
+		case ast.AggFuncCount:
+			fn = merge.DistinctCount
+		case ast.AggFuncSum:
+			fn = merge.DistinctSum
+		case ast.AggFuncAvg:
+			fn = merge.DistinctAvg
+		case ast.AggFuncGroupConcat:
+			fn = merge.DistinctGroupConcat
+			sep = separator(agg)
+		default:
+			b.refuse(fmt.Sprintf("%s(DISTINCT ...) in a query over several shards", strings.ToUpper(name)))
+		}
+		return merge.Agg{}, merge.DistinctAgg{Func: fn, Sep: sep}, arg
+	}
+	switch name {
+	case ast.AggFuncCount:
+		if len(agg.Args) != 1 {
+			b.refuse("COUNT over several expressions in a query over several shards")
+		}
+		return merge.Agg{Func: merge.AggCount}, merge.Col{I: col}, nil
+	case ast.AggFuncSum:
+		return merge.Agg{Func: merge.AggSum}, merge.Col{I: col}, nil
+	case ast.AggFuncMin:
+		return merge.Agg{Func: merge.AggMin}, merge.Col{I: col}, nil
+	case ast.AggFuncMax:
+		return merge.Agg{Func: merge.AggMax}, merge.Col{I: col}, nil
+	case ast.AggFuncGroupConcat:
+		if agg.Order != nil {
+			b.refuse("GROUP_CONCAT(... ORDER BY ...) in a query over several shards")
+		}
+		return merge.Agg{Func: merge.AggGroupConcat, Sep: separator(agg)}, merge.Col{I: col}, nil
+	case ast.AggFuncAvg:
+		sum := &ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: agg.Args}
+		cnt := b.addHidden(&ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: agg.Args}, merge.Agg{Func: merge.AggCount}, nil)
+		return merge.Agg{Func: merge.AggSum}, merge.Avg{Sum: col, Count: cnt}, sum
+	}
+	b.refuse(fmt.Sprintf("the aggregate function %s() in a query over several shards", strings.ToUpper(name)))
+	return merge.Agg{}, merge.Col{I: col}, nil
+}
+
+// separator is GROUP_CONCAT's separator (the parser stores it as the last
+// argument).
+func separator(agg *ast.AggregateFuncExpr) string {
+	if len(agg.Args) > 1 {
+		if v, ok := agg.Args[len(agg.Args)-1].(ast.ValueExpr); ok {
+			if s, ok := v.GetValue().(string); ok {
+				return s
+			}
+		}
+	}
+	return ","
+}
+
+// addHidden appends a physical column the client does not see and returns
+// its index. out nil means the column is its own output.
+func (b *scatterBuilder) addHidden(e ast.ExprNode, a merge.Agg, out merge.Expr) int {
+	idx := len(b.aggs)
+	b.hidden++
+	b.sel.Fields.Fields = append(b.sel.Fields.Fields, &ast.SelectField{Expr: e, AsName: ast.NewCIStr(fmt.Sprintf("_sy_hidden_%d", b.hidden))})
+	if out == nil {
+		out = merge.Col{I: idx}
+	}
+	b.aggs = append(b.aggs, a)
+	b.outputs = append(b.outputs, out)
+	return idx
+}
+
+// resolve finds the physical column that holds e (an ORDER BY, GROUP BY
+// or HAVING term), adding a hidden one when no select item does.
+func (b *scatterBuilder) resolve(e ast.ExprNode) int {
+	if p, ok := e.(*ast.PositionExpr); ok {
+		if p.P != nil || p.N < 1 || p.N > len(b.fields) || b.wildcard {
+			b.refuse("an ORDER BY or GROUP BY position that is not a plain select item number in a query over several shards")
+			return 0
+		}
+		return p.N - 1
+	}
+	if !b.wildcard {
+		if c, ok := e.(*ast.ColumnNameExpr); ok {
+			if c.Name.Table.O == "" {
+				for i, al := range b.aliases {
+					if al != "" && al == c.Name.Name.L {
+						return i
+					}
+				}
+			}
+			for i, f := range b.fields {
+				if fc, ok := f.Expr.(*ast.ColumnNameExpr); ok && fc.Name.Name.L == c.Name.Name.L &&
+					(c.Name.Table.O == "" || fc.Name.Table.O == "" || fc.Name.Table.L == c.Name.Table.L) {
+					return i
+				}
+			}
+		}
+		key := exprText(e)
+		for i, k := range b.keys {
+			if k == key {
+				return i
+			}
+		}
+	}
+	if agg, ok := e.(*ast.AggregateFuncExpr); ok {
+		idx := b.addHidden(agg, merge.Agg{}, nil)
+		f := b.sel.Fields.Fields[len(b.sel.Fields.Fields)-1]
+		a, out, phys := b.aggregate(agg, idx)
+		if phys != nil {
+			f.Expr = phys
+		}
+		b.aggs[idx], b.outputs[idx] = a, out
+		return idx
+	}
+	if hasAggregate(e) {
+		b.refuse("an expression over aggregate functions in ORDER BY or HAVING of a query over several shards")
+		return 0
+	}
+	// A non-aggregate term: in a grouped query its value is the group's.
+	return b.addHidden(e, merge.Agg{}, nil)
+}
+
+// planPlain plans a query without grouping: rows are merged in the
+// physical ORDER BY, which stays as written.
+func (b *scatterBuilder) planPlain(p *merge.Plan) {
+	n := b.sel
+	if n.OrderBy == nil {
+		return
+	}
+	for _, by := range n.OrderBy.Items {
+		if isNullOrder(by) {
+			continue
+		}
+		col := b.resolve(by.Expr)
+		if b.wildcard {
+			// With a wildcard every ORDER BY term is a hidden column; keep
+			// its ordinal among them for now.
+			col -= len(b.fields)
+		}
+		o := merge.Order{Col: col, Desc: by.Desc}
+		p.SourceOrder = append(p.SourceOrder, o)
+	}
+	if b.wildcard {
+		// Hidden columns come last: count from the end (Bind resolves).
+		for i := range p.SourceOrder {
+			p.SourceOrder[i].Col -= b.hidden
+		}
+	}
+	p.OrderBy = append([]merge.Order(nil), p.SourceOrder...)
+}
+
+func isNullOrder(by *ast.ByItem) bool {
+	v, ok := by.Expr.(ast.ValueExpr)
+	return ok && v.GetValue() == nil
+}
+
+// planGrouped plans a query with GROUP BY or aggregates: physical rows
+// come ordered by the group keys (and the DISTINCT argument) and fold
+// streaming; the client's ORDER BY sorts the folded rows when it differs.
+func (b *scatterBuilder) planGrouped(p *merge.Plan) {
+	n := b.sel
+	p.Grouped = true
+	var physOrder []*ast.ByItem
+	if n.GroupBy != nil {
+		for _, by := range n.GroupBy.Items {
+			col := b.resolve(by.Expr)
+			p.GroupBy = append(p.GroupBy, col)
+			p.SourceOrder = append(p.SourceOrder, merge.Order{Col: col})
+			physOrder = append(physOrder, &ast.ByItem{Expr: by.Expr, NullOrder: true})
+		}
+	}
+	if b.distinctArg != nil {
+		if n.GroupBy == nil {
+			n.GroupBy = &ast.GroupByClause{}
+		}
+		n.GroupBy.Items = append(n.GroupBy.Items, &ast.ByItem{Expr: b.distinctArg, NullOrder: true})
+		p.SourceOrder = append(p.SourceOrder, merge.Order{Col: b.distinctCol})
+		physOrder = append(physOrder, &ast.ByItem{Expr: b.distinctArg, NullOrder: true})
+	}
+	if n.Having != nil {
+		p.Having = b.havingExpr(n.Having.Expr)
+		n.Having = nil
+	}
+	if n.OrderBy != nil {
+		for _, by := range n.OrderBy.Items {
+			if isNullOrder(by) {
+				continue
+			}
+			col := b.resolve(by.Expr)
+			p.OrderBy = append(p.OrderBy, merge.Order{Col: col, Desc: by.Desc})
+		}
+	}
+	// Rows leave the fold in group-key order; a sort is needed unless the
+	// client's ORDER BY is an ascending prefix of the group keys.
+	p.NeedSort = len(p.OrderBy) > 0
+	if len(p.OrderBy) <= len(p.GroupBy) {
+		prefix := true
+		for i, o := range p.OrderBy {
+			if o.Desc || o.Col != p.GroupBy[i] {
+				prefix = false
+			}
+		}
+		if prefix {
+			p.NeedSort = false
+		}
+	}
+	if len(physOrder) > 0 {
+		n.OrderBy = &ast.OrderByClause{Items: physOrder}
+	} else {
+		n.OrderBy = nil
+	}
+}
+
+// havingExpr translates a HAVING condition into a merge expression over
+// output columns.
+func (b *scatterBuilder) havingExpr(e ast.ExprNode) merge.Expr {
+	switch x := e.(type) {
+	case *ast.ParenthesesExpr:
+		return b.havingExpr(x.Expr)
+	case *ast.BinaryOperationExpr:
+		op, ok := binOps[x.Op]
+		if !ok {
+			b.refuse(fmt.Sprintf("the operator %s over aggregate functions in a query over several shards", x.Op))
+			return merge.Lit{}
+		}
+		return merge.Bin{Op: op, L: b.havingExpr(x.L), R: b.havingExpr(x.R)}
+	case *ast.UnaryOperationExpr:
+		switch x.Op {
+		case opcode.Not, opcode.Not2:
+			return merge.Not{E: b.havingExpr(x.V)}
+		case opcode.Minus:
+			return merge.Neg{E: b.havingExpr(x.V)}
+		case opcode.Plus:
+			return b.havingExpr(x.V)
+		}
+		b.refuse(fmt.Sprintf("the operator %s over aggregate functions in a query over several shards", x.Op))
+		return merge.Lit{}
+	case *ast.IsNullExpr:
+		return merge.IsNull{E: b.havingExpr(x.Expr), Not: x.Not}
+	case *ast.BetweenExpr:
+		v := b.havingExpr(x.Expr)
+		in := merge.Bin{Op: merge.OpAnd, L: merge.Bin{Op: merge.OpGE, L: v, R: b.havingExpr(x.Left)}, R: merge.Bin{Op: merge.OpLE, L: v, R: b.havingExpr(x.Right)}}
+		if x.Not {
+			return merge.Not{E: in}
+		}
+		return in
+	case *ast.PatternInExpr:
+		if x.Sel != nil || len(x.List) == 0 {
+			b.refuse("IN (subquery) in HAVING of a query over several shards")
+			return merge.Lit{}
+		}
+		v := b.havingExpr(x.Expr)
+		var or merge.Expr
+		for _, item := range x.List {
+			eq := merge.Bin{Op: merge.OpEQ, L: v, R: b.havingExpr(item)}
+			if or == nil {
+				or = eq
+			} else {
+				or = merge.Bin{Op: merge.OpOr, L: or, R: eq}
+			}
+		}
+		if x.Not {
+			return merge.Not{E: or}
+		}
+		return or
+	case ast.ValueExpr:
+		return valueLit(x)
+	case *ast.ColumnNameExpr, *ast.AggregateFuncExpr, *ast.PositionExpr:
+		return merge.Col{I: b.resolve(e)}
+	}
+	if !hasAggregate(e) {
+		return merge.Col{I: b.resolve(e)}
+	}
+	b.refuse(fmt.Sprintf("the term %s over aggregate functions in a query over several shards", exprText(e)))
+	return merge.Lit{}
+}
+
+var binOps = map[opcode.Op]merge.BinOp{
+	opcode.EQ: merge.OpEQ, opcode.NE: merge.OpNE, opcode.LT: merge.OpLT, opcode.LE: merge.OpLE,
+	opcode.GT: merge.OpGT, opcode.GE: merge.OpGE, opcode.NullEQ: merge.OpNullEQ,
+	opcode.LogicAnd: merge.OpAnd, opcode.LogicOr: merge.OpOr, opcode.LogicXor: merge.OpXor,
+	opcode.Plus: merge.OpAdd, opcode.Minus: merge.OpSub, opcode.Mul: merge.OpMul,
+	opcode.Div: merge.OpDiv, opcode.IntDiv: merge.OpIntDiv, opcode.Mod: merge.OpMod,
+}
+
+// valueLit converts a literal for the merge evaluator.
+func valueLit(v ast.ValueExpr) merge.Lit {
+	switch x := v.GetValue().(type) {
+	case nil:
+		return merge.Lit{}
+	case int64, uint64, float64, string:
+		return merge.Lit{V: x}
+	case []byte:
+		return merge.Lit{V: string(x)}
+	case fmt.Stringer:
+		return merge.Lit{V: x.String(), IsDecimal: true}
+	}
+	return merge.Lit{V: fmt.Sprint(v.GetValue())}
+}
+
+// limitValues reads LIMIT [offset,] count literals.
+func limitValues(l *ast.Limit) (offset, count uint64, ok bool) {
+	num := func(e ast.ExprNode) (uint64, bool) {
+		v, ok := e.(ast.ValueExpr)
+		if !ok {
+			return 0, false
+		}
+		switch x := v.GetValue().(type) {
+		case int64:
+			return uint64(x), x >= 0
+		case uint64:
+			return x, true
+		case string:
+			n, err := strconv.ParseUint(x, 10, 64)
+			return n, err == nil
+		}
+		return 0, false
+	}
+	if count, ok = num(l.Count); !ok {
+		return 0, 0, false
+	}
+	if l.Offset != nil {
+		if offset, ok = num(l.Offset); !ok {
+			return 0, 0, false
+		}
+	}
+	return offset, count, true
+}

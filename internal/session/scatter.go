@@ -1,0 +1,339 @@
+package session
+
+import (
+	"errors"
+
+	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/merge"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/relay"
+	"github.com/switchyard-db/switchyard/internal/router"
+	"github.com/switchyard-db/switchyard/internal/topology"
+)
+
+// drainLimit is how many leftover rows of a physical result are read and
+// dropped to keep its connection; past it the connection is closed instead.
+const drainLimit = 1000
+
+// branch is one physical statement of a scatter query in flight.
+type branch struct {
+	step router.Step
+	c    *backend.Conn
+	node *topology.Node
+	// buffered rows (a scatter inside a transaction runs its statements one
+	// after the other on the pinned connection).
+	rows [][]byte
+	cols int
+	// done: the end-of-result packet was read.
+	done bool
+	err  error
+}
+
+// Next implements merge.Source.
+func (b *branch) Next() ([]byte, error) {
+	if b.rows != nil || b.c == nil {
+		if len(b.rows) == 0 {
+			b.done = true
+			return nil, nil
+		}
+		r := b.rows[0]
+		b.rows = b.rows[1:]
+		return r, nil
+	}
+	if b.done {
+		return nil, nil
+	}
+	p, err := b.c.ReadPacket()
+	if err != nil {
+		b.c.MarkBroken()
+		b.err = err
+		return nil, &relay.BackendError{Err: err}
+	}
+	switch {
+	case len(p) > 0 && p[0] == protocol.ErrHeader:
+		b.done = true
+		return nil, protocol.ParseErr(p)
+	case protocol.IsEOF(p):
+		b.done = true
+		return nil, nil
+	}
+	return p, nil
+}
+
+// readHeader reads a result set's column count and definitions. A server
+// error is returned as a *protocol.Error with the connection still usable.
+func readHeader(c *backend.Conn) ([]protocol.ColumnDef, error) {
+	p, err := c.ReadPacket()
+	if err != nil {
+		c.MarkBroken()
+		return nil, &relay.BackendError{Err: err}
+	}
+	if len(p) > 0 && p[0] == protocol.ErrHeader {
+		return nil, protocol.ParseErr(p)
+	}
+	if len(p) > 0 && p[0] == protocol.OKHeader {
+		return nil, protocol.NewError(protocol.ErrUnknown, "HY000", "a physical statement of a scatter query returned no result set")
+	}
+	n, _, k := protocol.ReadLenEncInt(p)
+	if k == 0 || n == 0 || n > 4096 {
+		c.MarkBroken()
+		return nil, &relay.BackendError{Err: protocol.ErrMalformed}
+	}
+	cols := make([]protocol.ColumnDef, n)
+	for i := range cols {
+		p, err := c.ReadPacket()
+		if err != nil {
+			c.MarkBroken()
+			return nil, &relay.BackendError{Err: err}
+		}
+		if cols[i], err = protocol.ParseColumnDef(p); err != nil {
+			c.MarkBroken()
+			return nil, &relay.BackendError{Err: err}
+		}
+	}
+	return cols, nil
+}
+
+// drain reads what is left of a branch's result so that its connection can
+// be reused; a long remainder closes the connection instead.
+func (b *branch) drain() {
+	if b.c == nil || b.done || b.c.Broken() {
+		return
+	}
+	for i := 0; i < drainLimit; i++ {
+		p, err := b.c.ReadPacket()
+		if err != nil {
+			b.c.MarkBroken()
+			return
+		}
+		if protocol.IsEOF(p) || (len(p) > 0 && p[0] == protocol.ErrHeader) {
+			b.done = true
+			return
+		}
+	}
+	b.c.MarkBroken()
+}
+
+// runScatter executes a SELECT over several physical tables and merges the
+// results. Outside a transaction every physical statement gets its own
+// connection (a replica's where the session may read from one) and all run
+// in parallel; inside one, they run one after the other on the pinned
+// connection and their rows are held (bounded by merge_max_rows/bytes).
+func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bool) (failed bool, clientErr error) {
+	plan := router.Decide(a, s.routerState())
+	if plan.Target == router.TargetPinned || s.pinned != nil || s.pendingBegin != "" {
+		return s.scatterPinned(sp, binary)
+	}
+	branches := make([]*branch, len(sp.Steps))
+	defer func() {
+		for _, b := range branches {
+			if b != nil && b.c != nil {
+				b.drain()
+				if b.c.Broken() {
+					s.lost(b.c, b.node, errors.New("scatter branch dropped"))
+				} else {
+					b.node.CountStatement()
+					s.release(b.c, b.node)
+				}
+			}
+		}
+	}()
+	for i, step := range sp.Steps {
+		slice := s.ns.Slices[step.Slice]
+		var c *backend.Conn
+		var node *topology.Node
+		if plan.Target == router.TargetReplica {
+			c, node = s.replicaRead(slice)
+			if c == nil {
+				if err := s.primaryReadsAllowed(); err != nil {
+					s.writeErr(toProtoErr(err))
+					return true, nil
+				}
+			}
+		}
+		if c == nil {
+			var err error
+			if c, node, err = s.getPrimary(slice); err != nil {
+				s.writeErr(toProtoErr(err))
+				return true, nil
+			}
+		}
+		branches[i] = &branch{step: step, c: c, node: node}
+	}
+	for _, b := range branches {
+		b.c.Seq = 0
+		s.buf = append(s.buf[:0], protocol.ComQuery)
+		s.buf = append(s.buf, b.step.SQL...)
+		if err := b.c.WriteFlush(s.buf); err != nil {
+			b.c.MarkBroken()
+			s.writeErr(protocol.NewError(protocol.ErrLostBackend, "HY000", "lost connection to %s while sending a scatter query: %v", b.node.Addr, err))
+			return true, nil
+		}
+	}
+	var cols []protocol.ColumnDef
+	var first *protocol.Error
+	for _, b := range branches {
+		bc, err := readHeader(b.c)
+		if err != nil {
+			b.done = true
+			if first == nil {
+				first = toProtoErr(err)
+			}
+			continue
+		}
+		if cols == nil {
+			cols = bc
+		} else if len(bc) != len(cols) && first == nil {
+			first = protocol.NewError(protocol.ErrUnknown, "HY000", "physical tables of one logical table return different columns (%d on %s, %d on another): their schemas differ", len(bc), b.step.Slice, len(cols))
+		}
+	}
+	if first != nil {
+		s.writeErr(first)
+		return true, nil
+	}
+	srcs := make([]merge.Source, len(branches))
+	for i, b := range branches {
+		srcs[i] = b
+	}
+	return s.mergeOut(sp.Scatter, cols, srcs, binary)
+}
+
+// scatterPinned runs a scatter query inside a transaction (or another
+// pinned state): every physical statement must be on the pinned slice.
+func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool, clientErr error) {
+	slice := s.ns.Slices[sp.Steps[0].Slice]
+	for _, st := range sp.Steps {
+		if st.Slice != slice.Name || (s.pinned != nil && s.pinnedNode.Slice.Name != st.Slice) {
+			s.writeErr(protocol.NewError(protocol.ErrNotSupportedYet, "42000",
+				"Switchyard does not support a query over several slices inside a transaction (or pinned session) yet; run it outside the transaction or add a condition on the shard key"))
+			return true, nil
+		}
+	}
+	c, node := s.pinned, s.pinnedNode
+	if c == nil {
+		var err error
+		if s.pendingBegin != "" {
+			c, node, err = s.beginPending(slice)
+		} else {
+			c, node, err = s.getPrimary(slice)
+			if err == nil {
+				s.pinned, s.pinnedNode = c, node
+			}
+		}
+		if err != nil {
+			s.writeErr(toProtoErr(err))
+			return true, nil
+		}
+	}
+	maxRows, maxBytes := int64(s.ns.Config.MergeMaxRows), int64(s.ns.Config.MergeMaxBytes)
+	var held, heldBytes int64
+	var cols []protocol.ColumnDef
+	srcs := make([]merge.Source, 0, len(sp.Steps))
+	for _, st := range sp.Steps {
+		c.Seq = 0
+		s.buf = append(s.buf[:0], protocol.ComQuery)
+		s.buf = append(s.buf, st.SQL...)
+		if err := c.WriteFlush(s.buf); err != nil {
+			s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
+			return true, nil
+		}
+		bc, err := readHeader(c)
+		if err != nil {
+			if c.Broken() {
+				s.writeErr(s.lost(c, node, err))
+			} else {
+				s.writeErr(toProtoErr(err))
+			}
+			return true, nil
+		}
+		if cols == nil {
+			cols = bc
+		}
+		b := &branch{step: st, rows: [][]byte{}}
+		live := &branch{step: st, c: c, node: node}
+		for {
+			p, err := live.Next()
+			if err != nil {
+				if c.Broken() {
+					s.writeErr(s.lost(c, node, err))
+				} else {
+					s.writeErr(toProtoErr(err))
+				}
+				return true, nil
+			}
+			if p == nil {
+				break
+			}
+			held++
+			heldBytes += int64(len(p))
+			if held > maxRows || heldBytes > maxBytes {
+				live.drain()
+				s.writeErr(protocol.NewError(1038, "HY001", "a query over several physical tables inside a transaction holds their rows to merge them: more than merge_max_rows=%d rows or merge_max_bytes=%d bytes; narrow it by the shard key or run it outside the transaction", maxRows, maxBytes))
+				return true, nil
+			}
+			b.rows = append(b.rows, append([]byte(nil), p...))
+		}
+		srcs = append(srcs, b)
+	}
+	node.CountStatement()
+	return s.mergeOut(sp.Scatter, cols, srcs, binary)
+}
+
+// mergeOut sends the merged result to the client.
+func (s *Session) mergeOut(sc *router.Scatter, cols []protocol.ColumnDef, srcs []merge.Source, binary bool) (failed bool, clientErr error) {
+	mp, err := sc.Bind(len(cols))
+	if err != nil {
+		s.writeErr(protocol.NewError(protocol.ErrUnknown, "HY000", "%v", err))
+		return true, nil
+	}
+	mp.MaxRows, mp.MaxBytes = int64(s.ns.Config.MergeMaxRows), int64(s.ns.Config.MergeMaxBytes)
+	out := merge.OutputColumns(mp, cols)
+	s.buf = protocol.AppendLenEncInt(s.buf[:0], uint64(len(out)))
+	if err := s.cl.WritePacket(s.buf); err != nil {
+		return true, err
+	}
+	for i := range out {
+		s.buf = protocol.AppendColumnDef(s.buf[:0], &out[i])
+		if err := s.cl.WritePacket(s.buf); err != nil {
+			return true, err
+		}
+	}
+	if s.caps&protocol.ClientDeprecateEOF == 0 {
+		if err := s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status())); err != nil {
+			return true, err
+		}
+	}
+	var rows int64
+	var werr error
+	err = merge.Run(mp, cols, srcs, func(row []byte) error {
+		rows++
+		if binary {
+			var cerr error
+			s.rowBuf, cerr = merge.AppendBinaryRow(s.rowBuf[:0], row, out)
+			if cerr != nil {
+				return cerr
+			}
+			row = s.rowBuf
+		}
+		if e := s.cl.WritePacket(row); e != nil {
+			werr = e
+			return e
+		}
+		return nil
+	})
+	if werr != nil {
+		return true, werr
+	}
+	if err != nil {
+		var pe *protocol.Error
+		if !errors.As(err, &pe) {
+			pe = protocol.NewError(protocol.ErrLostBackend, "HY000", "a physical statement of a scatter query failed: %v", err)
+		}
+		s.writeErr(pe)
+		return true, nil
+	}
+	s.rowCount = -1
+	s.foundRows = uint64(rows)
+	s.writeEnd()
+	return false, nil
+}

@@ -1,0 +1,79 @@
+package session
+
+import (
+	"github.com/switchyard-db/switchyard/internal/merge"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/router"
+)
+
+// prepareSharded answers COM_STMT_PREPARE for a statement on sharded or
+// global tables: the proxy keeps it, counts its parameters, and announces
+// no result columns (the definitions come with each execution's result).
+func (s *Session) prepareSharded(sql string, a *router.Analysis) {
+	offsets, ok := router.ParamOffsets(sql)
+	if !ok {
+		s.writeErr(protocol.NewError(protocol.ErrParse, "42000", "You have an error in your SQL syntax (the statement to prepare does not parse)"))
+		return
+	}
+	if len(offsets) > 0xffff {
+		s.writeErr(protocol.NewError(1390, "HY000", "Prepared statement contains too many placeholders"))
+		return
+	}
+	s.nextStmtID++
+	st := &stmt{id: s.nextStmtID, sql: sql, analysis: a, params: uint16(len(offsets)), sharded: true, offsets: offsets}
+	s.stmts[st.id] = st
+	r := protocol.StmtPrepareOK{StmtID: st.id, NumParams: st.params}
+	s.buf = protocol.AppendStmtPrepareOK(s.buf[:0], &r)
+	s.cl.WritePacket(s.buf)
+	if st.params > 0 {
+		def := protocol.ColumnDef{Name: "?", Charset: uint16(protocol.CharsetBinary), Type: protocol.TypeVarString}
+		for i := 0; i < int(st.params); i++ {
+			s.buf = protocol.AppendColumnDef(s.buf[:0], &def)
+			s.cl.WritePacket(s.buf)
+		}
+		if s.caps&protocol.ClientDeprecateEOF == 0 {
+			s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status()))
+		}
+	}
+}
+
+// passthrough is the merge plan of a single physical SELECT whose text
+// rows are re-encoded for the binary protocol.
+var passthrough = router.Scatter{Wildcard: true, Plan: merge.Plan{Limit: -1}}
+
+// executeSharded runs an execution of a proxy-prepared statement.
+func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool, clientErr error) {
+	sql := st.sql
+	if st.params > 0 {
+		lits, perr := paramLiterals(int(st.params), nullmap, st.types, values, st.long)
+		if perr != nil {
+			s.writeErr(perr)
+			return true, nil
+		}
+		sql = substitute(st.sql, st.offsets, lits)
+	}
+	a, sp := router.AnalyzeSharded(sql, s.ns.Rules, s.db)
+	if a.Err != nil {
+		s.writeErr(a.Err)
+		return true, nil
+	}
+	if sp == nil {
+		s.writeErr(protocol.ErrUnsupported("this prepared statement after parameter substitution"))
+		return true, nil
+	}
+	if done, failed := s.lazyTxn(a); done {
+		return failed, nil
+	}
+	if sp.Err == nil && sp.Scatter == nil && !sp.Fanout && a.Kind == router.KindSelect {
+		one := *sp
+		one.Scatter = &passthrough
+		return s.runScatter(a, &one, true)
+	}
+	if sp.Scatter != nil {
+		return s.runScatter(a, sp, true)
+	}
+	if sp.Explain != nil {
+		return s.explain(sp.Explain, true), nil
+	}
+	return s.runSharded(a, sp)
+}
