@@ -16,11 +16,43 @@ const diffRules = `    default_slice: s0
       - name: it_diff
         tables:
           - {name: t_user, type: sharded, key: id, algorithm: hash, slices: [s0, s1, s2], tables_per_slice: 2}
+          - {name: t_order, type: linked, parent: t_user, key: user_id}
 `
 
 const diffSchema = `CREATE TABLE t_user (
   id BIGINT PRIMARY KEY, name VARCHAR(40), city VARCHAR(20), age INT,
   score DECIMAL(10,2), ratio DOUBLE, created DATETIME, note VARCHAR(20) NULL, tag VARCHAR(10))`
+
+const diffOrderSchema = `CREATE TABLE t_order (id BIGINT PRIMARY KEY, user_id BIGINT, amount INT, status VARCHAR(10))`
+
+// diffOrders builds orders for users 1..users (some users have none).
+func diffOrders(n, users int) []string {
+	var rows []string
+	for id := 1; id <= n; id++ {
+		uid := (id*7)%users + 1
+		if uid%5 == 0 {
+			uid++
+		}
+		st := []string{"new", "paid", "sent"}[id%3]
+		rows = append(rows, fmt.Sprintf("(%d, %d, %d, '%s')", 1000+id, uid, (id*37)%1000, st))
+	}
+	return rows
+}
+
+// diffJoinQueries exercise joins and subqueries of the sharded table and
+// the table linked to it.
+var diffJoinQueries = []string{
+	"SELECT u.id, o.id, o.amount FROM t_user u JOIN t_order o ON o.user_id = u.id ORDER BY o.id",
+	"SELECT u.id, o.id, o.amount FROM t_user u JOIN t_order o ON o.user_id = u.id WHERE u.id IN (3, 8, 14) ORDER BY o.id",
+	"SELECT u.city, SUM(o.amount), COUNT(*) FROM t_user u JOIN t_order o ON o.user_id = u.id GROUP BY u.city",
+	"SELECT u.city, o.status, AVG(o.amount) FROM t_user u JOIN t_order o ON o.user_id = u.id WHERE o.amount > 100 GROUP BY u.city, o.status",
+	"SELECT * FROM t_user WHERE id IN (SELECT user_id FROM t_order WHERE amount > 500) ORDER BY id",
+	"SELECT u.id, COUNT(o.id) FROM t_user u LEFT JOIN t_order o ON o.user_id = u.id GROUP BY u.id ORDER BY u.id LIMIT 40",
+	"SELECT u.name, o.amount FROM t_user u, t_order o WHERE u.id = o.user_id AND u.id = 22 ORDER BY o.amount, o.id",
+	"SELECT COUNT(*) FROM t_user u WHERE NOT EXISTS (SELECT 1 FROM t_order o WHERE o.user_id = u.id)",
+	"SELECT o.status, COUNT(DISTINCT o.user_id) FROM t_order o GROUP BY o.status",
+	"SELECT user_id, SUM(amount) AS s FROM t_order GROUP BY user_id HAVING s > 1500 ORDER BY s DESC, user_id LIMIT 5",
+}
 
 // diffRows builds deterministic rows. ratio values are multiples of 0.25,
 // so double sums are exact whatever the order of addition.
@@ -182,13 +214,26 @@ func TestDifferentialSharded(t *testing.T) {
 		mustExec(t, proxyDB, "INSERT INTO t_user (id, name, city, age, score, ratio, created, note, tag) VALUES "+r)
 	}
 	mustExec(t, refDB, "INSERT INTO t_user VALUES "+strings.Join(rows, ","))
+	mustExec(t, proxyDB, diffOrderSchema)
+	mustExec(t, refDB, diffOrderSchema)
+	orders := diffOrders(600, 300)
+	for _, r := range orders {
+		mustExec(t, proxyDB, "INSERT INTO t_order (id, user_id, amount, status) VALUES "+r)
+	}
+	mustExec(t, refDB, "INSERT INTO t_order VALUES "+strings.Join(orders, ","))
 	h.topo.WaitReplicas(t)
 
+	var queries []string
+	for _, tmpl := range diffQueries {
+		for _, w := range diffWheres {
+			queries = append(queries, strings.Replace(tmpl, "{w}", w, 1))
+		}
+	}
+	queries = append(queries, diffJoinQueries...)
 	var pass, refused int
 	for _, prepared := range []bool{false, true} {
-		for _, tmpl := range diffQueries {
-			for _, w := range diffWheres {
-				q := strings.Replace(tmpl, "{w}", w, 1)
+		for _, q := range queries {
+			{
 				want := runDiff(refDB, prepared, q)
 				if want.err != nil {
 					t.Fatalf("reference database rejects %q: %v", q, want.err)
@@ -221,7 +266,7 @@ func TestDifferentialSharded(t *testing.T) {
 		}
 	}
 	t.Logf("differential: %d queries equal, %d refused", pass, refused)
-	if total := 2 * len(diffQueries) * len(diffWheres); pass+refused != total || refused > total/20 {
+	if total := 2 * len(queries); pass+refused != total || refused > total/20 {
 		t.Errorf("%d of %d queries refused", refused, total)
 	}
 	h.poolsIdle(t)

@@ -10,7 +10,6 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 
 	"github.com/switchyard-db/switchyard/internal/merge"
-	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
@@ -121,6 +120,16 @@ func (v *aggFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // planScatter plans a SELECT on one sharded table over targets.
 func planScatter(n *ast.SelectStmt, r ruled, targets []shard.Target) *ShardPlan {
+	sets := make([][]shard.Target, len(targets))
+	for i, x := range targets {
+		sets[i] = []shard.Target{x}
+	}
+	return planScatterSets(n, []ruled{r}, sets)
+}
+
+// planScatterSets plans a SELECT sent once per target set (one target per
+// ruled table reference) and merged.
+func planScatterSets(n *ast.SelectStmt, refs []ruled, sets [][]shard.Target) *ShardPlan {
 	switch {
 	case n.SelectStmtOpts != nil && n.SelectStmtOpts.CalcFoundRows:
 		return refuse("SQL_CALC_FOUND_ROWS in a query over several shards")
@@ -204,15 +213,7 @@ func planScatter(n *ast.SelectStmt, r ruled, targets []shard.Target) *ShardPlan 
 	if n.Distinct && sc.Hidden > 0 && !b.grouped {
 		return refuse("SELECT DISTINCT ordered by a column it does not select, in a query over several shards")
 	}
-	sp := &ShardPlan{Scatter: sc}
-	for _, x := range targets {
-		sql, err := rewrite(n, r, x)
-		if err != nil {
-			return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
-		}
-		sp.Steps = append(sp.Steps, Step{Slice: x.Slice, Database: x.Database, SQL: sql})
-	}
-	return sp
+	return stepsAt(n, refs, sets, sc)
 }
 
 // item plans select item i: its combiner, its output and the physical

@@ -134,8 +134,14 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string) *Sha
 	if len(tc.found) == 0 {
 		return nil
 	}
-	if len(tc.found) > 1 || tc.all > 1 {
-		return refuse("statements that use more than one table when one of them is sharded or global (joins, subqueries, multi-table statements) yet")
+	if tc.all > len(tc.found) {
+		return refuse("statements that use tables with sharding rules together with tables without one (those live on the default slice only)")
+	}
+	if len(tc.found) > 1 {
+		if sel, ok := st.(*ast.SelectStmt); ok {
+			return planMulti(sel, tc.found, rules)
+		}
+		return refuse("statements other than SELECT that name several sharded or global tables (multi-table UPDATE/DELETE, INSERT ... SELECT, UNION)")
 	}
 	r := tc.found[0]
 	t := r.table
@@ -243,17 +249,34 @@ func byKey(st ast.StmtNode, r ruled, where ast.ExprNode, verb string) *ShardPlan
 // among the top-level AND terms of where allow: nil when no term
 // restricts the key (every table), empty when the terms contradict.
 func keyTargets(t *shard.Table, where ast.ExprNode) ([]shard.Target, *ShardPlan) {
-	if where == nil {
-		return nil, nil
+	return keyMatcher{t: t}.targets(where)
+}
+
+// keyMatcher finds conditions on a table's sharding key. owns, when set,
+// says whether a column reference belongs to the table (in statements
+// with several tables); otherwise any reference with the key's name does.
+type keyMatcher struct {
+	t    *shard.Table
+	owns func(*ast.ColumnName) bool
+}
+
+func (k keyMatcher) isKey(e ast.ExprNode) bool {
+	c, ok := e.(*ast.ColumnNameExpr)
+	if !ok || !k.t.IsKey(c.Name.Name.O) {
+		return false
 	}
-	if len(t.Keys()) != 1 {
+	return k.owns == nil || k.owns(c.Name)
+}
+
+func (k keyMatcher) targets(where ast.ExprNode) ([]shard.Target, *ShardPlan) {
+	if where == nil {
 		return nil, nil
 	}
 	var targets []shard.Target
 	found := false
 	var bad error
 	for _, term := range andTerms(where) {
-		ts, ok, err := termTargets(term, t)
+		ts, ok, err := k.term(term)
 		if err != nil {
 			bad = err
 			continue
@@ -280,46 +303,128 @@ func keyTargets(t *shard.Table, where ast.ExprNode) ([]shard.Target, *ShardPlan)
 	return targets, nil
 }
 
-// termTargets places one condition: key = v, key IN (...), or an OR of
-// such conditions. ok is false when the term does not restrict the key.
-func termTargets(term ast.ExprNode, t *shard.Table) ([]shard.Target, bool, error) {
-	if p, isParen := term.(*ast.ParenthesesExpr); isParen {
-		return termTargets(p.Expr, t)
-	}
-	if b, isBin := term.(*ast.BinaryOperationExpr); isBin && b.Op == opcode.LogicOr {
-		l, lok, err := termTargets(b.L, t)
-		if err != nil || !lok {
-			return nil, false, err
+// term places one condition: key = v, key IN (...), a range on the key
+// (pruned by range and date rules), or an OR of such conditions. ok is
+// false when the term does not restrict the key.
+func (k keyMatcher) term(term ast.ExprNode) ([]shard.Target, bool, error) {
+	t := k.t
+	switch x := term.(type) {
+	case *ast.ParenthesesExpr:
+		return k.term(x.Expr)
+	case *ast.BinaryOperationExpr:
+		switch x.Op {
+		case opcode.LogicOr:
+			l, lok, err := k.term(x.L)
+			if err != nil || !lok {
+				return nil, false, err
+			}
+			rt, rok, err := k.term(x.R)
+			if err != nil || !rok {
+				return nil, false, err
+			}
+			return union(l, rt), true, nil
+		case opcode.LogicAnd:
+			ts, err := k.targets(term)
+			if err != nil {
+				return nil, false, fmt.Errorf("%s", err.Err.Message)
+			}
+			return ts, ts != nil, nil
+		case opcode.LT, opcode.LE, opcode.GT, opcode.GE:
+			col, val, op := x.L, x.R, x.Op
+			if !k.isKey(col) {
+				col, val = x.R, x.L
+				op = map[opcode.Op]opcode.Op{opcode.LT: opcode.GT, opcode.LE: opcode.GE, opcode.GT: opcode.LT, opcode.GE: opcode.LE}[op]
+			}
+			if !k.isKey(col) || len(t.Keys()) != 1 {
+				return nil, false, nil
+			}
+			v, ok := literal(val)
+			if !ok {
+				return nil, false, nil
+			}
+			lo, hi := shard.Unbounded, shard.Unbounded
+			switch op {
+			case opcode.LT:
+				hi = shard.Exclusive(v)
+			case opcode.LE:
+				hi = shard.Inclusive(v)
+			case opcode.GT:
+				lo = shard.Exclusive(v)
+			case opcode.GE:
+				lo = shard.Inclusive(v)
+			}
+			ts, err := t.LocateRange(lo, hi)
+			if err != nil {
+				return nil, false, nil
+			}
+			return ts, true, nil
 		}
-		rt, rok, err := termTargets(b.R, t)
-		if err != nil || !rok {
-			return nil, false, err
+	case *ast.BetweenExpr:
+		if x.Not || !k.isKey(x.Expr) || len(t.Keys()) != 1 {
+			return nil, false, nil
 		}
-		return union(l, rt), true, nil
-	}
-	if b, isBin := term.(*ast.BinaryOperationExpr); isBin && b.Op == opcode.LogicAnd {
-		ts, err := keyTargets(t, term)
+		lo, lok := literal(x.Left)
+		hi, hok := literal(x.Right)
+		if !lok || !hok {
+			return nil, false, nil
+		}
+		ts, err := t.LocateRange(shard.Inclusive(lo), shard.Inclusive(hi))
 		if err != nil {
-			return nil, false, fmt.Errorf("%s", err.Err.Message)
+			return nil, false, nil
 		}
-		return ts, ts != nil, nil
+		return ts, true, nil
 	}
-	vals, ok := keyValues(term, t)
+	col, vals, ok := k.values(term)
 	if !ok {
 		return nil, false, nil
 	}
-	if len(vals) == 1 {
-		x, err := t.Locate(vals[0])
+	var out []shard.Target
+	for _, v := range vals {
+		ts, err := t.LocateColumn(col, v)
 		if err != nil {
 			return nil, false, err
 		}
-		return []shard.Target{x}, true, nil
+		out = union(out, ts)
 	}
-	ts, err := t.LocateIn(vals)
-	if err != nil {
-		return nil, false, err
+	if out == nil {
+		out = []shard.Target{}
 	}
-	return ts, true, nil
+	return out, true, nil
+}
+
+// values recognizes key = literal, literal = key and key IN (literals).
+func (k keyMatcher) values(e ast.ExprNode) (col string, vals []shard.Value, ok bool) {
+	switch x := e.(type) {
+	case *ast.BinaryOperationExpr:
+		if x.Op != opcode.EQ {
+			return "", nil, false
+		}
+		c, val := x.L, x.R
+		if !k.isKey(c) {
+			c, val = x.R, x.L
+		}
+		if !k.isKey(c) {
+			return "", nil, false
+		}
+		v, ok := literal(val)
+		if !ok {
+			return "", nil, false
+		}
+		return c.(*ast.ColumnNameExpr).Name.Name.O, []shard.Value{v}, true
+	case *ast.PatternInExpr:
+		if x.Not || x.Sel != nil || !k.isKey(x.Expr) {
+			return "", nil, false
+		}
+		for _, item := range x.List {
+			v, ok := literal(item)
+			if !ok {
+				return "", nil, false
+			}
+			vals = append(vals, v)
+		}
+		return x.Expr.(*ast.ColumnNameExpr).Name.Name.O, vals, true
+	}
+	return "", nil, false
 }
 
 // union merges two target lists keeping the order of the table list.
@@ -367,44 +472,6 @@ func andTerms(e ast.ExprNode) []ast.ExprNode {
 		return append(andTerms(b.L), andTerms(b.R)...)
 	}
 	return []ast.ExprNode{e}
-}
-
-// keyValues recognizes key = literal, literal = key and key IN (literals).
-func keyValues(e ast.ExprNode, t *shard.Table) ([]shard.Value, bool) {
-	switch x := e.(type) {
-	case *ast.BinaryOperationExpr:
-		if x.Op != opcode.EQ {
-			return nil, false
-		}
-		col, val := x.L, x.R
-		if _, ok := col.(*ast.ColumnNameExpr); !ok {
-			col, val = x.R, x.L
-		}
-		c, ok := col.(*ast.ColumnNameExpr)
-		if !ok || !t.IsKey(c.Name.Name.O) {
-			return nil, false
-		}
-		v, ok := literal(val)
-		if !ok {
-			return nil, false
-		}
-		return []shard.Value{v}, true
-	case *ast.PatternInExpr:
-		c, ok := x.Expr.(*ast.ColumnNameExpr)
-		if x.Not || x.Sel != nil || !ok || !t.IsKey(c.Name.Name.O) {
-			return nil, false
-		}
-		var vals []shard.Value
-		for _, item := range x.List {
-			v, ok := literal(item)
-			if !ok {
-				return nil, false
-			}
-			vals = append(vals, v)
-		}
-		return vals, true
-	}
-	return nil, false
 }
 
 // literal converts a SQL literal to a shard value.
@@ -512,25 +579,51 @@ func fanout(st ast.StmtNode, r ruled, targets []shard.Target) *ShardPlan {
 // rewrite replaces the logical table (and qualified column references to
 // it) with the physical one, prints the statement, and restores the AST.
 func rewrite(st ast.StmtNode, r ruled, x shard.Target) (string, error) {
-	tn := r.node
-	oldName, oldSchema := tn.Name, tn.Schema
-	logical := tn.Name.L
-	tn.Name = ast.NewCIStr(x.Table)
-	if tn.Schema.O != "" || !strings.EqualFold(x.Database, r.table.Database()) {
-		tn.Schema = ast.NewCIStr(x.Database)
+	return rewriteMulti(st, []ruled{r}, []shard.Target{x})
+}
+
+// rewriteMulti replaces every ruled table reference refs[i] with the
+// physical table xs[i] (and qualified column references to them), prints
+// the statement, and restores the AST.
+func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, error) {
+	type saved struct {
+		tn           *ast.TableName
+		name, schema ast.CIStr
 	}
-	cols := &columnRenamer{from: logical, to: x.Table}
-	if tn.Schema.O != "" || oldSchema.O != "" {
-		cols.schema = tn.Schema
-	}
-	st.Accept(cols)
+	var undo []saved
+	var renamers []*columnRenamer
 	defer func() {
-		tn.Name, tn.Schema = oldName, oldSchema
-		for _, c := range cols.renamed {
-			c.Table = oldName
-			c.Schema = cols.oldSchemas[c]
+		for i := len(renamers) - 1; i >= 0; i-- {
+			cols := renamers[i]
+			for _, c := range cols.renamed {
+				c.Table = cols.oldTables[c]
+				c.Schema = cols.oldSchemas[c]
+			}
+		}
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i].tn.Name, undo[i].tn.Schema = undo[i].name, undo[i].schema
 		}
 	}()
+	for i, r := range refs {
+		x := xs[i]
+		tn := r.node
+		undo = append(undo, saved{tn, tn.Name, tn.Schema})
+		oldSchema := tn.Schema
+		logical := tn.Name.L
+		tn.Name = ast.NewCIStr(x.Table)
+		if tn.Schema.O != "" || !strings.EqualFold(x.Database, r.table.Database()) {
+			tn.Schema = ast.NewCIStr(x.Database)
+		}
+		if logical == strings.ToLower(x.Table) && tn.Schema.L == oldSchema.L {
+			continue
+		}
+		cols := &columnRenamer{from: logical, to: x.Table}
+		if tn.Schema.O != "" || oldSchema.O != "" {
+			cols.schema = tn.Schema
+		}
+		st.Accept(cols)
+		renamers = append(renamers, cols)
+	}
 	var b strings.Builder
 	if err := st.Restore(format.NewRestoreCtx(restoreFlags, &b)); err != nil {
 		return "", err
@@ -543,14 +636,17 @@ type columnRenamer struct {
 	schema     ast.CIStr
 	renamed    []*ast.ColumnName
 	oldSchemas map[*ast.ColumnName]ast.CIStr
+	oldTables  map[*ast.ColumnName]ast.CIStr
 }
 
 func (v *columnRenamer) Enter(n ast.Node) (ast.Node, bool) {
 	if c, ok := n.(*ast.ColumnName); ok && c.Table.L == v.from {
 		if v.oldSchemas == nil {
 			v.oldSchemas = map[*ast.ColumnName]ast.CIStr{}
+			v.oldTables = map[*ast.ColumnName]ast.CIStr{}
 		}
 		v.oldSchemas[c] = c.Schema
+		v.oldTables[c] = c.Table
 		c.Table = ast.NewCIStr(v.to)
 		if c.Schema.O != "" {
 			c.Schema = v.schema

@@ -116,3 +116,29 @@ EXPLAIN SELECT name, count(*) FROM t_user GROUP BY name
 EXPLAIN SELECT * FROM t_user WHERE id = 3
 ;;
 DESCRIBE t_user
+;;
+--- joins and subqueries
+SELECT u.name, o.amount FROM t_user u JOIN t_order o ON o.user_id = u.id WHERE u.id = 5
+;;
+SELECT u.name, o.amount FROM t_user u JOIN t_order o ON o.user_id = u.id WHERE o.user_id IN (1, 2)
+;;
+SELECT u.name, SUM(o.amount) AS total FROM t_user u JOIN t_order o ON o.user_id = u.id GROUP BY u.name ORDER BY total DESC LIMIT 3
+;;
+SELECT u.name, r.name FROM t_user u JOIN t_region r ON r.id = u.id WHERE u.id = 6
+;;
+SELECT * FROM t_user u JOIN t_order o ON o.amount = u.id
+;;
+SELECT * FROM t_user WHERE id IN (SELECT user_id FROM t_order WHERE amount > 10)
+;;
+SELECT * FROM t_user u, t_order o WHERE u.id = o.user_id AND u.id = 9
+;;
+SELECT * FROM t_user u JOIN t_event e ON e.created = u.id
+;;
+SELECT * FROM t_user u JOIN t_plain p ON p.id = u.id
+;;
+SELECT * FROM t_region r1 JOIN t_region r2 ON r1.id = r2.id
+;;
+--- range pruning
+SELECT * FROM t_event WHERE created BETWEEN '2024-02-01' AND '2024-03-15'
+;;
+SELECT COUNT(*) FROM t_event WHERE created >= '2024-11-01'
