@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -115,13 +116,58 @@ func TestShardingRoutesByKey(t *testing.T) {
 	if got := queryString(t, ps, "SELECT COUNT(*) FROM t_order WHERE user_id IN (?, ?, ?)", 1, 2, 7); got != "2" {
 		t.Fatalf("prepared scatter count: %q", got)
 	}
+	// Metadata shows logical names.
+	tables := queryStrings(t, db, "SHOW TABLES")
+	if strings.Join(tables, ",") != "t_order,t_plain,t_region,t_user" {
+		t.Fatalf("SHOW TABLES: %q", tables)
+	}
+	var name, ddl string
+	if err := db.QueryRow("SHOW CREATE TABLE t_user").Scan(&name, &ddl); err != nil || name != "t_user" || !strings.Contains(ddl, "CREATE TABLE `t_user` (") {
+		t.Fatalf("SHOW CREATE TABLE: %v %q %q", err, name, ddl)
+	}
+	if got := queryString(t, db, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'it_shard' AND table_name = 't_order'"); got != "1" {
+		t.Fatalf("information_schema lookup of a logical table: %q", got)
+	}
+	if cols := queryStrings(t, db, "DESCRIBE t_user"); strings.Join(cols, ",") != "id,name" {
+		t.Fatalf("DESCRIBE: %q", cols)
+	}
+	if got := queryString(t, ps, "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'it_shard' AND table_name = ?", "t_user"); got != "2" {
+		t.Fatalf("prepared information_schema lookup: %q", got)
+	}
 	// What is not supported yet is refused precisely, never answered wrong.
 	for _, q := range []string{
 		"INSERT INTO t_region VALUES (1, 'north')",
-		"SELECT * FROM t_user u JOIN t_order o ON u.id = o.user_id WHERE u.id = 1",
+		"SELECT * FROM t_user u JOIN t_order o ON u.name = o.amount",
 	} {
 		_, err := db.Exec(q)
 		mysqlErr(t, err, 1235, "42000")
 	}
 	h.poolsIdle(t)
+}
+
+// queryStrings returns the first column of every row.
+func queryStrings(t *testing.T, db *sql.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		out = append(out, vals[0].String)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
 }

@@ -36,6 +36,11 @@ type ShardPlan struct {
 	// Explain is the plan of the statement an EXPLAIN names: the proxy
 	// answers with one row per physical statement.
 	Explain *ShardPlan
+	// Rename: the result names a physical table the client knows by its
+	// logical name (metadata statements).
+	Rename *Rename
+	// ShowTables: SHOW TABLES in a database with rules.
+	ShowTables *ShowTables
 	// Err refuses the statement, saying precisely what is not supported.
 	Err *protocol.Error
 }
@@ -131,7 +136,13 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string) *Sha
 	tc := &tableCollector{rules: rules, db: db}
 	st.Accept(tc)
 	a.NamesTables = tc.all > 0
+	if show, ok := st.(*ast.ShowStmt); ok && show.Tp == ast.ShowTables {
+		return planShowTables(show, rules, db)
+	}
 	if len(tc.found) == 0 {
+		if a.Kind == KindSelect {
+			return infoSchemaRewrite(st, rules)
+		}
 		return nil
 	}
 	if tc.all > len(tc.found) {
@@ -149,7 +160,7 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string) *Sha
 	case *ast.ExplainStmt:
 		if show, ok := n.Stmt.(*ast.ShowStmt); ok && show.Tp == ast.ShowColumns {
 			// DESCRIBE t: the columns of the first physical table.
-			return single(st, r, t.All()[0])
+			return renamed(single(st, r, t.All()[0]), t)
 		}
 		inner := &Analysis{}
 		classify(inner, n.Stmt, "")
@@ -161,6 +172,12 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string) *Sha
 			return nil
 		}
 		return &ShardPlan{Explain: ip}
+	case *ast.ShowStmt:
+		switch n.Tp {
+		case ast.ShowColumns, ast.ShowCreateTable, ast.ShowIndex:
+			return renamed(single(st, r, t.All()[0]), t)
+		}
+		return refuse(fmt.Sprintf("this SHOW statement on sharded or global table %s", t.Name()))
 	case *ast.CreateTableStmt, *ast.AlterTableStmt, *ast.DropTableStmt, *ast.TruncateTableStmt, *ast.CreateIndexStmt, *ast.DropIndexStmt:
 		if c, ok := n.(*ast.CreateTableStmt); ok && (c.ReferTable != nil || c.Select != nil) {
 			return refuse("CREATE TABLE ... LIKE/SELECT on a sharded or global table")
@@ -212,6 +229,14 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string) *Sha
 		return insert(st, n, r)
 	}
 	return refuse(fmt.Sprintf("%s statements on sharded or global table %s", strings.ToUpper(a.Kind.String()), t.Name()))
+}
+
+// renamed marks a metadata plan's result for renaming the physical table.
+func renamed(p *ShardPlan, t *shard.Table) *ShardPlan {
+	if p.Err == nil && len(p.Steps) == 1 {
+		p.Rename = &Rename{Physical: t.All()[0].Table, Logical: t.Name()}
+	}
+	return p
 }
 
 // globalReadTarget picks the copy of a global table on the default slice

@@ -60,6 +60,12 @@ func TestShardGolden(t *testing.T) {
 			if p.Fanout {
 				out.WriteString("  fan-out:\n")
 			}
+			if p.Rename != nil {
+				fmt.Fprintf(&out, "  rename %s -> %s\n", p.Rename.Physical, p.Rename.Logical)
+			}
+			if p.ShowTables != nil {
+				fmt.Fprintf(&out, "  show tables: add %v like %q\n", p.ShowTables.Add, p.ShowTables.Like)
+			}
 			if p.Scatter != nil {
 				fmt.Fprintf(&out, "  scatter: %s\n", p.Scatter)
 			}

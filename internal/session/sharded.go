@@ -80,6 +80,9 @@ func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan) (failed b
 	if sp.Scatter != nil {
 		return s.runScatter(a, sp, false)
 	}
+	if sp.Rename != nil || sp.ShowTables != nil {
+		return s.runMeta(a, sp, false)
+	}
 	if sp.Explain != nil {
 		return s.explain(sp.Explain, false), nil
 	}

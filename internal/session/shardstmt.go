@@ -58,13 +58,16 @@ func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool,
 		return true, nil
 	}
 	if sp == nil {
-		s.writeErr(protocol.ErrUnsupported("this prepared statement after parameter substitution"))
-		return true, nil
+		// No sharded table after all: the default slice runs it.
+		sp = &router.ShardPlan{Steps: []router.Step{{Slice: s.ns.Default.Name, SQL: sql}}}
 	}
 	if done, failed := s.lazyTxn(a); done {
 		return failed, nil
 	}
-	if sp.Err == nil && sp.Scatter == nil && !sp.Fanout && a.Kind == router.KindSelect {
+	if sp.Rename != nil || sp.ShowTables != nil {
+		return s.runMeta(a, sp, true)
+	}
+	if sp.Err == nil && sp.Scatter == nil && !sp.Fanout && sp.Explain == nil && a.Kind == router.KindSelect {
 		one := *sp
 		one.Scatter = &passthrough
 		return s.runScatter(a, &one, true)

@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/binary"
+	"strings"
 	"time"
 
 	"github.com/switchyard-db/switchyard/internal/backend"
@@ -35,7 +36,11 @@ func (s *Session) prepare(sql string) bool {
 	start := time.Now()
 	a := router.Analyze(sql)
 	if s.ns.Rules != nil {
-		if _, sp := router.AnalyzeSharded(sql, s.ns.Rules, s.db); sp != nil && a.Flags&router.FlagMulti == 0 {
+		_, sp := router.AnalyzeSharded(sql, s.ns.Rules, s.db)
+		// information_schema lookups may name a logical table in a
+		// parameter: the proxy prepares them too.
+		infoSchema := a.Kind == router.KindSelect && strings.Contains(strings.ToLower(sql), "information_schema")
+		if (sp != nil || infoSchema) && a.Flags&router.FlagMulti == 0 {
 			s.prepareSharded(sql, a)
 			s.observe(a.Kind, router.TargetProxy, start, false, sql)
 			return true

@@ -142,3 +142,18 @@ SELECT * FROM t_region r1 JOIN t_region r2 ON r1.id = r2.id
 SELECT * FROM t_event WHERE created BETWEEN '2024-02-01' AND '2024-03-15'
 ;;
 SELECT COUNT(*) FROM t_event WHERE created >= '2024-11-01'
+;;
+--- metadata
+SHOW TABLES
+;;
+SHOW FULL TABLES FROM shop LIKE 't\_%'
+;;
+SHOW CREATE TABLE t_user
+;;
+SHOW COLUMNS FROM t_order
+;;
+SHOW INDEX FROM t_user
+;;
+SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'shop' AND table_name = 't_user'
+;;
+SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'shop' AND table_name = 't_order' ORDER BY ordinal_position
