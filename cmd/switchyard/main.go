@@ -24,6 +24,8 @@ const usage = `usage:
   switchyard serve --config FILE          run the proxy
   switchyard check --config FILE          validate a configuration and exit
   switchyard convert gaea NAMESPACE.json  print a Gaea namespace as Switchyard YAML
+  switchyard convert shardingsphere FILE [--slices s0,s1,...] [--single TABLE=DS,...] [--skip-unconvertible]
+                                          print a ShardingSphere rule file as Switchyard YAML
   switchyard version                      print the version
 `
 
@@ -107,6 +109,9 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 
 // convertCmd implements `switchyard convert gaea FILE`.
 func convertCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "shardingsphere" {
+		return convertShardingSphereCmd(args[1:], stdout, stderr)
+	}
 	if len(args) != 2 || args[0] != "gaea" {
 		fmt.Fprintf(stderr, "usage: switchyard convert gaea NAMESPACE.json\n")
 		return 2
@@ -125,5 +130,29 @@ func convertCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	stdout.Write(out)
+	return 0
+}
+
+// convertShardingSphereCmd implements `switchyard convert shardingsphere`.
+func convertShardingSphereCmd(args []string, stdout, stderr io.Writer) int {
+	file, opts, err := convert.ShardingSphereCommandLine(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchyard convert shardingsphere: %v\nusage: switchyard convert shardingsphere FILE [--slices s0,s1,...|s0=HOST:PORT,...] [--single TABLE=DATASOURCE,...] [--skip-unconvertible]\n", err)
+		return 2
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchyard convert: %v\n", err)
+		return 1
+	}
+	res, err := convert.ShardingSphere(data, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "switchyard convert: %s: %v\n", file, err)
+		return 1
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	stdout.Write(res.YAML)
 	return 0
 }

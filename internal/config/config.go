@@ -154,6 +154,19 @@ type Namespace struct {
 	// not arrive in order, a sort the shards cannot do, DISTINCT sets).
 	MergeMaxRows  int
 	MergeMaxBytes int
+	// SequenceTable is the "db.table" on the default slice that backs
+	// table sequences (default switchyard.sequences).
+	SequenceTable string
+	// WorkerID distinguishes this proxy in snowflake IDs (0-1023); proxies
+	// sharing a namespace need distinct ones.
+	WorkerID int
+	// Transactions says how a transaction or statement that writes on
+	// several slices commits: xa (two-phase commit, atomic), best_effort
+	// (slice by slice) or single_slice_only (refused).
+	Transactions string
+	// XADatabase holds the decision table of two-phase commits on every
+	// slice (default switchyard).
+	XADatabase string
 	// AdminBackend are credentials with READ_ONLY ADMIN and replication
 	// administration privileges, used only for planned switchovers.
 	AdminBackend *Credentials

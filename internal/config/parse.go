@@ -243,7 +243,8 @@ func (p *parser) parse(data []byte) *Config {
 
 func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 	ns := &Namespace{PrimaryReads: DefaultPrimaryReads, ConsistencyTimeout: DefaultConsistencyTimeout,
-		MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes, Pool: Pool{
+		MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes,
+		SequenceTable: "switchyard.sequences", Transactions: "xa", XADatabase: "switchyard", Pool: Pool{
 			MaxOpen:        DefaultPoolMaxOpen,
 			MinIdle:        DefaultPoolMinIdle,
 			IdleTimeout:    DefaultPoolIdleTimeout,
@@ -277,6 +278,10 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 		"consistency_timeout": p.duration(&ns.ConsistencyTimeout),
 		"merge_max_rows":      p.integer(&ns.MergeMaxRows),
 		"merge_max_bytes":     p.size(&ns.MergeMaxBytes),
+		"sequence_table":      p.str(&ns.SequenceTable),
+		"worker_id":           p.integer(&ns.WorkerID),
+		"transactions":        p.str(&ns.Transactions),
+		"xa_database":         p.str(&ns.XADatabase),
 		"admin_backend": func(n *yaml.Node, path string) {
 			ns.AdminBackend = &Credentials{}
 			p.mapping(n, path, "in admin_backend ("+path+")", fields{

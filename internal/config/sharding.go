@@ -146,11 +146,28 @@ type Table struct {
 	// DataSources places a global table on these data sources instead of
 	// on slices.
 	DataSources []string
+	// Sequence makes the proxy fill an auto-increment column that an
+	// INSERT omits (or gives as NULL or 0) from a global generator.
+	Sequence *Sequence
 
 	// Location is the resolved Timezone (date algorithms); set by Parse.
 	Location *time.Location
 	// Nodes are every physical table in placement order; set by Parse.
 	Nodes []Node
+}
+
+// Sequence configures the IDs the proxy generates for a sharded table.
+type Sequence struct {
+	// Column is the auto-increment column (default: the table's key).
+	Column string
+	// Type is "table" (blocks from a backing table on the default slice,
+	// unique across proxies of the namespace) or "snowflake" (time-based,
+	// unique across proxies with distinct worker ids).
+	Type string
+	// Block is how many IDs a proxy reserves per round trip (table).
+	Block int
+	// Start is the first ID of a new sequence (table).
+	Start int64
 }
 
 // rawRange is one item of a table's ranges before the algorithm is known.
@@ -266,6 +283,23 @@ func (p *parser) table(n *yaml.Node, path string) *Table {
 		"table_strategy":    strategy(&t.TableStrategy),
 		"data_nodes":        p.str(&t.DataNodes),
 		"datasources":       p.strList(&t.DataSources),
+		"sequence": func(n *yaml.Node, path string) {
+			q := &Sequence{Type: "table", Block: 1000, Start: 1}
+			if p.mapping(n, path, "in sequence ("+path+")", fields{
+				"column": p.str(&q.Column),
+				"type":   p.str(&q.Type),
+				"block":  p.integer(&q.Block),
+				"start":  p.int64(&q.Start),
+			}) {
+				t.Sequence = q
+				if q.Type != "table" && q.Type != "snowflake" {
+					p.errorf(path+".type", "%s.type %q is invalid (want table or snowflake)", path, q.Type)
+				}
+				if q.Block <= 0 || q.Start < 1 {
+					p.errorf(path, "%s: block must be positive and start at least 1", path)
+				}
+			}
+		},
 	})
 	return t
 }
@@ -410,6 +444,9 @@ func (p *parser) validateSharding(ns *Namespace, path string, sliceNames map[str
 				p.checkApplies(t, tp, "a linked table", []string{"key", "parent", "data_nodes"})
 				linked = append(linked, ref)
 			case TableGlobal:
+				if t.Sequence != nil {
+					p.errorf(tp+".sequence", "%s.sequence applies to sharded tables only", tp)
+				}
 				p.checkApplies(t, tp, "a global table", []string{"slices", "datasources"})
 				ref.ok = p.resolveGlobal(t, tp, db.Name, allSlices, sliceNames, dss)
 			case "":

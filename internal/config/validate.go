@@ -146,6 +146,17 @@ func (p *parser) validateNamespace(ns *Namespace, path string, userNames map[str
 	default:
 		p.errorf(path+".primary_reads", "%s.primary_reads %q is invalid (want fallback, always or never)", path, ns.PrimaryReads)
 	}
+	switch ns.Transactions {
+	case "xa", "best_effort", "single_slice_only":
+	default:
+		p.errorf(path+".transactions", "%s.transactions %q is invalid (want xa, best_effort or single_slice_only)", path, ns.Transactions)
+	}
+	if ns.WorkerID < 0 || ns.WorkerID > 1023 {
+		p.errorf(path+".worker_id", "%s.worker_id must be between 0 and 1023", path)
+	}
+	if ns.SequenceTable == "" || !strings.Contains(ns.SequenceTable, ".") {
+		p.errorf(path+".sequence_table", "%s.sequence_table must be db.table", path)
+	}
 	if ns.MergeMaxRows <= 0 || ns.MergeMaxBytes <= 0 {
 		p.errorf(path+".merge_max_rows", "%s.merge_max_rows and merge_max_bytes must be positive", path)
 	}

@@ -117,7 +117,7 @@ func outputDef(i int, n *node, cols []protocol.ColumnDef) protocol.ColumnDef {
 
 func isStringType(t byte) bool {
 	switch t {
-	case typeVarchar, protocol.TypeVarString, protocol.TypeString, protocol.TypeTinyBlob,
+	case protocol.TypeVarchar, protocol.TypeVarString, protocol.TypeString, protocol.TypeTinyBlob,
 		protocol.TypeMediumBlob, protocol.TypeLongBlob, protocol.TypeBlob:
 		return true
 	}

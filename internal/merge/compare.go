@@ -10,11 +10,6 @@ import (
 	"github.com/switchyard-db/switchyard/internal/protocol"
 )
 
-// Column types the protocol package does not name.
-const (
-	typeVarchar byte = 0x0f
-)
-
 // cmpKind is how the text values of one column compare.
 type cmpKind uint8
 
@@ -317,4 +312,99 @@ func parseTimeMicros(v []byte) (int64, bool) {
 		t = -t
 	}
 	return t, true
+}
+
+// fastKey maps a value to an int64 with the same order when that is cheap:
+// integers and decimals of up to 18 digits that have exactly the column's
+// decimals, doubles, and TIME. ok is false otherwise.
+func (s *colSpec) fastKey(v []byte) (int64, bool) {
+	switch s.kind {
+	case cmpNum:
+		i := 0
+		neg := false
+		if len(v) > 0 && v[0] == '-' {
+			neg = true
+			i = 1
+		}
+		var c int64
+		digits, frac := 0, -1
+		for ; i < len(v); i++ {
+			ch := v[i]
+			switch {
+			case ch >= '0' && ch <= '9':
+				c = c*10 + int64(ch-'0')
+				digits++
+				if frac >= 0 {
+					frac++
+				}
+			case ch == '.' && frac < 0:
+				frac = 0
+			default:
+				return 0, false
+			}
+		}
+		if frac < 0 {
+			frac = 0
+		}
+		want := int32(0)
+		if s.isDecimal() {
+			want = s.decimals
+		}
+		if digits == 0 || digits > 18 || int32(frac) != want {
+			return 0, false
+		}
+		if neg {
+			c = -c
+		}
+		return c, true
+	case cmpFloat:
+		f := atof(v)
+		if f == 0 {
+			f = 0
+		}
+		u := math.Float64bits(f)
+		if u>>63 != 0 {
+			u = ^u
+		} else {
+			u |= 1 << 63
+		}
+		return int64(u ^ 1<<63), true
+	case cmpTime:
+		return parseTimeMicros(v)
+	}
+	return 0, false
+}
+
+// rowKey caches the fastKey of a row's first order column.
+type rowKey struct {
+	v  int64
+	ok bool
+}
+
+// firstKey computes the rowKey of a row (not ok for NULL).
+func firstKey(orders []Order, specs []colSpec, row []byte, fs []field) rowKey {
+	if len(orders) == 0 {
+		return rowKey{}
+	}
+	f := fs[orders[0].Col]
+	if f.null {
+		return rowKey{}
+	}
+	v, ok := specs[orders[0].Col].fastKey(row[f.start:f.end])
+	return rowKey{v, ok}
+}
+
+// cmpKeyed is cmpRows using the cached keys of the first order column.
+func cmpKeyed(orders []Order, specs []colSpec, ak rowKey, ar []byte, af []field, bk rowKey, br []byte, bf []field) int {
+	if ak.ok && bk.ok {
+		c := cmpInt64(ak.v, bk.v)
+		if orders[0].Desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+		return cmpRows(orders[1:], specs, ar, af, br, bf)
+	}
+	return cmpRows(orders, specs, ar, af, br, bf)
 }

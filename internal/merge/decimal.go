@@ -250,6 +250,11 @@ func (d dec) mul(e dec) dec {
 func (d dec) div(e dec) dec {
 	s := min(d.scale+divIncrement, maxScale)
 	// d/e = (dc/ec) × 10^(es-ds); the result coefficient is that × 10^s.
+	if d.b == nil && e.b == nil {
+		if q, ok := divSmall(d.c, e.c, s+e.scale-d.scale); ok {
+			return dec{c: q, scale: s}
+		}
+	}
 	n := d.bigInt()
 	m := e.bigInt()
 	if k := s + e.scale - d.scale; k > 0 {
@@ -258,6 +263,49 @@ func (d dec) div(e dec) dec {
 		m.Mul(m, pow10Big(-k))
 	}
 	return dec{b: quoRound(n, m), scale: s}.norm()
+}
+
+// divSmall returns n×10^k / m rounded half away from zero when that is
+// computable in int64.
+func divSmall(n, m int64, k int32) (int64, bool) {
+	if m == 0 || m == math.MinInt64 || n == math.MinInt64 {
+		return 0, false
+	}
+	if k >= 0 {
+		if k >= int32(len(pow10)) {
+			return 0, false
+		}
+		ok, p := mul64(n, pow10[k])
+		if !ok {
+			return 0, false
+		}
+		n = p
+	} else {
+		if -k >= int32(len(pow10)) {
+			return 0, false
+		}
+		ok, p := mul64(m, pow10[-k])
+		if !ok {
+			return 0, false
+		}
+		m = p
+	}
+	q, r := n/m, n%m
+	if r < 0 {
+		r = -r
+	}
+	am := m
+	if am < 0 {
+		am = -am
+	}
+	if r >= am-r {
+		if (n < 0) != (m < 0) {
+			q--
+		} else {
+			q++
+		}
+	}
+	return q, true
 }
 
 // quoTrunc returns the integer part of d/e (e not zero).

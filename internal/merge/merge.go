@@ -81,6 +81,11 @@ func newMerger(p *Plan, cols []protocol.ColumnDef, emit func([]byte) error) (*me
 	if len(p.Aggs) != n {
 		return nil, badPlan("%d combiners for %d columns", len(p.Aggs), n)
 	}
+	for i, a := range p.Aggs {
+		if a.Func > AggGroupConcat {
+			return nil, badPlan("unknown combiner %d for column %d", a.Func, i)
+		}
+	}
 	for _, o := range p.SourceOrder {
 		if o.Col < 0 || o.Col >= n {
 			return nil, badPlan("source order column %d out of range", o.Col)
@@ -262,7 +267,7 @@ func (m *merger) finish() error {
 func (m *merger) runSequential(srcs []Source) error {
 	fs := make([]field, len(m.specs))
 	for _, s := range srcs {
-		for {
+		for s != nil {
 			row, err := s.Next()
 			if err != nil {
 				return err
@@ -286,6 +291,7 @@ type input struct {
 	src Source
 	row []byte
 	f   []field
+	k   rowKey
 }
 
 // runMerged merges the sources by SourceOrder with a binary heap of their
@@ -296,7 +302,7 @@ func (m *merger) runMerged(srcs []Source) error {
 	h := make([]int, 0, len(srcs))
 	for i, s := range srcs {
 		ins[i] = input{src: s, f: slab[i*len(m.specs) : (i+1)*len(m.specs)]}
-		ok, err := ins[i].next()
+		ok, err := ins[i].next(m.p.SourceOrder, m.specs)
 		if err != nil {
 			return err
 		}
@@ -307,7 +313,7 @@ func (m *merger) runMerged(srcs []Source) error {
 	order, specs := m.p.SourceOrder, m.specs
 	less := func(a, b int) bool {
 		x, y := &ins[a], &ins[b]
-		if c := cmpRows(order, specs, x.row, x.f, y.row, y.f); c != 0 {
+		if c := cmpKeyed(order, specs, x.k, x.row, x.f, y.k, y.row, y.f); c != 0 {
 			return c < 0
 		}
 		return a < b
@@ -338,7 +344,7 @@ func (m *merger) runMerged(srcs []Source) error {
 		if err := m.onRow(in.row, in.f); err != nil {
 			return err
 		}
-		ok, err := in.next()
+		ok, err := in.next(m.p.SourceOrder, m.specs)
 		if err != nil {
 			return err
 		}
@@ -352,7 +358,10 @@ func (m *merger) runMerged(srcs []Source) error {
 }
 
 // next reads and parses the next row; false at the end.
-func (in *input) next() (bool, error) {
+func (in *input) next(order []Order, specs []colSpec) (bool, error) {
+	if in.src == nil {
+		return false, nil
+	}
 	row, err := in.src.Next()
 	if err != nil || row == nil {
 		in.row = nil
@@ -362,5 +371,6 @@ func (in *input) next() (bool, error) {
 		return false, err
 	}
 	in.row = row
+	in.k = firstKey(order, specs, row, in.f)
 	return true, nil
 }

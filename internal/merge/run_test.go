@@ -408,6 +408,7 @@ func TestBadPlans(t *testing.T) {
 		{Aggs: aggs(AggNone, AggNone), Output: []Expr{Col{0}}, Having: Col{1}},
 		{Aggs: aggs(AggNone, AggNone), OrderBy: []Order{{Col: 3}}, NeedSort: true},
 		{Aggs: aggs(AggNone, AggNone), Output: []Expr{Bin{Op: 99, L: Col{0}, R: Col{1}}}},
+		{Aggs: aggs(AggNone, 42)},
 	}
 	for i, p := range plans {
 		_, err := runPlan(t, p, cs, src(r(1, 2)))
@@ -415,6 +416,21 @@ func TestBadPlans(t *testing.T) {
 			t.Errorf("plan %d: err = %v", i, err)
 		}
 		_ = OutputColumns(p, cs) // must not panic
+	}
+}
+
+func TestNilSources(t *testing.T) {
+	for _, order := range [][]Order{nil, {{Col: 0}}} {
+		p := &Plan{Aggs: aggs(AggNone), SourceOrder: order, Limit: -1}
+		var out [][]string
+		err := Run(p, cols(intCol("a")), []Source{nil, src(r(1)), nil}, func(row []byte) error {
+			out = append(out, decodeRow(t, row))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRows(t, out, s("1"))
 	}
 }
 

@@ -4,11 +4,14 @@
 package proxy
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/switchyard-db/switchyard/internal/admin"
@@ -31,6 +34,9 @@ type Proxy struct {
 	server  *server.Server
 	admin   *admin.Server
 	monitor *monitor.Monitor
+	// stopXA ends the two-phase-commit recovery loop.
+	stopXA context.CancelFunc
+	xaDone chan struct{}
 }
 
 // New builds a proxy from a validated configuration.
@@ -44,7 +50,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 	authn := auth.New(func(user string) (*config.Namespace, *config.User, bool) {
 		return cfg.UserNamespace(user)
 	}, cfg.AuthPlugin)
-	p.env = &session.Env{Topology: p.topo, Metrics: p.metrics, Log: log, Auth: authn, Config: cfg, Started: time.Now(), FailoverHold: cfg.FailoverHold}
+	p.env = &session.Env{Topology: p.topo, Metrics: p.metrics, Log: log, Auth: authn, Config: cfg, Started: time.Now(), FailoverHold: cfg.FailoverHold,
+		ProxyID: proxyID(cfg.Listen)}
 	creds := map[string]monitor.Credentials{}
 	for _, nc := range cfg.Namespaces {
 		creds[nc.Name] = monitor.Credentials{User: nc.Backend.User, Password: nc.Backend.Password}
@@ -77,7 +84,44 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 	p.admin = admin.New(cfg.Admin, p.metrics, p, log)
 	p.admin.Handle("/api/nodes", http.HandlerFunc(p.handleNodes))
 	p.admin.Handle("/api/switchover", http.HandlerFunc(p.handleSwitchover))
+	p.admin.Handle("/api/xa", http.HandlerFunc(p.handleXA))
 	return p, nil
+}
+
+// proxyID names this proxy in XA transaction ids: a short hash of the
+// host name and the listen address, so that proxies sharing a namespace
+// differ.
+func proxyID(listen string) string {
+	host, _ := os.Hostname()
+	h := fnv.New32a()
+	h.Write([]byte(host + "|" + listen))
+	return fmt.Sprintf("%08x", h.Sum32())
+}
+
+// xaRecoveryInterval is how often prepared XA branches are looked for.
+const xaRecoveryInterval = 5 * time.Second
+
+// recoverXA resolves prepared branches at startup and then periodically.
+func (p *Proxy) recoverXA(ctx context.Context) {
+	defer close(p.xaDone)
+	t := time.NewTicker(xaRecoveryInterval)
+	defer t.Stop()
+	for {
+		p.env.RecoverXA(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// handleXA serves GET /api/xa: in-doubt distributed transactions and
+// their fate, per namespace.
+func (p *Proxy) handleXA(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	admin.WriteJSON(w, http.StatusOK, p.env.PendingXA(ctx))
 }
 
 // Start opens the client and admin listeners.
@@ -94,6 +138,9 @@ func (p *Proxy) Start() error {
 		}
 	}
 	p.monitor.Start()
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stopXA, p.xaDone = cancel, make(chan struct{})
+	go p.recoverXA(ctx)
 	p.log.Info("switchyard started", "listen", p.server.Addr().String(), "admin", p.cfg.Admin.Listen, "namespaces", len(p.cfg.Namespaces))
 	return nil
 }
@@ -120,6 +167,10 @@ func (p *Proxy) Sessions() int { return p.env.Count() }
 func (p *Proxy) Close() error {
 	_ = p.admin.Close()
 	err := p.server.Close()
+	if p.stopXA != nil {
+		p.stopXA()
+		<-p.xaDone
+	}
 	p.monitor.Stop()
 	p.topo.Close()
 	return err

@@ -174,9 +174,14 @@ func classify(a *Analysis, st ast.StmtNode, text string) {
 		a.Kind = KindRollback
 		if n.SavepointName != "" {
 			a.Kind = KindSavepoint
+			a.Savepoint, a.SavepointOp = n.SavepointName, SavepointRollbackTo
 		}
-	case *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
+	case *ast.SavepointStmt:
 		a.Kind = KindSavepoint
+		a.Savepoint, a.SavepointOp = n.Name, SavepointSet
+	case *ast.ReleaseSavepointStmt:
+		a.Kind = KindSavepoint
+		a.Savepoint, a.SavepointOp = n.Name, SavepointRelease
 	case *ast.CreateTableStmt:
 		a.Kind = KindDDL
 		a.Flags |= FlagWrites

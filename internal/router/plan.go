@@ -93,6 +93,16 @@ const (
 	FlagNeedsPrimary
 )
 
+// SavepointOp is what a savepoint statement does.
+type SavepointOp uint8
+
+// Savepoint statements.
+const (
+	SavepointSet        SavepointOp = iota // SAVEPOINT x
+	SavepointRollbackTo                    // ROLLBACK TO [SAVEPOINT] x
+	SavepointRelease                       // RELEASE SAVEPOINT x
+)
+
 // Hint is a routing hint found in a leading comment.
 type Hint uint8
 
@@ -177,6 +187,9 @@ type Analysis struct {
 	Err *protocol.Error
 	// Label is the column label of a locally answered SELECT.
 	Label string
+	// Savepoint and SavepointOp describe a KindSavepoint statement.
+	Savepoint   string
+	SavepointOp SavepointOp
 	// Value is the value of a locally handled SET.
 	Value string
 	// NamesTables: the statement names a table (set by AnalyzeSharded,

@@ -41,6 +41,15 @@ type ShardPlan struct {
 	Rename *Rename
 	// ShowTables: SHOW TABLES in a database with rules.
 	ShowTables *ShowTables
+	// Write: the steps are parts of one write (rows of an INSERT placed on
+	// several tables, an UPDATE/DELETE reaching several tables, a write to
+	// every copy of a global table); they must all apply or none.
+	Write bool
+	// Global: a write to every copy of a global table; the client sees the
+	// affected rows of one copy.
+	Global bool
+	// InsertID is the first ID the proxy generated for the INSERT (0: none).
+	InsertID uint64
 	// Err refuses the statement, saying precisely what is not supported.
 	Err *protocol.Error
 }
@@ -48,11 +57,20 @@ type ShardPlan struct {
 // restoreFlags print SQL the way MySQL and MariaDB read it back.
 const restoreFlags = format.DefaultRestoreFlags | format.RestoreStringWithoutDefaultCharset
 
+// IDSource fills ids with new IDs from table t's sequence.
+type IDSource func(t *shard.Table, ids []uint64) error
+
 // AnalyzeSharded is Analyze for a namespace with sharding rules: it also
 // returns the shard plan of statements that name a table with a rule (nil
 // for statements that touch only unlisted tables, which run on the default
 // slice as usual). db is the session's current database.
 func AnalyzeSharded(sql string, rules *shard.Rules, db string) (*Analysis, *ShardPlan) {
+	return AnalyzeShardedIDs(sql, rules, db, nil)
+}
+
+// AnalyzeShardedIDs is AnalyzeSharded with a source of generated IDs for
+// INSERTs that omit a sequence column (nil: such INSERTs are refused).
+func AnalyzeShardedIDs(sql string, rules *shard.Rules, db string, ids IDSource) (*Analysis, *ShardPlan) {
 	a := &Analysis{Hint: scanHint(sql)}
 	p := parsers.Get().(*parser.Parser)
 	stmts, ok := parse(p, sql)
@@ -78,7 +96,7 @@ func AnalyzeSharded(sql string, rules *shard.Rules, db string) (*Analysis, *Shar
 	if a.Err != nil || a.Local != LocalNone {
 		return a, nil
 	}
-	return a, planShard(a, stmts[0], rules, db)
+	return a, planShard(a, stmts[0], rules, db, ids)
 }
 
 func refuse(what string) *ShardPlan {
@@ -132,7 +150,7 @@ func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
 func (v *tableCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // planShard routes one parsed statement.
-func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string) *ShardPlan {
+func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, ids IDSource) *ShardPlan {
 	tc := &tableCollector{rules: rules, db: db}
 	st.Accept(tc)
 	a.NamesTables = tc.all > 0
@@ -167,7 +185,7 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string) *Sha
 		if n.Analyze {
 			return refuse("EXPLAIN ANALYZE on sharded or global tables")
 		}
-		ip := planShard(inner, n.Stmt, rules, db)
+		ip := planShard(inner, n.Stmt, rules, db, nil)
 		if ip == nil {
 			return nil
 		}
@@ -203,30 +221,30 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string) *Sha
 		return planScatter(n, r, targets)
 	case *ast.UpdateStmt:
 		if t.Kind() == shard.Global {
-			return refuse("writes to global tables until distributed transactions land (a partial write would make the copies differ)")
+			return globalWrite(st, r)
 		}
 		for _, as := range n.List {
 			if t.IsKey(as.Column.Name.O) {
 				return refuse(fmt.Sprintf("UPDATE of the sharding key %s.%s", t.Name(), as.Column.Name.O))
 			}
 		}
-		if n.Where == nil {
-			return refuse(fmt.Sprintf("UPDATE of sharded table %s without a condition on its key %s yet", t.Name(), t.Key()))
-		}
-		return byKey(st, r, n.Where, "UPDATE")
+		return writeByKey(st, r, n.Where, n.Order != nil || n.Limit != nil, "UPDATE")
 	case *ast.DeleteStmt:
+		if n.IsMultiTable {
+			return refuse("multi-table DELETE on sharded or global tables")
+		}
 		if t.Kind() == shard.Global {
-			return refuse("writes to global tables until distributed transactions land (a partial write would make the copies differ)")
+			return globalWrite(st, r)
 		}
-		if n.Where == nil {
-			return refuse(fmt.Sprintf("DELETE from sharded table %s without a condition on its key %s yet", t.Name(), t.Key()))
-		}
-		return byKey(st, r, n.Where, "DELETE")
+		return writeByKey(st, r, n.Where, n.Order != nil || n.Limit != nil, "DELETE")
 	case *ast.InsertStmt:
 		if t.Kind() == shard.Global {
-			return refuse("writes to global tables until distributed transactions land (a partial write would make the copies differ)")
+			if n.Select != nil {
+				return refuse("INSERT ... SELECT into a global table")
+			}
+			return globalWrite(st, r)
 		}
-		return insert(st, n, r)
+		return insert(st, n, r, ids)
 	}
 	return refuse(fmt.Sprintf("%s statements on sharded or global table %s", strings.ToUpper(a.Kind.String()), t.Name()))
 }
@@ -250,9 +268,10 @@ func globalReadTarget(t *shard.Table, rules *shard.Rules) shard.Target {
 	return t.All()[0]
 }
 
-// byKey routes a statement by the equality or IN conditions on the key
-// among the top-level AND terms of where.
-func byKey(st ast.StmtNode, r ruled, where ast.ExprNode, verb string) *ShardPlan {
+// writeByKey routes an UPDATE or DELETE by its key conditions: one
+// physical table, or each table that may hold matching rows (a write over
+// several tables, applied atomically by the executor).
+func writeByKey(st ast.StmtNode, r ruled, where ast.ExprNode, ordered bool, verb string) *ShardPlan {
 	t := r.table
 	targets, perr := keyTargets(t, where)
 	if perr != nil {
@@ -260,14 +279,28 @@ func byKey(st ast.StmtNode, r ruled, where ast.ExprNode, verb string) *ShardPlan
 	}
 	switch {
 	case targets == nil:
-		return refuse(fmt.Sprintf("%s on sharded table %s without an equality or IN condition on its key %s (scatter) yet", verb, t.Name(), t.Key()))
+		targets = t.All()
 	case len(targets) == 0:
-		// Contradictory conditions: no row can match; any one table answers.
 		return single(st, r, t.All()[0])
 	case len(targets) == 1:
 		return single(st, r, targets[0])
 	}
-	return refuse(fmt.Sprintf("%s whose key values on %s fall on several physical tables yet", verb, t.Name()))
+	if ordered {
+		return refuse(fmt.Sprintf("%s ... ORDER BY/LIMIT on sharded table %s over several physical tables (add a condition on its key %s)", verb, t.Name(), t.Key()))
+	}
+	p := fanout(st, r, targets)
+	p.Fanout, p.Write = false, p.Err == nil
+	return p
+}
+
+// globalWrite applies a write to every copy of a global table.
+func globalWrite(st ast.StmtNode, r ruled) *ShardPlan {
+	p := fanout(st, r, r.table.All())
+	p.Fanout, p.Write, p.Global = false, p.Err == nil, p.Err == nil
+	if len(p.Steps) == 1 {
+		p.Write, p.Global = false, false
+	}
+	return p
 }
 
 // keyTargets returns the physical tables that the conditions on the key
@@ -526,52 +559,149 @@ func literal(e ast.ExprNode) (shard.Value, bool) {
 	return shard.Value{}, false
 }
 
-// insert routes INSERT/REPLACE ... VALUES by the key column of every row.
-func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled) *ShardPlan {
+// insert routes INSERT/REPLACE ... VALUES by the key column of every row:
+// rows on one physical table make one statement, rows on several are
+// split into one statement per table (a write the executor applies
+// atomically). A sequence column the INSERT omits (or gives as NULL or
+// 0) is filled from ids first.
+func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, ids IDSource) *ShardPlan {
 	t := r.table
 	if n.Select != nil {
-		return refuse(fmt.Sprintf("INSERT ... SELECT into sharded table %s yet", t.Name()))
+		return refuse(fmt.Sprintf("INSERT ... SELECT into sharded table %s", t.Name()))
 	}
-	if len(t.Keys()) != 1 {
-		return refuse(fmt.Sprintf("INSERT into table %s sharded by two columns yet", t.Name()))
+	if len(n.Lists) == 0 {
+		return refuse("an INSERT without rows")
 	}
-	keyCol := -1
-	for i, c := range n.Columns {
-		if t.IsKey(c.Name.O) {
-			keyCol = i
+	firstID, perr := fillSequence(n, t, ids)
+	if perr != nil {
+		return perr
+	}
+	keyCols := make([]int, len(t.Keys()))
+	for k, key := range t.Keys() {
+		keyCols[k] = -1
+		for i, c := range n.Columns {
+			if strings.EqualFold(c.Name.O, key) {
+				keyCols[k] = i
+			}
 		}
-	}
-	if keyCol < 0 {
-		return &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000",
-			"INSERT into sharded table %s must name its key column %s with a value (the proxy places the row by it)", t.Name(), t.Key())}
+		if keyCols[k] < 0 {
+			return &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000",
+				"INSERT into sharded table %s must name its key column %s with a value (the proxy places the row by it)", t.Name(), key)}
+		}
 	}
 	for _, as := range n.OnDuplicate {
 		if t.IsKey(as.Column.Name.O) {
-			return refuse(fmt.Sprintf("ON DUPLICATE KEY UPDATE of the sharding key %s.%s", t.Name(), t.Key()))
+			return refuse(fmt.Sprintf("ON DUPLICATE KEY UPDATE of the sharding key %s.%s", t.Name(), as.Column.Name.O))
 		}
 	}
-	var target *shard.Target
-	for _, row := range n.Lists {
-		if keyCol >= len(row) {
-			return &ShardPlan{Err: protocol.NewError(1136, "21S01", "Column count doesn't match value count at row 1")}
+	var order []shard.Target
+	groups := map[shard.Target][][]ast.ExprNode{}
+	for i, row := range n.Lists {
+		vals := make([]shard.Value, len(keyCols))
+		for k, kc := range keyCols {
+			if kc >= len(row) || len(row) != len(n.Columns) {
+				return &ShardPlan{Err: protocol.NewError(1136, "21S01", "Column count doesn't match value count at row %d", i+1)}
+			}
+			v, ok := literal(row[kc])
+			if !ok {
+				return refuse(fmt.Sprintf("INSERT into %s whose key %s is not a literal", t.Name(), t.Keys()[k]))
+			}
+			vals[k] = v
 		}
-		v, ok := literal(row[keyCol])
-		if !ok {
-			return refuse(fmt.Sprintf("INSERT into %s whose key %s is not a literal", t.Name(), t.Key()))
+		var x shard.Target
+		var err error
+		if len(vals) == 1 {
+			x, err = t.Locate(vals[0])
+		} else {
+			x, err = t.LocateKeys(vals...)
 		}
-		x, err := t.Locate(v)
 		if err != nil {
 			return &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", err)}
 		}
-		if target != nil && *target != x {
-			return refuse(fmt.Sprintf("a multi-row INSERT whose rows fall on several physical tables of %s yet; insert them separately", t.Name()))
+		if _, seen := groups[x]; !seen {
+			order = append(order, x)
 		}
-		target = &x
+		groups[x] = append(groups[x], row)
 	}
-	if target == nil {
-		return refuse("an INSERT without rows")
+	if len(order) == 1 {
+		p := single(st, r, order[0])
+		p.InsertID = firstID
+		return p
 	}
-	return single(st, r, *target)
+	all := n.Lists
+	defer func() { n.Lists = all }()
+	p := &ShardPlan{Write: true, InsertID: firstID}
+	for _, x := range order {
+		n.Lists = groups[x]
+		sql, err := rewrite(st, r, x)
+		if err != nil {
+			return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
+		}
+		p.Steps = append(p.Steps, Step{Slice: x.Slice, Database: x.Database, SQL: sql})
+	}
+	return p
+}
+
+// fillSequence gives the rows that omit t's sequence column (or give NULL
+// or 0) IDs from ids, and returns the first.
+func fillSequence(n *ast.InsertStmt, t *shard.Table, ids IDSource) (uint64, *ShardPlan) {
+	q := t.Sequence()
+	if q == nil {
+		return 0, nil
+	}
+	col := -1
+	for i, c := range n.Columns {
+		if strings.EqualFold(c.Name.O, q.Column) {
+			col = i
+		}
+	}
+	var need []int
+	for i, row := range n.Lists {
+		if col < 0 {
+			need = append(need, i)
+			continue
+		}
+		if col >= len(row) {
+			continue
+		}
+		if v, ok := row[col].(ast.ValueExpr); ok {
+			switch x := v.GetValue().(type) {
+			case nil:
+				need = append(need, i)
+			case int64:
+				if x == 0 {
+					need = append(need, i)
+				}
+			case uint64:
+				if x == 0 {
+					need = append(need, i)
+				}
+			}
+		}
+	}
+	if len(need) == 0 {
+		return 0, nil
+	}
+	if ids == nil {
+		return 0, refuse(fmt.Sprintf("an INSERT into %s that needs IDs from its sequence here", t.Name()))
+	}
+	got := make([]uint64, len(need))
+	if err := ids(t, got); err != nil {
+		return 0, &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "sequence of %s: %v", t.Name(), err)}
+	}
+	if col < 0 {
+		n.Columns = append(n.Columns, &ast.ColumnName{Name: ast.NewCIStr(q.Column)})
+		col = len(n.Columns) - 1
+	}
+	for k, i := range need {
+		v := ast.NewValueExpr(got[k], "", "")
+		if col < len(n.Lists[i]) {
+			n.Lists[i][col] = v
+		} else {
+			n.Lists[i] = append(n.Lists[i], v)
+		}
+	}
+	return got[0], nil
 }
 
 // single rewrites st for one physical table.

@@ -45,7 +45,15 @@ func TestShardGolden(t *testing.T) {
 		if sql == "" {
 			continue
 		}
-		a, p := AnalyzeSharded(sql, rules, "shop")
+		next := uint64(1000)
+		ids := func(t *shard.Table, out []uint64) error {
+			for i := range out {
+				out[i] = next
+				next++
+			}
+			return nil
+		}
+		a, p := AnalyzeShardedIDs(sql, rules, "shop", ids)
 		fmt.Fprintf(&out, "-- %s\nkind=%s\n", sql, a.Kind)
 		if p != nil && p.Explain != nil {
 			out.WriteString("  explain:\n")
@@ -59,6 +67,12 @@ func TestShardGolden(t *testing.T) {
 		default:
 			if p.Fanout {
 				out.WriteString("  fan-out:\n")
+			}
+			if p.Write {
+				fmt.Fprintf(&out, "  write over %d steps (global=%v)\n", len(p.Steps), p.Global)
+			}
+			if p.InsertID != 0 {
+				fmt.Fprintf(&out, "  insert id %d\n", p.InsertID)
 			}
 			if p.Rename != nil {
 				fmt.Fprintf(&out, "  rename %s -> %s\n", p.Rename.Physical, p.Rename.Logical)

@@ -21,7 +21,7 @@ func (s *Session) query(sql string) bool {
 	var a *router.Analysis
 	var sp *router.ShardPlan
 	if s.ns.Rules != nil {
-		a, sp = router.AnalyzeSharded(sql, s.ns.Rules, s.db)
+		a, sp = router.AnalyzeShardedIDs(sql, s.ns.Rules, s.db, s.nextIDs)
 	} else {
 		a = router.Analyze(sql)
 	}
@@ -35,6 +35,11 @@ func (s *Session) query(sql string) bool {
 			s.observe(a.Kind, router.TargetProxy, start, failed, sql)
 			return true
 		}
+	}
+	if a.Err == nil && s.wantsDtxControl(a) {
+		failed := s.dtxControl(a, sql)
+		s.observe(a.Kind, router.TargetPinned, start, failed, sql)
+		return true
 	}
 	if sp != nil {
 		failed, err := s.runSharded(a, sp)

@@ -201,22 +201,15 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 // scatterPinned runs a scatter query inside a transaction (or another
 // pinned state): every physical statement must be on the pinned slice.
 func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool, clientErr error) {
-	slice := s.ns.Slices[sp.Steps[0].Slice]
-	for _, st := range sp.Steps {
-		if st.Slice != slice.Name || (s.pinned != nil && s.pinnedNode.Slice.Name != st.Slice) {
-			s.writeErr(protocol.NewError(protocol.ErrNotSupportedYet, "42000",
-				"Switchyard does not support a query over several slices inside a transaction (or pinned session) yet; run it outside the transaction or add a condition on the shard key"))
-			return true, nil
-		}
-	}
-	c, node := s.pinned, s.pinnedNode
-	if c == nil {
+	if s.pinned == nil {
+		slice := s.ns.Slices[sp.Steps[0].Slice]
 		var err error
 		if s.pendingBegin != "" {
-			c, node, err = s.beginPending(slice)
+			_, _, err = s.beginPending(slice)
 		} else {
-			c, node, err = s.getPrimary(slice)
-			if err == nil {
+			var c *backend.Conn
+			var node *topology.Node
+			if c, node, err = s.getPrimary(slice); err == nil {
 				s.pinned, s.pinnedNode = c, node
 			}
 		}
@@ -225,11 +218,32 @@ func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool,
 			return true, nil
 		}
 	}
+	conns := make([]*backend.Conn, len(sp.Steps))
+	nodes := make([]*topology.Node, len(sp.Steps))
+	for i, st := range sp.Steps {
+		slice := s.ns.Slices[st.Slice]
+		switch {
+		case s.pinnedNode.Slice == slice:
+			conns[i], nodes[i] = s.pinned, s.pinnedNode
+		case s.canSpan():
+			c, node, err := s.joinSlice(slice)
+			if err != nil {
+				s.writeErr(toProtoErr(err))
+				return true, nil
+			}
+			conns[i], nodes[i] = c, node
+		default:
+			s.writeErr(protocol.NewError(protocol.ErrNotSupportedYet, "42000",
+				"Switchyard does not support a query over several slices inside this pinned session (transactions: %s); run it outside the transaction or add a condition on the shard key", s.ns.Config.Transactions))
+			return true, nil
+		}
+	}
 	maxRows, maxBytes := int64(s.ns.Config.MergeMaxRows), int64(s.ns.Config.MergeMaxBytes)
 	var held, heldBytes int64
 	var cols []protocol.ColumnDef
 	srcs := make([]merge.Source, 0, len(sp.Steps))
-	for _, st := range sp.Steps {
+	for i, st := range sp.Steps {
+		c, node := conns[i], nodes[i]
 		c.Seq = 0
 		s.buf = append(s.buf[:0], protocol.ComQuery)
 		s.buf = append(s.buf, st.SQL...)
@@ -274,8 +288,8 @@ func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool,
 			b.rows = append(b.rows, append([]byte(nil), p...))
 		}
 		srcs = append(srcs, b)
+		node.CountStatement()
 	}
-	node.CountStatement()
 	return s.mergeOut(sp.Scatter, cols, srcs, binary)
 }
 

@@ -23,8 +23,11 @@ import (
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/relay"
 	"github.com/switchyard-db/switchyard/internal/router"
+	"github.com/switchyard-db/switchyard/internal/sequence"
 	"github.com/switchyard-db/switchyard/internal/sessvars"
+	"github.com/switchyard-db/switchyard/internal/shard"
 	"github.com/switchyard-db/switchyard/internal/topology"
+	"github.com/switchyard-db/switchyard/internal/xa"
 )
 
 // Env is what sessions share: the topology, metrics, logging and the
@@ -46,6 +49,14 @@ type Env struct {
 
 	posMu   sync.Mutex
 	posByID map[*topology.Slice]*posBatcher
+
+	seqMu sync.Mutex
+	seqs  map[*shard.Table]sequence.Generator
+
+	// ProxyID names this proxy in XA transaction ids.
+	ProxyID string
+	xaMu    sync.Mutex
+	xas     map[string]*xa.Coordinator
 }
 
 // positions returns the GTID position batcher of a slice.
@@ -129,6 +140,15 @@ type Session struct {
 	// transaction starts on the slice of its first statement.
 	pendingBegin   string
 	pendingReadTxn bool
+	// A transaction over several slices (sharded namespaces): dtx
+	// coordinates it (transactions: xa), parts are the connections of the
+	// slices that joined after the first (the pinned one); txnReadOnly: it
+	// began READ ONLY; doomed: best_effort transaction that lost a
+	// participant's work and can only roll back.
+	dtx         *xa.Txn
+	parts       map[string]part
+	txnReadOnly bool
+	doomed      error
 
 	stmts      map[uint32]*stmt
 	nextStmtID uint32
@@ -358,9 +378,12 @@ func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, err
 		return s.pinned, s.pinnedNode, nil
 	}
 	if crossCheck && s.pinned != nil && s.pinnedNode.Slice != slice {
-		return nil, nil, protocol.NewError(protocol.ErrNotSupportedYet, "42000",
-			"Switchyard does not support a transaction (or pinned session) that spans slices yet: it is on slice %s, this statement goes to slice %s",
-			s.pinnedNode.Slice.Name, slice.Name)
+		if s.canSpan() {
+			// The transaction takes in another slice (two-phase commit).
+			s.pipelineOK = false
+			return s.joinSlice(slice)
+		}
+		return nil, nil, s.errSingleSlice(slice)
 	}
 	if plan.Target == router.TargetPinned {
 		// A pinned connection must not be swapped for the primary after a
@@ -506,7 +529,7 @@ func (s *Session) sync(c *backend.Conn) error {
 
 // release returns a non-pinned connection to its pool.
 func (s *Session) release(c *backend.Conn, node *topology.Node) {
-	if c == s.pinned {
+	if c == s.pinned || s.isPart(c) {
 		return
 	}
 	node.Pool(s.caps&protocol.ClientFoundRows != 0).Put(c)
@@ -548,6 +571,15 @@ func (s *Session) after(c *backend.Conn, node *topology.Node, plan *router.Plan,
 	}
 	if plan.Pin&router.PinReadOnlyTxn != 0 && !inTrans {
 		s.pins &^= router.PinReadOnlyTxn
+	}
+	if s.distributed() && (c == s.pinned || s.isPart(c)) {
+		// A participant of a transaction over several slices stays until
+		// COMMIT/ROLLBACK; one whose transaction ended (a deadlock rolled
+		// it back) dooms the whole.
+		if !inTrans || (o.Err != nil && o.Err.Code == 1213) {
+			s.doom(protocol.NewError(1213, "40001", "Deadlock found when trying to get lock; the transaction over several slices was rolled back on slice %s; ROLLBACK and try again", node.Slice.Name))
+		}
+		return
 	}
 	if c == s.pinned {
 		if !inTrans && s.pins == 0 {
@@ -599,6 +631,14 @@ func (s *Session) applyState(state []byte) {
 // lost handles a backend connection that failed mid-statement.
 func (s *Session) lost(c *backend.Conn, node *topology.Node, err error) *protocol.Error {
 	c.MarkBroken()
+	if s.distributed() && (c == s.pinned || s.isPart(c)) {
+		s.doom(protocol.NewError(protocol.ErrLostBackend, "HY000", "lost the connection to slice %s inside a transaction over several slices; it can only roll back", node.Slice.Name))
+		for name, p := range s.parts {
+			if p.c == c {
+				delete(s.parts, name)
+			}
+		}
+	}
 	wasTxn := c == s.pinned && (c.Status&protocol.StatusInTrans != 0 || s.pins != 0)
 	if c == s.pinned {
 		s.pinned, s.pinnedNode = nil, nil
@@ -626,6 +666,9 @@ func (s *Session) Close() {
 
 // dropPinned gives the pinned connection back, reset if it carries state.
 func (s *Session) dropPinned() {
+	if s.distributed() {
+		_ = s.finishTxn(false)
+	}
 	if s.pinned == nil {
 		return
 	}

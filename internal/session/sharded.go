@@ -60,6 +60,7 @@ func (s *Session) beginPending(slice *topology.Slice) (*backend.Conn, *topology.
 		s.release(c, node)
 		return nil, nil, toProtoErr(err)
 	}
+	s.txnReadOnly = s.pendingReadTxn
 	s.pendingBegin, s.pendingReadTxn = "", false
 	s.pinned, s.pinnedNode = c, node
 	if c.Status&protocol.StatusInTrans != 0 {
@@ -85,6 +86,9 @@ func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan) (failed b
 	}
 	if sp.Explain != nil {
 		return s.explain(sp.Explain, false), nil
+	}
+	if sp.Write || sp.InsertID != 0 {
+		return s.runWrite(a, sp), nil
 	}
 	step := sp.Steps[0]
 	plan := router.Decide(a, s.routerState())

@@ -52,7 +52,7 @@ func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool,
 		}
 		sql = substitute(st.sql, st.offsets, lits)
 	}
-	a, sp := router.AnalyzeSharded(sql, s.ns.Rules, s.db)
+	a, sp := router.AnalyzeShardedIDs(sql, s.ns.Rules, s.db, s.nextIDs)
 	if a.Err != nil {
 		s.writeErr(a.Err)
 		return true, nil
@@ -74,6 +74,9 @@ func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool,
 	}
 	if sp.Scatter != nil {
 		return s.runScatter(a, sp, true)
+	}
+	if sp.Write || sp.InsertID != 0 {
+		return s.runWrite(a, sp), nil
 	}
 	if sp.Explain != nil {
 		return s.explain(sp.Explain, true), nil

@@ -121,7 +121,12 @@ type Table struct {
 	in       *inlineLoc // inline, and linked children of inline tables
 	byDS     map[string][]Target
 	byTable  map[string][]Target
+	seq      *config.Sequence
 }
+
+// Sequence returns the table's ID generator settings (nil: none). Its
+// Column defaults to the table's key.
+func (t *Table) Sequence() *config.Sequence { return t.seq }
 
 // Database returns the logical database name.
 func (t *Table) Database() string { return t.db }
@@ -430,6 +435,13 @@ func Build(ns *config.Namespace) (*Rules, error) {
 
 func newTable(db string, ct *config.Table, kind Kind) (*Table, error) {
 	t := &Table{db: db, name: ct.Name, kind: kind}
+	if ct.Sequence != nil {
+		q := *ct.Sequence
+		if q.Column == "" {
+			q.Column = ct.Key
+		}
+		t.seq = &q
+	}
 	if len(ct.Nodes) == 0 {
 		return nil, t.errorf(ErrNoTarget, "has no physical tables: build rules from a namespace returned by config.Parse")
 	}

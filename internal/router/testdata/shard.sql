@@ -157,3 +157,20 @@ SHOW INDEX FROM t_user
 SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'shop' AND table_name = 't_user'
 ;;
 SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'shop' AND table_name = 't_order' ORDER BY ordinal_position
+;;
+--- writes over several tables, sequences
+INSERT INTO t_user (id, name) VALUES (1, 'a'), (2, 'b'), (5, 'c')
+;;
+UPDATE t_user SET name = 'x' WHERE id IN (1, 2)
+;;
+UPDATE t_user SET name = 'x' WHERE name = 'y' LIMIT 1
+;;
+DELETE FROM t_order WHERE amount > 5
+;;
+UPDATE t_region SET name = 'n' WHERE id = 1
+;;
+INSERT INTO t_seq (name) VALUES ('a'), ('b'), ('c')
+;;
+INSERT INTO t_seq (id, name) VALUES (NULL, 'a'), (7, 'b')
+;;
+INSERT INTO t_seq SET name = 'z'

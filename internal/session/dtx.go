@@ -1,0 +1,485 @@
+package session
+
+import (
+	"context"
+	"strings"
+
+	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/relay"
+	"github.com/switchyard-db/switchyard/internal/router"
+	"github.com/switchyard-db/switchyard/internal/topology"
+	"github.com/switchyard-db/switchyard/internal/xa"
+)
+
+// part is a slice that joined a transaction after its first one.
+type part struct {
+	c    *backend.Conn
+	node *topology.Node
+}
+
+// distributed reports whether the session's transaction spans slices (or
+// tracks savepoints for doing so).
+func (s *Session) distributed() bool { return s.dtx != nil || len(s.parts) > 0 }
+
+// isPart reports whether c is a joined slice's connection.
+func (s *Session) isPart(c *backend.Conn) bool {
+	for _, p := range s.parts {
+		if p.c == c {
+			return true
+		}
+	}
+	return false
+}
+
+// errSingleSlice refuses a transaction that would span slices.
+func (s *Session) errSingleSlice(slice *topology.Slice) *protocol.Error {
+	return protocol.NewError(protocol.ErrNotSupportedYet, "42000",
+		"Switchyard does not support a transaction (or pinned session) that spans slices in this namespace (transactions: %s): it is on slice %s, this statement goes to slice %s",
+		s.ns.Config.Transactions, s.pinnedNode.Slice.Name, slice.Name)
+}
+
+// canSpan reports whether the session's transaction may take in another
+// slice.
+func (s *Session) canSpan() bool {
+	return s.ns.Rules != nil && s.ns.Config.Transactions != "single_slice_only" && s.inTxn() && s.pins == 0
+}
+
+// doom marks the transaction as unable to commit.
+func (s *Session) doom(err error) {
+	if s.dtx != nil {
+		s.dtx.SetRollbackOnly(err)
+	}
+	if s.doomed == nil {
+		s.doomed = err
+	}
+}
+
+// ensureDtx starts tracking the pinned transaction for two-phase commit.
+func (s *Session) ensureDtx() error {
+	if s.dtx != nil || s.ns.Config.Transactions != "xa" || s.txnReadOnly {
+		return nil
+	}
+	co, err := s.env.coordinator(s.ns)
+	if err != nil {
+		return err
+	}
+	s.dtx = co.Begin(s.pinnedNode.Slice.Name, s.pinned)
+	return nil
+}
+
+// joinSlice returns the connection of slice inside the session's
+// transaction, making the slice a participant: an XA branch (transactions:
+// xa), or a plain transaction of its own (best_effort, READ ONLY).
+func (s *Session) joinSlice(slice *topology.Slice) (*backend.Conn, *topology.Node, error) {
+	if p, ok := s.parts[slice.Name]; ok {
+		return p.c, p.node, nil
+	}
+	if err := s.ensureDtx(); err != nil {
+		return nil, nil, toProtoErr(err)
+	}
+	c, node, err := s.getPrimary(slice)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.dtx != nil {
+		if err := s.dtx.Join(slice.Name, c); err != nil {
+			s.putBack(c, node)
+			return nil, nil, xa.ClientError(err)
+		}
+	} else {
+		begin := "BEGIN"
+		if s.txnReadOnly {
+			begin = "START TRANSACTION READ ONLY"
+		}
+		if _, err := c.Exec(begin); err != nil {
+			s.putBack(c, node)
+			return nil, nil, toProtoErr(err)
+		}
+	}
+	if s.parts == nil {
+		s.parts = map[string]part{}
+	}
+	s.parts[slice.Name] = part{c, node}
+	return c, node, nil
+}
+
+// putBack returns a connection to its pool (the pool closes broken ones).
+func (s *Session) putBack(c *backend.Conn, node *topology.Node) {
+	node.Pool(s.caps&protocol.ClientFoundRows != 0).Put(c)
+}
+
+// finishTxn commits or rolls back the session's transaction on every
+// participant and releases their connections. Without joined slices it is
+// a plain COMMIT/ROLLBACK on the pinned connection.
+func (s *Session) finishTxn(commit bool) error {
+	ctx := context.Background()
+	var err error
+	switch {
+	case commit && s.doomed != nil && s.dtx == nil:
+		err = s.doomed
+		s.rollbackParts()
+	case s.dtx != nil:
+		if commit {
+			err = s.dtx.Commit(ctx)
+		} else {
+			err = s.dtx.Rollback(ctx)
+		}
+		if err != nil {
+			err = xa.ClientError(err)
+		}
+	default:
+		verb := "ROLLBACK"
+		if commit {
+			verb = "COMMIT"
+		}
+		if s.pinned != nil {
+			if _, e := s.pinned.Exec(verb); e != nil {
+				err = toProtoErr(e)
+				verb = "ROLLBACK" // best_effort: stop committing after a failure
+			}
+		}
+		for _, name := range s.partOrder() {
+			p := s.parts[name]
+			if _, e := p.c.Exec(verb); e != nil && err == nil {
+				err = protocol.NewError(toProtoErr(e).Code, toProtoErr(e).State,
+					"slice %s: %s (best_effort: the slices before it are committed)", name, toProtoErr(e).Message)
+				verb = "ROLLBACK"
+			}
+		}
+	}
+	for _, p := range s.parts {
+		if p.c.Status&protocol.StatusInTrans != 0 {
+			p.c.MarkBroken()
+		}
+		s.putBack(p.c, p.node)
+	}
+	s.parts, s.dtx, s.doomed, s.txnReadOnly = nil, nil, nil, false
+	if c := s.pinned; c != nil {
+		if c.Broken() || c.Status&protocol.StatusInTrans != 0 {
+			c.MarkBroken()
+			s.pinned, s.pinnedNode, s.pins, s.sawTxn = nil, nil, 0, false
+			s.putBack(c, s.pinnedNodeOr(c))
+		} else if s.pins == 0 {
+			node := s.pinnedNode
+			s.pinned, s.pinnedNode, s.sawTxn = nil, nil, false
+			s.putBack(c, node)
+		}
+	}
+	return err
+}
+
+// pinnedNodeOr returns the pinned node (finishTxn clears it first).
+func (s *Session) pinnedNodeOr(c *backend.Conn) *topology.Node {
+	for _, sl := range s.ns.Slices {
+		for _, n := range sl.Nodes {
+			if n.Addr == c.Addr {
+				return n
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Session) rollbackParts() {
+	if s.pinned != nil {
+		_, _ = s.pinned.Exec("ROLLBACK")
+	}
+	for _, p := range s.parts {
+		_, _ = p.c.Exec("ROLLBACK")
+	}
+}
+
+// partOrder lists the joined slices in a stable order.
+func (s *Session) partOrder() []string {
+	var names []string
+	for name := range s.parts {
+		names = append(names, name)
+	}
+	for i := 1; i < len(names); i++ {
+		for j := i; j > 0 && names[j] < names[j-1]; j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+	return names
+}
+
+// endTxn answers COMMIT or ROLLBACK of a transaction over several slices.
+func (s *Session) endTxn(commit bool) (failed bool) {
+	if err := s.finishTxn(commit); err != nil {
+		s.writeErr(toProtoErr(err))
+		return true
+	}
+	s.writeOK(0, 0)
+	return false
+}
+
+// savepoint runs SAVEPOINT / ROLLBACK TO / RELEASE on every participant of
+// a sharded transaction, so that later slices get the savepoint too.
+func (s *Session) savepoint(a *router.Analysis) (failed bool) {
+	if s.pendingBegin != "" {
+		if _, _, err := s.beginPending(s.ns.Default); err != nil {
+			s.writeErr(toProtoErr(err))
+			return true
+		}
+	}
+	if err := s.ensureDtx(); err != nil {
+		s.writeErr(toProtoErr(err))
+		return true
+	}
+	if s.dtx == nil {
+		s.writeErr(protocol.ErrUnsupported("savepoints in a transaction over several slices without two-phase commit (transactions: " + s.ns.Config.Transactions + ")"))
+		return true
+	}
+	var err error
+	switch a.SavepointOp {
+	case router.SavepointSet:
+		err = s.dtx.Savepoint(a.Savepoint)
+	case router.SavepointRollbackTo:
+		err = s.dtx.RollbackTo(a.Savepoint)
+	case router.SavepointRelease:
+		err = s.dtx.Release(a.Savepoint)
+	}
+	if err != nil {
+		s.writeErr(xa.ClientError(err))
+		return true
+	}
+	s.writeOK(0, 0)
+	return false
+}
+
+// wantsDtxControl reports whether a statement must be handled by the
+// distributed transaction logic instead of the pinned connection.
+func (s *Session) wantsDtxControl(a *router.Analysis) bool {
+	if s.ns.Rules == nil {
+		return false
+	}
+	switch a.Kind {
+	case router.KindCommit, router.KindRollback:
+		return s.distributed()
+	case router.KindSavepoint:
+		return s.distributed() || (s.ns.Config.Transactions == "xa" && (s.inTxn() || s.pendingBegin != "") && s.pins == 0 && !s.txnReadOnly && s.pendingReadTxn == false)
+	case router.KindXA:
+		return s.distributed()
+	case router.KindSet:
+		return s.distributed() && a.Flags&router.FlagSessionVars != 0
+	}
+	return false
+}
+
+// dtxControl handles what wantsDtxControl selected.
+func (s *Session) dtxControl(a *router.Analysis, sql string) (failed bool) {
+	switch a.Kind {
+	case router.KindCommit:
+		return s.endTxn(true)
+	case router.KindRollback:
+		return s.endTxn(false)
+	case router.KindSavepoint:
+		return s.savepoint(a)
+	case router.KindXA:
+		s.writeErr(protocol.NewError(1399, "XAE07", "XAER_RMFAIL: client XA statements cannot run inside a transaction that Switchyard spreads over several slices"))
+		return true
+	case router.KindSet:
+		if strings.Contains(strings.ToLower(sql), "autocommit") {
+			s.writeErr(protocol.ErrUnsupported("changing autocommit inside a transaction over several slices; COMMIT or ROLLBACK first"))
+			return true
+		}
+		// Other session variables apply to every participant.
+		for _, c := range append([]*backend.Conn{s.pinned}, s.partConns()...) {
+			if c == nil {
+				continue
+			}
+			if _, err := c.Exec(sql); err != nil {
+				s.writeErr(toProtoErr(err))
+				return true
+			}
+		}
+		s.writeOK(0, 0)
+		return false
+	}
+	return false
+}
+
+func (s *Session) partConns() []*backend.Conn {
+	var out []*backend.Conn
+	for _, name := range s.partOrder() {
+		out = append(out, s.parts[name].c)
+	}
+	return out
+}
+
+// stepConn returns the connection a write step runs on inside the
+// session's transaction.
+func (s *Session) stepConn(slice *topology.Slice) (*backend.Conn, *topology.Node, error) {
+	if s.pinned == nil {
+		if s.pendingBegin == "" {
+			s.pendingBegin = "BEGIN"
+		}
+		return s.beginPending(slice)
+	}
+	if s.pinnedNode.Slice == slice {
+		return s.pinned, s.pinnedNode, nil
+	}
+	if !s.canSpan() {
+		return nil, nil, s.errSingleSlice(slice)
+	}
+	return s.joinSlice(slice)
+}
+
+// runWrite executes a write made of several physical statements (rows of
+// one INSERT on several tables, an UPDATE/DELETE over several tables, a
+// write to every copy of a global table): all apply or none. Outside a
+// transaction it runs as its own transaction (two-phase commit when it
+// spans slices); inside one, a savepoint makes it atomic.
+func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed bool) {
+	slices := map[string]bool{}
+	for _, st := range sp.Steps {
+		slices[st.Slice] = true
+	}
+	mode := s.ns.Config.Transactions
+	inTxn := s.routerState().InTxn
+	if len(slices) > 1 && mode == "single_slice_only" {
+		s.writeErr(protocol.ErrUnsupported("a write that reaches several slices in this namespace (transactions: single_slice_only)"))
+		return true
+	}
+	if len(slices) > 1 && mode == "best_effort" && !inTxn {
+		return s.writeBestEffort(sp)
+	}
+	// A one-statement write outside a transaction needs none.
+	if len(sp.Steps) == 1 && !inTxn {
+		slice := s.ns.Slices[sp.Steps[0].Slice]
+		c, node, err := s.getPrimary(slice)
+		if err != nil {
+			s.writeErr(toProtoErr(err))
+			return true
+		}
+		ok, err := c.Exec(sp.Steps[0].SQL)
+		if err != nil {
+			if c.Broken() {
+				s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
+				return true
+			}
+			s.release(c, node)
+			s.writeErr(toProtoErr(err))
+			return true
+		}
+		node.CountStatement()
+		s.release(c, node)
+		return s.writeWriteOK(sp, ok.AffectedRows, ok.LastInsertID)
+	}
+	own := !inTxn
+	if own {
+		s.pendingBegin = "BEGIN"
+	}
+	guarded := false
+	var affected, lastID uint64
+	fail := func(err error) bool {
+		pe := toProtoErr(err)
+		if own {
+			_ = s.finishTxn(false)
+		} else if guarded && s.dtx != nil {
+			if e := s.dtx.RollbackTo("sy_stmt"); e != nil {
+				s.doom(e)
+			}
+		} else if !guarded {
+			s.doom(pe)
+		}
+		s.writeErr(pe)
+		return true
+	}
+	for i, st := range sp.Steps {
+		slice := s.ns.Slices[st.Slice]
+		c, node, err := s.stepConn(slice)
+		if err != nil {
+			return fail(err)
+		}
+		if i == 0 && !own && len(sp.Steps) > 1 && mode == "xa" && !s.txnReadOnly {
+			if err := s.ensureDtx(); err == nil && s.dtx != nil {
+				if err := s.dtx.Savepoint("sy_stmt"); err == nil {
+					guarded = true
+				}
+			}
+		}
+		ok, err := c.Exec(st.SQL)
+		if err != nil {
+			if c.Broken() {
+				if c == s.pinned {
+					s.lost(c, node, &relay.BackendError{Err: err})
+				} else {
+					delete(s.parts, st.Slice)
+					s.putBack(c, node)
+				}
+				s.doom(err)
+			} else if pe := toProtoErr(err); pe.Code == 1213 {
+				s.doom(pe)
+			}
+			return fail(err)
+		}
+		node.CountStatement()
+		if sp.Global {
+			affected = ok.AffectedRows
+		} else {
+			affected += ok.AffectedRows
+		}
+		if lastID == 0 {
+			lastID = ok.LastInsertID
+		}
+	}
+	if guarded {
+		_ = s.dtx.Release("sy_stmt")
+	}
+	if own {
+		if err := s.finishTxn(true); err != nil {
+			s.writeErr(toProtoErr(err))
+			return true
+		}
+	}
+	return s.writeWriteOK(sp, affected, lastID)
+}
+
+// writeBestEffort applies each step in its own autocommit statement
+// (transactions: best_effort): the first failure stops the rest and is
+// reported with what was already applied.
+func (s *Session) writeBestEffort(sp *router.ShardPlan) (failed bool) {
+	var affected, lastID uint64
+	for i, st := range sp.Steps {
+		slice := s.ns.Slices[st.Slice]
+		c, node, err := s.getPrimary(slice)
+		if err == nil {
+			var ok protocol.OK
+			ok, err = c.Exec(st.SQL)
+			if err != nil && c.Broken() {
+				s.lost(c, node, &relay.BackendError{Err: err})
+			} else {
+				node.CountStatement()
+				s.release(c, node)
+			}
+			if err == nil {
+				affected += ok.AffectedRows
+				if lastID == 0 {
+					lastID = ok.LastInsertID
+				}
+			}
+		}
+		if err != nil {
+			pe := toProtoErr(err)
+			s.writeErr(protocol.NewError(pe.Code, pe.State, "%s (best_effort: %d of %d physical statements were applied before this one failed)", pe.Message, i, len(sp.Steps)))
+			return true
+		}
+	}
+	return s.writeWriteOK(sp, affected, lastID)
+}
+
+// writeWriteOK answers a write with its affected rows and the ID the
+// proxy generated (or the backend's).
+func (s *Session) writeWriteOK(sp *router.ShardPlan, affected, lastID uint64) bool {
+	if sp.InsertID != 0 {
+		lastID = sp.InsertID
+	}
+	if lastID != 0 {
+		s.lastInsertID = lastID
+	}
+	s.rowCount = int64(affected)
+	s.writeOK(affected, lastID)
+	return false
+}

@@ -1,0 +1,194 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/sequence"
+	"github.com/switchyard-db/switchyard/internal/shard"
+	"github.com/switchyard-db/switchyard/internal/topology"
+	"github.com/switchyard-db/switchyard/internal/xa"
+)
+
+// generator returns the ID generator of a table with a sequence, creating
+// it on first use: blocks from the namespace's sequence table on the
+// default slice's current primary, or a snowflake generator.
+func (e *Env) generator(ns *topology.Namespace, t *shard.Table) (sequence.Generator, error) {
+	e.seqMu.Lock()
+	defer e.seqMu.Unlock()
+	if g, ok := e.seqs[t]; ok {
+		return g, nil
+	}
+	if e.seqs == nil {
+		e.seqs = map[*shard.Table]sequence.Generator{}
+	}
+	q := t.Sequence()
+	var g sequence.Generator
+	switch q.Type {
+	case "snowflake":
+		s, err := sequence.NewSnowflake(uint16(ns.Config.WorkerID), nil)
+		if err != nil {
+			return nil, err
+		}
+		g = s
+	default:
+		tg, err := sequence.NewTable(sequence.TableConfig{
+			Name:   t.Database() + "." + t.Name(),
+			Table:  ns.Config.SequenceTable,
+			Block:  uint64(q.Block),
+			Start:  uint64(q.Start),
+			Refill: 0.5,
+		}, e.primaryExec(ns.Default))
+		if err != nil {
+			return nil, err
+		}
+		g = tg
+	}
+	e.seqs[t] = g
+	return g, nil
+}
+
+// primaryExec runs a statement on a slice's current primary (waiting for
+// one during a failover) with a pooled connection.
+func (e *Env) primaryExec(slice *topology.Slice) sequence.Execer {
+	return func(ctx context.Context, sql string) (protocol.OK, error) {
+		node, err := slice.WaitPrimary(ctx, e.FailoverHold)
+		if err != nil {
+			return protocol.OK{}, err
+		}
+		pool := node.Pool(false)
+		c, err := pool.Get(ctx)
+		if err != nil {
+			return protocol.OK{}, err
+		}
+		ok, err := c.Exec(sql)
+		pool.Put(c)
+		return ok, err
+	}
+}
+
+// nextIDs is the router's IDSource for this session.
+func (s *Session) nextIDs(t *shard.Table, ids []uint64) error {
+	g, err := s.env.generator(s.ns, t)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.env.FailoverHold+10*time.Second)
+	defer cancel()
+	if err := g.Next(ctx, ids); err != nil {
+		if strings.Contains(err.Error(), "denied") {
+			return fmt.Errorf("%w (the backend user needs CREATE, INSERT and UPDATE on %s)", err, s.ns.Config.SequenceTable)
+		}
+		return err
+	}
+	return nil
+}
+
+// coordinator returns the namespace's two-phase-commit coordinator,
+// creating it (and its decision tables) on first use.
+func (e *Env) coordinator(ns *topology.Namespace) (*xa.Coordinator, error) {
+	e.xaMu.Lock()
+	defer e.xaMu.Unlock()
+	if co, ok := e.xas[ns.Name]; ok {
+		return co, nil
+	}
+	names := make([]string, 0, len(ns.Slices))
+	for _, sc := range ns.Config.Slices {
+		names = append(names, sc.Name)
+	}
+	co, err := xa.New(xa.Options{Namespace: ns.Name, ProxyID: e.ProxyID, DB: ns.Config.XADatabase, Slices: names})
+	if err != nil {
+		return nil, err
+	}
+	if e.xas == nil {
+		e.xas = map[string]*xa.Coordinator{}
+	}
+	e.xas[ns.Name] = co
+	return co, nil
+}
+
+// withPrimaries lends fn a pooled connection to the primary of every
+// reachable slice of ns, and takes them back.
+func (e *Env) withPrimaries(ns *topology.Namespace, fn func(conns map[string]xa.Conn)) {
+	conns := map[string]xa.Conn{}
+	type lent struct {
+		c    *backend.Conn
+		node *topology.Node
+	}
+	var back []lent
+	for name, sl := range ns.Slices {
+		node := sl.Primary()
+		if node == nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c, err := node.Pool(false).Get(ctx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		conns[name] = c
+		back = append(back, lent{c, node})
+	}
+	defer func() {
+		for _, l := range back {
+			l.node.Pool(false).Put(l.c)
+		}
+	}()
+	fn(conns)
+}
+
+// RecoverXA runs one recovery pass of every namespace that uses
+// two-phase commit: decision tables are created where missing, and
+// prepared branches left by a proxy that died are committed or rolled
+// back by their decision.
+func (e *Env) RecoverXA(ctx context.Context) {
+	for _, ns := range e.Topology.Namespaces {
+		if ns.Rules == nil || ns.Config.Transactions != "xa" {
+			continue
+		}
+		co, err := e.coordinator(ns)
+		if err != nil {
+			e.Log.Warn("two-phase commit coordinator", "namespace", ns.Name, "err", err)
+			continue
+		}
+		e.withPrimaries(ns, func(conns map[string]xa.Conn) {
+			if err := co.Ensure(conns); err != nil {
+				e.Log.Warn("creating the XA decision table", "namespace", ns.Name, "err", err)
+			}
+			rep, err := co.Recover(ctx, conns)
+			if err != nil {
+				e.Log.Warn("XA recovery", "namespace", ns.Name, "err", err)
+			}
+			if rep.Committed+rep.RolledBack > 0 {
+				e.Log.Info("XA recovery resolved prepared branches", "namespace", ns.Name, "committed", rep.Committed, "rolled_back", rep.RolledBack, "busy", rep.Busy)
+			}
+		})
+	}
+}
+
+// PendingXA lists the in-doubt distributed transactions of every namespace
+// (admin API).
+func (e *Env) PendingXA(ctx context.Context) map[string][]xa.InDoubt {
+	out := map[string][]xa.InDoubt{}
+	for _, ns := range e.Topology.Namespaces {
+		if ns.Rules == nil || ns.Config.Transactions != "xa" {
+			continue
+		}
+		co, err := e.coordinator(ns)
+		if err != nil {
+			continue
+		}
+		e.withPrimaries(ns, func(conns map[string]xa.Conn) {
+			list, err := co.Pending(ctx, conns)
+			if err == nil {
+				out[ns.Name] = list
+			}
+		})
+	}
+	return out
+}
