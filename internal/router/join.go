@@ -52,13 +52,20 @@ func refNames(st ast.Node, refs []ruled) map[*ast.TableName]string {
 	return v.names
 }
 
-type aliasCollector struct{ names map[*ast.TableName]string }
+type aliasCollector struct {
+	names   map[*ast.TableName]string
+	aliased map[*ast.TableName]bool
+}
 
 func (v *aliasCollector) Enter(n ast.Node) (ast.Node, bool) {
 	if ts, ok := n.(*ast.TableSource); ok {
 		if tn, ok := ts.Source.(*ast.TableName); ok {
 			if ts.AsName.O != "" {
 				v.names[tn] = ts.AsName.L
+				if v.aliased == nil {
+					v.aliased = map[*ast.TableName]bool{}
+				}
+				v.aliased[tn] = true
 			} else {
 				v.names[tn] = tn.Name.L
 			}

@@ -72,6 +72,10 @@ type scatterBuilder struct {
 	outputs  []merge.Expr
 	hidden   int
 	wildcard bool
+	// plainStar: the select list has an unqualified *; hiddenCols: every
+	// hidden column is a plain column reference.
+	plainStar  bool
+	hiddenExpr bool
 	grouped  bool
 	// distinct aggregates: the argument's text and the physical column.
 	distinctKey string
@@ -144,9 +148,12 @@ func planScatterSets(n *ast.SelectStmt, refs []ruled, sets [][]shard.Target) *Sh
 	for _, f := range b.fields {
 		if f.WildCard != nil {
 			b.wildcard = true
+			if f.WildCard.Table.O == "" {
+				b.plainStar = true
+			}
 			b.keys = append(b.keys, "*")
 		} else {
-			b.keys = append(b.keys, exprText(f.Expr))
+			b.keys = append(b.keys, exprText(unparen(f.Expr)))
 		}
 		b.aliases = append(b.aliases, f.AsName.L)
 		if f.Expr != nil && hasAggregate(f.Expr) {
@@ -176,13 +183,9 @@ func planScatterSets(n *ast.SelectStmt, refs []ruled, sets [][]shard.Target) *Sh
 	} else {
 		b.planPlain(p)
 	}
-	if b.distinctArg != nil {
-		for _, a := range b.aggs {
-			if a.Func != merge.AggNone && a.Func != merge.AggMin && a.Func != merge.AggMax {
-				b.refuse("DISTINCT aggregates together with COUNT/SUM/AVG/GROUP_CONCAT without DISTINCT in one query over several shards")
-			}
-		}
-	}
+	// Other aggregates stay right next to DISTINCT ones: grouping the
+	// physical rows by (group keys, DISTINCT argument) only partitions each
+	// group further, and partial COUNT/SUM/MIN/MAX/GROUP_CONCAT combine.
 	if b.err != nil {
 		return b.err
 	}
@@ -210,7 +213,7 @@ func planScatterSets(n *ast.SelectStmt, refs []ruled, sets [][]shard.Target) *Sh
 		p.Aggs, p.Output, p.Visible = nil, nil, 0
 	}
 	p.DistinctRows = n.Distinct
-	if n.Distinct && sc.Hidden > 0 && !b.grouped {
+	if n.Distinct && sc.Hidden > 0 && !b.grouped && !(b.plainStar && !b.hiddenExpr && singleTable(n)) {
 		return refuse("SELECT DISTINCT ordered by a column it does not select, in a query over several shards")
 	}
 	return stepsAt(n, refs, sets, sc)
@@ -252,7 +255,7 @@ func keepLabel(f *ast.SelectField) {
 	if f.WildCard != nil || f.AsName.O != "" {
 		return
 	}
-	if _, isCol := f.Expr.(*ast.ColumnNameExpr); isCol {
+	if _, isCol := unparen(f.Expr).(*ast.ColumnNameExpr); isCol {
 		return
 	}
 	label := f.Text()
@@ -342,9 +345,30 @@ func separator(agg *ast.AggregateFuncExpr) string {
 	return ","
 }
 
+// unparen strips parentheses around an expression.
+func unparen(e ast.ExprNode) ast.ExprNode {
+	for {
+		p, ok := e.(*ast.ParenthesesExpr)
+		if !ok {
+			return e
+		}
+		e = p.Expr
+	}
+}
+
+// singleTable reports whether a SELECT reads one table.
+func singleTable(n *ast.SelectStmt) bool {
+	return n.From != nil && n.From.TableRefs != nil && n.From.TableRefs.Right == nil
+}
+
 // addHidden appends a physical column the client does not see and returns
 // its index. out nil means the column is its own output.
 func (b *scatterBuilder) addHidden(e ast.ExprNode, a merge.Agg, out merge.Expr) int {
+	if _, isCol := e.(*ast.ColumnNameExpr); !isCol {
+		// A DISTINCT over * stays the same with hidden plain columns of
+		// the table only.
+		b.hiddenExpr = true
+	}
 	idx := len(b.aggs)
 	b.hidden++
 	b.sel.Fields.Fields = append(b.sel.Fields.Fields, &ast.SelectField{Expr: e, AsName: ast.NewCIStr(fmt.Sprintf("_sy_hidden_%d", b.hidden))})
@@ -359,6 +383,7 @@ func (b *scatterBuilder) addHidden(e ast.ExprNode, a merge.Agg, out merge.Expr) 
 // resolve finds the physical column that holds e (an ORDER BY, GROUP BY
 // or HAVING term), adding a hidden one when no select item does.
 func (b *scatterBuilder) resolve(e ast.ExprNode) int {
+	e = unparen(e)
 	if p, ok := e.(*ast.PositionExpr); ok {
 		if p.P != nil || p.N < 1 || p.N > len(b.fields) || b.wildcard {
 			b.refuse("an ORDER BY or GROUP BY position that is not a plain select item number in a query over several shards")
@@ -376,7 +401,10 @@ func (b *scatterBuilder) resolve(e ast.ExprNode) int {
 				}
 			}
 			for i, f := range b.fields {
-				if fc, ok := f.Expr.(*ast.ColumnNameExpr); ok && fc.Name.Name.L == c.Name.Name.L &&
+				if f.WildCard != nil {
+					continue
+				}
+				if fc, ok := unparen(f.Expr).(*ast.ColumnNameExpr); ok && fc.Name.Name.L == c.Name.Name.L &&
 					(c.Name.Table.O == "" || fc.Name.Table.O == "" || fc.Name.Table.L == c.Name.Table.L) {
 					return i
 				}
@@ -414,8 +442,15 @@ func (b *scatterBuilder) planPlain(p *merge.Plan) {
 	if n.OrderBy == nil {
 		return
 	}
+	var absolute []bool
 	for _, by := range n.OrderBy.Items {
 		if isNullOrder(by) {
+			continue
+		}
+		if pos, ok := by.Expr.(*ast.PositionExpr); ok && b.wildcard && len(b.fields) == 1 && pos.P == nil && pos.N >= 1 {
+			// SELECT * ... ORDER BY n: the n-th column of the table.
+			p.SourceOrder = append(p.SourceOrder, merge.Order{Col: pos.N - 1, Desc: by.Desc})
+			absolute = append(absolute, true)
 			continue
 		}
 		col := b.resolve(by.Expr)
@@ -424,13 +459,15 @@ func (b *scatterBuilder) planPlain(p *merge.Plan) {
 			// its ordinal among them for now.
 			col -= len(b.fields)
 		}
-		o := merge.Order{Col: col, Desc: by.Desc}
-		p.SourceOrder = append(p.SourceOrder, o)
+		p.SourceOrder = append(p.SourceOrder, merge.Order{Col: col, Desc: by.Desc})
+		absolute = append(absolute, false)
 	}
 	if b.wildcard {
 		// Hidden columns come last: count from the end (Bind resolves).
 		for i := range p.SourceOrder {
-			p.SourceOrder[i].Col -= b.hidden
+			if !absolute[i] {
+				p.SourceOrder[i].Col -= b.hidden
+			}
 		}
 	}
 	p.OrderBy = append([]merge.Order(nil), p.SourceOrder...)

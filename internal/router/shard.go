@@ -68,9 +68,27 @@ func AnalyzeSharded(sql string, rules *shard.Rules, db string) (*Analysis, *Shar
 	return AnalyzeShardedIDs(sql, rules, db, nil)
 }
 
+// ColumnSource returns the columns of table t, in order (for INSERTs
+// without a column list).
+type ColumnSource func(t *shard.Table) ([]string, error)
+
+// Sources are what the router may ask the executor while planning.
+type Sources struct {
+	// IDs fills sequence columns an INSERT omits (nil: refused).
+	IDs IDSource
+	// Columns gives a table's columns (nil: INSERT without a column list
+	// is refused).
+	Columns ColumnSource
+}
+
 // AnalyzeShardedIDs is AnalyzeSharded with a source of generated IDs for
 // INSERTs that omit a sequence column (nil: such INSERTs are refused).
 func AnalyzeShardedIDs(sql string, rules *shard.Rules, db string, ids IDSource) (*Analysis, *ShardPlan) {
+	return AnalyzeShardedWith(sql, rules, db, Sources{IDs: ids})
+}
+
+// AnalyzeShardedWith is AnalyzeSharded with the executor's sources.
+func AnalyzeShardedWith(sql string, rules *shard.Rules, db string, src Sources) (*Analysis, *ShardPlan) {
 	a := &Analysis{Hint: scanHint(sql)}
 	p := parsers.Get().(*parser.Parser)
 	stmts, ok := parse(p, sql)
@@ -96,7 +114,7 @@ func AnalyzeShardedIDs(sql string, rules *shard.Rules, db string, ids IDSource) 
 	if a.Err != nil || a.Local != LocalNone {
 		return a, nil
 	}
-	return a, planShard(a, stmts[0], rules, db, ids)
+	return a, planShard(a, stmts[0], rules, db, src)
 }
 
 func refuse(what string) *ShardPlan {
@@ -150,7 +168,7 @@ func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
 func (v *tableCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // planShard routes one parsed statement.
-func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, ids IDSource) *ShardPlan {
+func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src Sources) *ShardPlan {
 	tc := &tableCollector{rules: rules, db: db}
 	st.Accept(tc)
 	a.NamesTables = tc.all > 0
@@ -185,7 +203,7 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, ids 
 		if n.Analyze {
 			return refuse("EXPLAIN ANALYZE on sharded or global tables")
 		}
-		ip := planShard(inner, n.Stmt, rules, db, nil)
+		ip := planShard(inner, n.Stmt, rules, db, Sources{})
 		if ip == nil {
 			return nil
 		}
@@ -244,7 +262,7 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, ids 
 			}
 			return globalWrite(st, r)
 		}
-		return insert(st, n, r, ids)
+		return insert(st, n, r, src)
 	}
 	return refuse(fmt.Sprintf("%s statements on sharded or global table %s", strings.ToUpper(a.Kind.String()), t.Name()))
 }
@@ -564,7 +582,7 @@ func literal(e ast.ExprNode) (shard.Value, bool) {
 // split into one statement per table (a write the executor applies
 // atomically). A sequence column the INSERT omits (or gives as NULL or
 // 0) is filled from ids first.
-func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, ids IDSource) *ShardPlan {
+func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan {
 	t := r.table
 	if n.Select != nil {
 		return refuse(fmt.Sprintf("INSERT ... SELECT into sharded table %s", t.Name()))
@@ -572,7 +590,23 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, ids IDSource) *ShardPla
 	if len(n.Lists) == 0 {
 		return refuse("an INSERT without rows")
 	}
-	firstID, perr := fillSequence(n, t, ids)
+	if len(n.Columns) == 0 && src.Columns != nil {
+		// INSERT ... VALUES without a column list: name them all, so the
+		// key's position is known.
+		cols, err := src.Columns(t)
+		if err != nil {
+			return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "reading the columns of %s: %v", t.Name(), err)}
+		}
+		for _, row := range n.Lists {
+			if len(row) != len(cols) {
+				return &ShardPlan{Err: protocol.NewError(1136, "21S01", "Column count doesn't match value count at row 1")}
+			}
+		}
+		for _, c := range cols {
+			n.Columns = append(n.Columns, &ast.ColumnName{Name: ast.NewCIStr(c)})
+		}
+	}
+	firstID, perr := fillSequence(n, t, src.IDs)
 	if perr != nil {
 		return perr
 	}
@@ -747,12 +781,19 @@ func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, err
 	}
 	var undo []saved
 	var renamers []*columnRenamer
+	// Columns qualified by an alias keep it; only references by the
+	// table's own name (unaliased tables) are renamed.
+	aliases := &aliasCollector{names: map[*ast.TableName]string{}}
+	st.Accept(aliases)
 	defer func() {
 		for i := len(renamers) - 1; i >= 0; i-- {
 			cols := renamers[i]
 			for _, c := range cols.renamed {
 				c.Table = cols.oldTables[c]
 				c.Schema = cols.oldSchemas[c]
+			}
+			for w, old := range cols.oldWild {
+				w.Table, w.Schema = old[0], old[1]
 			}
 		}
 		for i := len(undo) - 1; i >= 0; i-- {
@@ -770,6 +811,9 @@ func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, err
 			tn.Schema = ast.NewCIStr(x.Database)
 		}
 		if logical == strings.ToLower(x.Table) && tn.Schema.L == oldSchema.L {
+			continue
+		}
+		if name, ok := aliases.names[tn]; ok && name != logical || aliases.aliased[tn] {
 			continue
 		}
 		cols := &columnRenamer{from: logical, to: x.Table}
@@ -792,9 +836,23 @@ type columnRenamer struct {
 	renamed    []*ast.ColumnName
 	oldSchemas map[*ast.ColumnName]ast.CIStr
 	oldTables  map[*ast.ColumnName]ast.CIStr
+	oldWild    map[*ast.WildCardField][2]ast.CIStr
 }
 
 func (v *columnRenamer) Enter(n ast.Node) (ast.Node, bool) {
+	if sf, ok := n.(*ast.SelectField); ok && sf.WildCard != nil && sf.WildCard.Table.L == v.from {
+		w := sf.WildCard
+		// t.* names the table too.
+		if v.oldWild == nil {
+			v.oldWild = map[*ast.WildCardField][2]ast.CIStr{}
+		}
+		v.oldWild[w] = [2]ast.CIStr{w.Table, w.Schema}
+		w.Table = ast.NewCIStr(v.to)
+		if w.Schema.O != "" {
+			w.Schema = v.schema
+		}
+		return n, false
+	}
 	if c, ok := n.(*ast.ColumnName); ok && c.Table.L == v.from {
 		if v.oldSchemas == nil {
 			v.oldSchemas = map[*ast.ColumnName]ast.CIStr{}

@@ -21,7 +21,7 @@ func (s *Session) query(sql string) bool {
 	var a *router.Analysis
 	var sp *router.ShardPlan
 	if s.ns.Rules != nil {
-		a, sp = router.AnalyzeShardedIDs(sql, s.ns.Rules, s.db, s.nextIDs)
+		a, sp = router.AnalyzeShardedWith(sql, s.ns.Rules, s.db, s.sources())
 	} else {
 		a = router.Analyze(sql)
 	}

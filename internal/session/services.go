@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchyard-db/switchyard/internal/backend"
 	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/router"
 	"github.com/switchyard-db/switchyard/internal/sequence"
 	"github.com/switchyard-db/switchyard/internal/shard"
 	"github.com/switchyard-db/switchyard/internal/topology"
@@ -191,4 +192,60 @@ func (e *Env) PendingXA(ctx context.Context) map[string][]xa.InDoubt {
 		})
 	}
 	return out
+}
+
+// tableColumns returns a sharded table's columns (for INSERTs without a
+// column list), read from its first physical table and cached until the
+// next DDL through the proxy.
+func (e *Env) tableColumns(ns *topology.Namespace, t *shard.Table) ([]string, error) {
+	e.colMu.Lock()
+	if cols, ok := e.cols[t]; ok {
+		e.colMu.Unlock()
+		return cols, nil
+	}
+	e.colMu.Unlock()
+	x := t.All()[0]
+	slice := ns.Slices[x.Slice]
+	node, err := slice.WaitPrimary(context.Background(), e.FailoverHold)
+	if err != nil {
+		return nil, err
+	}
+	pool := node.Pool(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pool.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, rows, err := c.QueryRows("SHOW COLUMNS FROM `" + strings.ReplaceAll(x.Database, "`", "``") + "`.`" + strings.ReplaceAll(x.Table, "`", "``") + "`")
+	pool.Put(c)
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]string, len(rows))
+	for i, r := range rows {
+		cols[i] = r[0]
+	}
+	e.colMu.Lock()
+	if e.cols == nil {
+		e.cols = map[*shard.Table][]string{}
+	}
+	e.cols[t] = cols
+	e.colMu.Unlock()
+	return cols, nil
+}
+
+// forgetColumns drops the cached column lists (after DDL).
+func (e *Env) forgetColumns() {
+	e.colMu.Lock()
+	e.cols = nil
+	e.colMu.Unlock()
+}
+
+// sources are the router's sources for this session.
+func (s *Session) sources() router.Sources {
+	return router.Sources{
+		IDs:     s.nextIDs,
+		Columns: func(t *shard.Table) ([]string, error) { return s.env.tableColumns(s.ns, t) },
+	}
 }

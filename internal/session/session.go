@@ -52,6 +52,8 @@ type Env struct {
 
 	seqMu sync.Mutex
 	seqs  map[*shard.Table]sequence.Generator
+	colMu sync.Mutex
+	cols  map[*shard.Table][]string
 
 	// ProxyID names this proxy in XA transaction ids.
 	ProxyID string

@@ -108,6 +108,7 @@ func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan) (failed b
 // fanout applies DDL to every physical table, one after the other, and
 // answers one OK, or an error naming every physical table that failed.
 func (s *Session) fanout(sp *router.ShardPlan) (failed bool) {
+	defer s.env.forgetColumns()
 	if s.pinned != nil || s.pendingBegin != "" {
 		s.writeErr(protocol.ErrUnsupported("DDL on sharded or global tables inside a transaction or a pinned session"))
 		return true

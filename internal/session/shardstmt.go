@@ -52,7 +52,7 @@ func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool,
 		}
 		sql = substitute(st.sql, st.offsets, lits)
 	}
-	a, sp := router.AnalyzeShardedIDs(sql, s.ns.Rules, s.db, s.nextIDs)
+	a, sp := router.AnalyzeShardedWith(sql, s.ns.Rules, s.db, s.sources())
 	if a.Err != nil {
 		s.writeErr(a.Err)
 		return true, nil

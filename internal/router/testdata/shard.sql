@@ -174,3 +174,12 @@ INSERT INTO t_seq (name) VALUES ('a'), ('b'), ('c')
 INSERT INTO t_seq (id, name) VALUES (NULL, 'a'), (7, 'b')
 ;;
 INSERT INTO t_seq SET name = 'z'
+;;
+--- qualified wildcards and aliases
+SELECT t_user.* FROM t_user WHERE id = 1
+;;
+SELECT t_user.id, t_user.name FROM t_user t_user WHERE t_user.id = 2
+;;
+SELECT u.* FROM t_user u ORDER BY u.id LIMIT 2
+;;
+SELECT * FROM t_user ORDER BY 2 DESC, 1 LIMIT 3
