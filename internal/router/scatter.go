@@ -76,7 +76,7 @@ type scatterBuilder struct {
 	// hidden column is a plain column reference.
 	plainStar  bool
 	hiddenExpr bool
-	grouped  bool
+	grouped    bool
 	// distinct aggregates: the argument's text and the physical column.
 	distinctKey string
 	distinctCol int
