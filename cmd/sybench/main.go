@@ -15,6 +15,11 @@
 // each and keeps them idle, then reports the proxy's memory and backend
 // connection count; it closes them and reports again after a pause.
 //
+// scatter times scatter queries (ORDER BY/LIMIT, GROUP BY, aggregates) over
+// a table sharded on three slices against the same table on one server
+// (scripts/bench/sharding.sh); txn compares one-slice and two-slice (XA)
+// transactions and sequence inserts.
+//
 // Every result ends with a markdown table row (lines starting with "|").
 package main
 
@@ -45,6 +50,8 @@ const usage = `usage:
   sybench bigselect -proxy ADDR -direct ADDR -user U -pass P [flags]
   sybench idle -proxy ADDR -user U -pass P [-n 5000] [-pid PID] [flags]
   sybench rwloop -proxy ADDR -user U -pass P [-clients 8] [-time 10s]
+  sybench scatter -proxy ADDR -direct ADDR -user U -pass P [-pid PID] [-repeat 3]
+  sybench txn -proxy ADDR -user U -pass P [-clients 8] [-time 10s]
 run "sybench <command> -h" for the flags of a command
 `
 
@@ -64,6 +71,10 @@ func main() {
 		err = idle(os.Args[2:])
 	case "rwloop":
 		err = rwLoop(os.Args[2:])
+	case "scatter":
+		err = scatter(os.Args[2:])
+	case "txn":
+		err = txn(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

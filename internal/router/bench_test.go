@@ -28,3 +28,42 @@ func BenchmarkDecide(b *testing.B) {
 	}
 	_ = p
 }
+
+var sinkShard *ShardPlan
+
+// BenchmarkAnalyzePointSelectLiteral is the unsharded path for the query
+// the sharded benchmarks route (a literal key, as sysbench sends it).
+func BenchmarkAnalyzePointSelectLiteral(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkAnalysis = Analyze("SELECT name FROM t_user WHERE id = 12345")
+	}
+}
+
+// BenchmarkShardedPointSelect routes a point query by key: parse, place,
+// rewrite to the physical table.
+func BenchmarkShardedPointSelect(b *testing.B) {
+	rules := loadRules(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkAnalysis, sinkShard = AnalyzeSharded("SELECT name FROM t_user WHERE id = 12345", rules, "shop")
+	}
+}
+
+// BenchmarkShardedInsert routes a one-row INSERT by key.
+func BenchmarkShardedInsert(b *testing.B) {
+	rules := loadRules(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkAnalysis, sinkShard = AnalyzeSharded("INSERT INTO t_user (id, name) VALUES (12345, 'x')", rules, "shop")
+	}
+}
+
+// BenchmarkScatterPlan plans a scatter ORDER BY ... LIMIT over 4 tables.
+func BenchmarkScatterPlan(b *testing.B) {
+	rules := loadRules(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkAnalysis, sinkShard = AnalyzeSharded("SELECT id, name FROM t_user WHERE name LIKE 'a%' ORDER BY name DESC, id LIMIT 10", rules, "shop")
+	}
+}

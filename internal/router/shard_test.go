@@ -10,7 +10,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
-func loadRules(t *testing.T) *shard.Rules {
+func loadRules(t testing.TB) *shard.Rules {
 	t.Helper()
 	cfg, err := config.Load("testdata/shard.yaml")
 	if err != nil {

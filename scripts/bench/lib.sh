@@ -19,6 +19,10 @@
 #   BENCH_RESULTS      directory for logs and results (default
 #                      /tmp/switchyard-bench-results/<date>-<script>)
 #   BENCH_KEEP=1       leave topology and proxy running at exit (debugging)
+#   BENCH_SLICES       slices of the topology (default 1; slice i has its
+#                      primary on BENCH_BASE_PORT+10*i, replica +1)
+#   BENCH_NS_EXTRA     YAML appended to the namespace (indented 4 spaces),
+#                      e.g. sharding rules
 
 BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$BENCH_LIB_DIR/../.." && pwd)
@@ -31,6 +35,8 @@ BENCH_ADMIN_PORT=${BENCH_ADMIN_PORT:-$((BENCH_PROXY_PORT + 1))}
 BENCH_BUFFER_POOL_MB=${BENCH_BUFFER_POOL_MB:-1024}
 BENCH_PROXY_NOFILE=${BENCH_PROXY_NOFILE:-20000}
 BENCH_KEEP=${BENCH_KEEP:-0}
+BENCH_SLICES=${BENCH_SLICES:-1}
+BENCH_NS_EXTRA=${BENCH_NS_EXTRA:-}
 
 PRIMARY_PORT=$BENCH_BASE_PORT
 REPLICA_PORT=$((BENCH_BASE_PORT + 1))
@@ -158,8 +164,14 @@ namespaces:
     backend: {user: $DB_USER, password: $DB_PASS}
     pool: {max_open: 64}
     slices:
-      - {name: s0, primary: 127.0.0.1:$PRIMARY_PORT, replicas: [127.0.0.1:$REPLICA_PORT]}
 EOF
+	local i
+	for ((i = 0; i < BENCH_SLICES; i++)); do
+		echo "      - {name: s$i, primary: 127.0.0.1:$((PRIMARY_PORT + 10 * i)), replicas: [127.0.0.1:$((REPLICA_PORT + 10 * i))]}" >>"$PROXY_CONF"
+	done
+	if [ -n "$BENCH_NS_EXTRA" ]; then
+		printf '%s\n' "$BENCH_NS_EXTRA" >>"$PROXY_CONF"
+	fi
 	"$PROXY_BIN" check --config "$PROXY_CONF" >/dev/null
 }
 
@@ -253,16 +265,19 @@ bench_setup() {
 
 	# A previous run killed before its cleanup may have left our proxy.
 	proxy_stop
-	say "topology: 1 slice, primary :$PRIMARY_PORT, replica :$REPLICA_PORT in $TOPO_DIR"
+	say "topology: $BENCH_SLICES slice(s), first primary :$PRIMARY_PORT, replica :$REPLICA_PORT in $TOPO_DIR"
 	TOPO_STARTED=1
 	# 9>&-: the servers must not inherit (and hold) the lock.
-	"$TOPO" up --dir "$TOPO_DIR" --slices 1 --replicas 1 --base-port "$BENCH_BASE_PORT" >"$BENCH_RESULTS/topology.log" 2>&1 9>&- ||
+	"$TOPO" up --dir "$TOPO_DIR" --slices "$BENCH_SLICES" --replicas 1 --base-port "$BENCH_BASE_PORT" >"$BENCH_RESULTS/topology.log" 2>&1 9>&- ||
 		{
 			cat "$BENCH_RESULTS/topology.log" >&2
 			die "scripts/topology.sh up failed"
 		}
-	set_buffer_pool "$PRIMARY_PORT"
-	set_buffer_pool "$REPLICA_PORT"
+	local i
+	for ((i = 0; i < BENCH_SLICES; i++)); do
+		set_buffer_pool "$((PRIMARY_PORT + 10 * i))"
+		set_buffer_pool "$((REPLICA_PORT + 10 * i))"
+	done
 
 	say "building $PROXY_BIN"
 	(cd "$REPO_ROOT" && go build -o "$PROXY_BIN" ./cmd/switchyard)
