@@ -175,6 +175,12 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 	if show, ok := st.(*ast.ShowStmt); ok && show.Tp == ast.ShowTables {
 		return planShowTables(show, rules, db)
 	}
+	switch n := st.(type) {
+	case *ast.CreateDatabaseStmt:
+		return databaseFanout(st, n.Name.O, rules)
+	case *ast.DropDatabaseStmt:
+		return databaseFanout(st, n.Name.O, rules)
+	}
 	if len(tc.found) == 0 {
 		if a.Kind == KindSelect {
 			return infoSchemaRewrite(st, rules)
@@ -265,6 +271,38 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 		return insert(st, n, r, src)
 	}
 	return refuse(fmt.Sprintf("%s statements on sharded or global table %s", strings.ToUpper(a.Kind.String()), t.Name()))
+}
+
+// databaseFanout sends CREATE/DROP DATABASE of a database with sharding
+// rules to every slice its tables use (and the default slice).
+func databaseFanout(st ast.StmtNode, name string, rules *shard.Rules) *ShardPlan {
+	seen := map[string]bool{rules.DefaultSlice(): true}
+	order := []string{rules.DefaultSlice()}
+	has := false
+	for _, t := range rules.Tables() {
+		if !strings.EqualFold(t.Database(), name) {
+			continue
+		}
+		has = true
+		for _, x := range t.All() {
+			if !seen[x.Slice] {
+				seen[x.Slice] = true
+				order = append(order, x.Slice)
+			}
+		}
+	}
+	if !has {
+		return nil
+	}
+	var b strings.Builder
+	if err := st.Restore(format.NewRestoreCtx(restoreFlags, &b)); err != nil {
+		return refuse("rewriting this statement")
+	}
+	p := &ShardPlan{Fanout: true}
+	for _, sl := range order {
+		p.Steps = append(p.Steps, Step{Slice: sl, Database: name, SQL: b.String()})
+	}
+	return p
 }
 
 // renamed marks a metadata plan's result for renaming the physical table.

@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/switchyard-db/switchyard/internal/backend"
 	"github.com/switchyard-db/switchyard/internal/protocol"
@@ -105,44 +106,68 @@ func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan) (failed b
 	})
 }
 
-// fanout applies DDL to every physical table, one after the other, and
-// answers one OK, or an error naming every physical table that failed.
+// fanoutParallel bounds the physical DDL statements run at once.
+const fanoutParallel = 8
+
+// fanout applies DDL to every physical table, in parallel, and answers one
+// OK, or an error naming every physical statement that failed.
 func (s *Session) fanout(sp *router.ShardPlan) (failed bool) {
 	defer s.env.forgetColumns()
 	if s.pinned != nil || s.pendingBegin != "" {
 		s.writeErr(protocol.ErrUnsupported("DDL on sharded or global tables inside a transaction or a pinned session"))
 		return true
 	}
-	var fails []string
-	var first *protocol.Error
-	done := 0
-	for _, step := range sp.Steps {
-		slice := s.ns.Slices[step.Slice]
-		c, node, err := s.getPrimary(slice)
-		if err != nil {
-			pe := toProtoErr(err)
-			fails = append(fails, fmt.Sprintf("%s: %s", step.Slice, pe.Message))
-			if first == nil {
-				first = pe
-			}
+	// Connections are taken one after the other (the session's state is
+	// applied to each), then the statements run in parallel, at most
+	// fanoutParallel at a time.
+	type job struct {
+		c    *backend.Conn
+		node *topology.Node
+		err  error
+	}
+	jobs := make([]job, len(sp.Steps))
+	for i, step := range sp.Steps {
+		jobs[i].c, jobs[i].node, jobs[i].err = s.getPrimary(s.ns.Slices[step.Slice])
+	}
+	sem := make(chan struct{}, fanoutParallel)
+	var wg sync.WaitGroup
+	for i := range jobs {
+		if jobs[i].err != nil {
 			continue
 		}
-		_, err = c.Exec(step.SQL)
-		if err != nil {
-			pe := toProtoErr(err)
-			fails = append(fails, fmt.Sprintf("%s (%s): %s", step.Slice, step.SQL, pe.Message))
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(j *job, sql string) {
+			defer wg.Done()
+			_, j.err = j.c.Exec(sql)
+			<-sem
+		}(&jobs[i], sp.Steps[i].SQL)
+	}
+	wg.Wait()
+	var fails []string
+	var first *protocol.Error
+	for i, j := range jobs {
+		step := sp.Steps[i]
+		if j.err != nil {
+			pe := toProtoErr(j.err)
+			if j.c == nil {
+				fails = append(fails, fmt.Sprintf("%s: %s", step.Slice, pe.Message))
+			} else {
+				fails = append(fails, fmt.Sprintf("%s (%s): %s", step.Slice, step.SQL, pe.Message))
+			}
 			if first == nil {
 				first = pe
 			}
-			if c.Broken() {
-				s.lost(c, node, &relay.BackendError{Err: err})
-				continue
-			}
-		} else {
-			done++
 		}
-		node.CountStatement()
-		s.release(c, node)
+		if j.c == nil {
+			continue
+		}
+		if j.c.Broken() {
+			s.lost(j.c, j.node, &relay.BackendError{Err: j.err})
+			continue
+		}
+		j.node.CountStatement()
+		s.release(j.c, j.node)
 	}
 	if first != nil {
 		s.writeErr(protocol.NewError(first.Code, first.State, "%d of %d physical statements failed: %s",

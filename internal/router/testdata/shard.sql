@@ -183,3 +183,10 @@ SELECT t_user.id, t_user.name FROM t_user t_user WHERE t_user.id = 2
 SELECT u.* FROM t_user u ORDER BY u.id LIMIT 2
 ;;
 SELECT * FROM t_user ORDER BY 2 DESC, 1 LIMIT 3
+;;
+--- databases
+CREATE DATABASE IF NOT EXISTS shop
+;;
+DROP DATABASE shop
+;;
+CREATE DATABASE other
