@@ -185,10 +185,18 @@ func (m *Monitor) run(nm *nodeMon) {
 			nm.conn.Close()
 		}
 	}()
-	t := time.NewTicker(m.opts.Interval)
+	t := time.NewTimer(m.opts.Interval)
 	defer t.Stop()
 	for {
 		m.check(nm)
+		// While the slice has no primary (writes are held), look five
+		// times as often, so that held statements run soon after a new
+		// primary becomes writable.
+		wait := m.opts.Interval
+		if nm.node.Slice.Primary() == nil {
+			wait = max(m.opts.Interval/5, 50*time.Millisecond)
+		}
+		t.Reset(wait)
 		select {
 		case <-m.stop:
 			return
