@@ -272,9 +272,20 @@ func authResponse(plugin string, scramble []byte, password string) ([]byte, erro
 }
 
 // initSession makes the server report every session variable a statement
-// changes, so SETs can be replayed exactly on other connections.
+// changes, so SETs can be replayed exactly on other connections, and (on
+// MySQL) the GTID of each transaction the session commits (MariaDB reports
+// it as the last_gtid variable).
 func (c *Conn) initSession() error {
-	_, err := c.Exec("SET SESSION session_track_system_variables='*'")
+	sql := "SET SESSION session_track_system_variables='*'"
+	if !c.IsMariaDB() {
+		sql += ", session_track_gtids='OWN_GTID'"
+	}
+	_, err := c.Exec(sql)
+	if err != nil && !c.IsMariaDB() && !c.Broken() {
+		// A server without GTID tracking (or a MySQL-like server that
+		// does not know it): variables only.
+		_, err = c.Exec("SET SESSION session_track_system_variables='*'")
+	}
 	return err
 }
 

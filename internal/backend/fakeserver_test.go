@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -43,6 +44,7 @@ type fakeServer struct {
 	plugin   string              // greeting plugin; "" = auth.DefaultPlugin()
 	caps     uint32              // greeting capabilities; 0 = fakeServerCaps
 	tls      *tls.Config         // non-nil: TLS is offered
+	version  string              // server version; "" = a MariaDB 10.11
 	greeting func() []byte       // overrides the whole greeting payload
 	// afterGreeting, when set, replaces authentication: it is called with
 	// the client's first packet and must finish the login exchange.
@@ -292,7 +294,7 @@ func (s *fakeServer) handle(sc *serverConn, nc net.Conn) {
 		greeting = s.greeting()
 	} else {
 		greeting = protocol.AppendGreeting(nil, &protocol.Greeting{
-			ServerVersion: "5.5.5-10.11.0-MariaDB-fake", ConnectionID: uint32(sc.id + 100), Scramble: scramble,
+			ServerVersion: cmp.Or(s.version, "5.5.5-10.11.0-MariaDB-fake"), ConnectionID: uint32(sc.id + 100), Scramble: scramble,
 			Capabilities: caps, Charset: protocol.CharsetUTF8MB4GeneralCI, Status: protocol.StatusAutocommit,
 			AuthPlugin: plugin,
 		})

@@ -683,3 +683,20 @@ func TestDialConnectTimeout(t *testing.T) {
 		t.Error("Dial with a cancelled context succeeded")
 	}
 }
+
+// TestMySQLTracksOwnGTID: on MySQL the session also reports the GTID of
+// each commit (session_track_gtids=OWN_GTID) for read-your-writes.
+func TestMySQLTracksOwnGTID(t *testing.T) {
+	s := newFakeServer(t)
+	s.version = "8.0.36"
+	s.start()
+	c, err := backend.Dial(context.Background(), s.addr(), backend.DialOptions{User: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	want := "COM_QUERY SET SESSION session_track_system_variables='*', session_track_gtids='OWN_GTID'"
+	if cmds := strings.Join(s.allCommands(), "\n"); !strings.Contains(cmds, want) {
+		t.Fatalf("commands %q lack %q", cmds, want)
+	}
+}

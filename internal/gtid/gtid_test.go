@@ -1,6 +1,9 @@
 package gtid
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCovers(t *testing.T) {
 	cases := []struct {
@@ -27,6 +30,48 @@ func TestCovers(t *testing.T) {
 	for pos, want := range map[string]bool{"1-2-3": true, "1-2-3,4-5-6": true, "": false, "1-2": false, "1-2-3'": false, "a-b-c": false} {
 		if Valid(pos) != want {
 			t.Errorf("Valid(%q) != %v", pos, want)
+		}
+	}
+}
+
+func TestMySQLSets(t *testing.T) {
+	const a = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+	const b = "4f22fa47-71ca-11e1-9e33-c80aa9429562"
+	for _, c := range []struct {
+		have, need string
+		want       bool
+	}{
+		{a + ":1-10", a + ":5", true},
+		{a + ":1-10", a + ":11", false},
+		{a + ":1-4:6-10", a + ":5", false},
+		{a + ":1-4:5-10", a + ":3-7", true},
+		{a + ":1-10,\n" + b + ":1-3", b + ":3", true},
+		{a + ":1-10", b + ":1", false},
+		{strings.ToUpper(a) + ":1-10", a + ":2", true},
+		{a + ":1-10", a + ":1-10," + b + ":1", false},
+		{a + ":tag_x:1-5", a + ":tag_x:3", true},
+		{a + ":1-5", a + ":tag_x:3", false},
+		{"", a + ":1", false},
+		{a + ":1-10", "garbage:1", false},
+		{a + ":1-10", a + ":0", false},
+		{a + ":1-10", a + ":5-3", false},
+	} {
+		if got := Covers(c.have, c.need); got != c.want {
+			t.Errorf("Covers(%q, %q) = %v, want %v", c.have, c.need, got, c.want)
+		}
+	}
+	for _, v := range []struct {
+		pos  string
+		want bool
+	}{
+		{a + ":1-10", true},
+		{a + ":1-10,\n" + b + ":4", true},
+		{a + ":1-10'; DROP TABLE x; --", false},
+		{"x:1", false},
+		{a, false},
+	} {
+		if got := Valid(v.pos); got != v.want {
+			t.Errorf("Valid(%q) = %v, want %v", v.pos, got, v.want)
 		}
 	}
 }

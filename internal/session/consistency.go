@@ -110,7 +110,17 @@ func (s *Session) replicaRead(slice *topology.Slice) (*backend.Conn, *topology.N
 		return nil, nil
 	}
 	timeout := s.ns.Config.ConsistencyTimeout.Seconds()
+	if !gtid.Valid(need) {
+		s.release(c, r)
+		s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoGTID)
+		return nil, nil
+	}
+	// Both answer 0 once the replica has the position (MariaDB -1, MySQL 1
+	// on timeout).
 	wait := fmt.Sprintf("SELECT MASTER_GTID_WAIT('%s', %s)", need, strconv.FormatFloat(timeout, 'f', 3, 64))
+	if !c.IsMariaDB() {
+		wait = fmt.Sprintf("SELECT WAIT_FOR_EXECUTED_GTID_SET('%s', %s)", need, strconv.FormatFloat(timeout, 'f', 3, 64))
+	}
 	if s.pipelineOK {
 		// run sends the wait and the statement in one write and reads the
 		// wait's answer first: one round trip instead of two.
@@ -133,7 +143,11 @@ func (s *Session) primaryPosition(slice *topology.Slice) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, rows, err := c.QueryRows("SELECT @@global.gtid_binlog_pos")
+	q := "SELECT @@global.gtid_binlog_pos"
+	if !c.IsMariaDB() {
+		q = "SELECT @@global.gtid_executed"
+	}
+	_, rows, err := c.QueryRows(q)
 	s.release(c, node)
 	if err != nil || len(rows) != 1 {
 		return "", fmt.Errorf("reading the primary's GTID position: %v", err)

@@ -619,6 +619,14 @@ func (s *Session) applyState(state []byte) {
 			if db, _, n := protocol.ReadLenEncString(data); n > 0 {
 				s.db = string(db)
 			}
+		case protocol.SessionTrackGTIDs:
+			// MySQL, session_track_gtids=OWN_GTID: an encoding byte (0)
+			// then the GTID set the statement committed.
+			if len(data) > 1 && data[0] == 0 {
+				if set, _, n := protocol.ReadLenEncString(data[1:]); n > 0 && len(set) > 0 {
+					s.lastGTID = string(set)
+				}
+			}
 		}
 	})
 	if len(changes) == 0 {
