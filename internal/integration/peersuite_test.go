@@ -55,54 +55,32 @@ func TestShardingSpherePeerSuite(t *testing.T) {
 	cases = append(cases, dml...)
 	start := time.Now()
 	var summary []peersuite.SummaryRow
-	messages := map[string]int{}
 	var problems []string
 	for _, name := range peersuite.Scenarios {
 		t.Run(name, func(t *testing.T) {
-			rows, msgs, probs := runPeerScenario(t, topo, suite, name, cases)
+			rows, probs := runPeerScenario(t, topo, suite, name, cases)
 			summary = append(summary, rows...)
-			for m, n := range msgs {
-				messages[m] += n
-			}
 			problems = append(problems, probs...)
 		})
 	}
-
-	var b strings.Builder
-	fmt.Fprintf(&b, "# ShardingSphere SQL E2E (DQL and DML, MySQL subset) through Switchyard\n\n")
-	fmt.Fprintf(&b, "Suite: `%s`; %d slices; run took %s. Each assertion runs once per mode; "+
-		"`pass` = same answer as the reference database, `wrong` = different answer, "+
-		"`clean-error` = a MySQL error from the proxy, `other` = timeout, lost connection or driver error, "+
-		"`skipped` = not checkable (rule not convertible, or the reference database failed). "+
-		"DQL answers are compared with a plain reference database; DML is checked on the physical tables "+
-		"(update count and every data node of the expected dataset; read-side nodes of read/write-splitting "+
-		"groups are replicas here and are not checked).\n\n",
-		suite, len(topo.Slices), time.Since(start).Round(100*time.Millisecond))
-	b.WriteString(peersuite.Markdown(summary))
-	top := peersuite.TopMessages(messages)
-	for _, sec := range []struct {
-		title       string
-		unsupported bool
-	}{
-		{"Refused as not supported yet (error 1235), all scenarios and modes", true},
-		{"Other errors (MySQL errors from a backend or the proxy, and failures): a backend error often means a statement was rewritten wrongly", false},
-	} {
-		fmt.Fprintf(&b, "\n## %s\n\n| count | message |\n|---:|---|\n", sec.title)
-		for _, m := range top {
-			if strings.HasPrefix(m.Message, "ERROR 1235 ") == sec.unsupported {
-				fmt.Fprintf(&b, "| %d | %s |\n", m.Count, strings.ReplaceAll(m.Message, "|", "\\|"))
-			}
-		}
-	}
-	if len(problems) > 0 {
-		b.WriteString("\n## Wrong answers and other failures\n\n")
-		for _, p := range problems {
-			fmt.Fprintf(&b, "- %s\n", strings.ReplaceAll(p, "\n", " "))
-		}
-	}
-	t.Logf("\n%s", b.String())
+	report := peersuite.Report(peersuite.Run{
+		Suite:  suite,
+		Slices: len(topo.Slices),
+		Date:   start,
+		Took:   time.Since(start),
+		Rows:   summary,
+		Notes: []string{"Generated keys: ShardingSphere's test key generator (`E2E.AUTO_INCREMENT.FIXTURE`) " +
+			"counts from 1 again for every statement; the converter turns it into a Switchyard sequence " +
+			"(`type: table, start: 1, block: 1`), which keeps counting. For the INSERTs that leave `item_id` " +
+			"out, the expected keys 1, 2, ... therefore stand for LAST_INSERT_ID(), LAST_INSERT_ID()+1, ... " +
+			"of the statement (what a MySQL client takes its generated keys to be), and the rows are checked " +
+			"with those values."},
+		Problems:  problems,
+		TopErrors: 15,
+	})
+	t.Logf("\n%s", report)
 	if path := os.Getenv(peerReportEnv); path != "" {
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
 			t.Errorf("writing %s: %v", path, err)
 		}
 	}
@@ -121,12 +99,16 @@ type peerEnv struct {
 	sliceIdx map[string]int
 	suite    string
 	inserts  map[string]peersuite.NodeInsert // actual rows by data node (lower), renamed
+	actual   *peersuite.Dataset              // the actual dataset (seed rows)
+	seqCols  map[string]string               // table with a sequence (lower) -> its column
+	seqTable string                          // the namespace's sequence table
+	defSlice string                          // the namespace's default slice
 	mu       sync.Mutex
 	pools    map[string]*sql.DB
 	pks      map[string][]string
 }
 
-func runPeerScenario(t *testing.T, topo *testtopo.Topology, suite, name string, all []peersuite.TestCase) ([]peersuite.SummaryRow, map[string]int, []string) {
+func runPeerScenario(t *testing.T, topo *testtopo.Topology, suite, name string, all []peersuite.TestCase) ([]peersuite.SummaryRow, []string) {
 	sc, err := peersuite.OpenScenario(suite, name)
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +128,8 @@ func runPeerScenario(t *testing.T, topo *testtopo.Topology, suite, name string, 
 	env.loadData()
 	t.Logf("%s: databases created and loaded in %s", name, time.Since(setupStart).Round(10*time.Millisecond))
 
+	env.resetSequences()
+	t.Cleanup(env.resetSequences)
 	h := startProxy(t, options{slices: len(topo.Slices), nsExtra: env.conv.Rules})
 	user, pass := plainUser, plainPass
 	if env.conv.ReadWriteSplitting {
@@ -289,7 +273,6 @@ func runPeerScenario(t *testing.T, topo *testtopo.Topology, suite, name string, 
 	t.Logf("%s: %d DML cases in %s", name, len(dmlCases), time.Since(dmlStart).Round(10*time.Millisecond))
 
 	var rows []peersuite.SummaryRow
-	msgs := map[string]int{}
 	for _, typ := range []string{peersuite.DQL, peersuite.DML} {
 		for _, m := range []string{string(peersuite.Text), string(peersuite.Prepared), "prepared-batch"} {
 			tl := tallies[typ+"/"+m]
@@ -297,14 +280,11 @@ func runPeerScenario(t *testing.T, topo *testtopo.Topology, suite, name string, 
 				continue
 			}
 			rows = append(rows, peersuite.SummaryRow{Scenario: name, Type: typ, Mode: m, Tally: *tl})
-			for k, v := range tl.Messages {
-				msgs[k] += v
-			}
 		}
 	}
 	t.Logf("%s:\n%s", name, peersuite.Markdown(rows))
 	h.poolsIdle(t)
-	return rows, msgs, problems
+	return rows, problems
 }
 
 // convertRules converts the scenario's proxy rules onto the topology's
@@ -389,6 +369,21 @@ func (e *peerEnv) convertRules() {
 	}
 	for table, why := range e.conv.Skipped {
 		t.Logf("%s: table %s not converted: %s", e.sc.Name, table, why)
+	}
+	final, err := config.Parse(e.conv.YAML, "converted.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := final.Namespaces[0]
+	e.seqTable, e.defSlice = ns.SequenceTable, ns.DefaultSlice
+	e.seqCols = map[string]string{}
+	for _, db := range ns.Databases {
+		for _, tb := range db.Tables {
+			if tb.Sequence != nil {
+				e.seqCols[strings.ToLower(tb.Name)] = tb.Sequence.Column
+				t.Logf("%s: table %s: sequence %+v", e.sc.Name, tb.Name, *tb.Sequence)
+			}
+		}
 	}
 	t.Logf("%s: single tables %v", e.sc.Name, singles)
 
@@ -500,6 +495,7 @@ func (e *peerEnv) loadData() {
 		t.Fatal(err)
 	}
 	e.inserts = map[string]peersuite.NodeInsert{}
+	e.actual = actual
 	for _, in := range inserts {
 		e.inserts[strings.ToLower(in.Node)] = in
 	}
@@ -774,13 +770,6 @@ func (e *peerEnv) runDML(db, textDB *sql.DB, mode peersuite.Mode, c peersuite.Te
 		}
 		argSets = append(argSets, peersuite.Args(params))
 	}
-	expected := files[0]
-	if batch {
-		var err error
-		if expected, err = peersuite.MergeBatch(peersuite.StatementKind(c.SQL), files); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// The physical tables involved: every node of every file, primary side.
 	var nodes []string
 	mdOf := map[string]*peersuite.Metadata{}
@@ -836,24 +825,76 @@ func (e *peerEnv) runDML(db, textDB *sql.DB, mode peersuite.Mode, c peersuite.Te
 
 	ctx, cancel := context.WithTimeout(context.Background(), peerCaseTimeout)
 	defer cancel()
-	var counts []int64
+	var results []peersuite.ExecResult
 	if batch {
 		var err error
-		if counts, err = peersuite.ExecBatch(ctx, db, c.SQL, argSets); err != nil {
+		if results, err = peersuite.ExecBatch(ctx, db, c.SQL, argSets); err != nil {
 			o, msg := peersuite.ClassifyError(err)
 			return peersuite.CaseResult{Outcome: o, Detail: msg}
 		}
 	} else {
-		n, err := peersuite.Exec(ctx, db, mode, c.SQL, argSets[0])
+		r, err := peersuite.Exec(ctx, db, mode, c.SQL, argSets[0])
 		if err != nil {
 			o, msg := peersuite.ClassifyError(err)
 			return peersuite.CaseResult{Outcome: o, Detail: msg}
 		}
-		counts = []int64{n}
+		results = []peersuite.ExecResult{r}
 	}
-	for i, n := range counts {
-		if want := files[i].UpdateCount; want >= 0 && n != int64(want) {
-			return peersuite.CaseResult{Outcome: peersuite.Wrong, Detail: fmt.Sprintf("update count of execution %d: got %d, want %d", i+1, n, want)}
+	for i, r := range results {
+		if want := files[i].UpdateCount; want >= 0 && r.RowsAffected != int64(want) {
+			return peersuite.CaseResult{Outcome: peersuite.Wrong, Detail: fmt.Sprintf("update count of execution %d: got %d, want %d", i+1, r.RowsAffected, want)}
+		}
+	}
+	// Generated keys: the suite's fixture counts from 1 for every
+	// statement, the converted sequence keeps counting; the expected keys
+	// become LAST_INSERT_ID, LAST_INSERT_ID+1, ... of each execution.
+	for i, a := range as {
+		if a.ExpectedGeneratedKeyDataFile == "" {
+			continue
+		}
+		table := peersuite.InsertTarget(c.SQL)
+		col, ok := e.seqCols[strings.ToLower(table)]
+		if !ok {
+			continue // no sequence: the rows cannot have the fixture's keys
+		}
+		path, err := peersuite.ExpectedFile(e.suite, peersuite.DML, e.sc.Name, "standalone", "mysql", a.ExpectedGeneratedKeyDataFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gk, err := peersuite.LoadDataset(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := gk.GeneratedKeys()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if results[i].LastInsertID == 0 {
+			return peersuite.CaseResult{Outcome: peersuite.Wrong, Detail: fmt.Sprintf("execution %d generated keys %v but reported no last-insert-id", i+1, keys)}
+		}
+		sortByKey := false
+		if n := firstNode(files[i]); n != "" {
+			if p, tb, ok := e.primarySide(n); ok {
+				d, err := e.pool(e.topo.Slices[e.sliceIdx[p.Slice]].Primary)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pk, err := e.primaryKey(d, p.Slice, p.Database, tb)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sortByKey = len(pk) == 1 && strings.EqualFold(pk[0], col)
+			}
+		}
+		if files[i], err = peersuite.MapGeneratedKeys(files[i], col, keys, results[i].LastInsertID, e.seeded(col), sortByKey); err != nil {
+			t.Fatalf("%s: %v", a.ExpectedDataFile, err)
+		}
+	}
+	expected := files[0]
+	if batch {
+		var err error
+		if expected, err = peersuite.MergeBatch(peersuite.StatementKind(c.SQL), files); err != nil {
+			t.Fatal(err)
 		}
 	}
 	got, err := e.readNodes(nodes)
@@ -877,6 +918,16 @@ func (e *peerEnv) runDML(db, textDB *sql.DB, mode peersuite.Mode, c peersuite.Te
 		rows += len(want[k])
 	}
 	return peersuite.CaseResult{Outcome: peersuite.Pass, Rows: rows}
+}
+
+// firstNode is the first data node of a dataset's rows ("" if none).
+func firstNode(d *peersuite.Dataset) string {
+	for _, r := range d.Rows {
+		if r.DataNode != "" {
+			return r.DataNode
+		}
+	}
+	return ""
 }
 
 // readNodes reads physical tables (primary side) ordered by primary key,
@@ -959,6 +1010,52 @@ func (e *peerEnv) primaryKey(d *sql.DB, slice, db, table string) ([]string, erro
 	e.pks[k] = pk
 	e.mu.Unlock()
 	return pk, nil
+}
+
+// resetSequences deletes the sequence rows of the logical database from
+// the sequence table (on the default slice), so that a proxy started next
+// counts from the converted start again (the suite's fixture generates 1,
+// 2, ...) and the servers are left clean. Call it with no proxy running.
+func (e *peerEnv) resetSequences() {
+	if len(e.seqCols) == 0 {
+		return
+	}
+	i, ok := e.sliceIdx[e.defSlice]
+	if !ok {
+		e.t.Errorf("default slice %q is not a slice of the topology", e.defSlice)
+		return
+	}
+	db, table, _ := strings.Cut(e.seqTable, ".")
+	q := fmt.Sprintf("DELETE FROM `%s`.`%s` WHERE name LIKE '%s.%%'", db, table, strings.ReplaceAll(e.conv.Database, "_", "\\_"))
+	if err := e.execErr(e.topo.Slices[i].Primary, false, q); err != nil && !strings.Contains(err.Error(), "Error 1146") && !strings.Contains(err.Error(), "Error 1049") {
+		e.t.Errorf("resetting the sequences: %v", err)
+	}
+}
+
+// seeded reports whether the actual dataset (the seed) has a row on node
+// whose column holds value.
+func (e *peerEnv) seeded(column string) func(node, value string) bool {
+	return func(node, value string) bool {
+		md, err := e.actual.MetadataFor(node)
+		if err != nil {
+			return false
+		}
+		col := -1
+		for j, c := range md.Columns {
+			if strings.EqualFold(c.Name, column) {
+				col = j
+			}
+		}
+		if col < 0 {
+			return false
+		}
+		for _, r := range e.actual.Rows {
+			if strings.EqualFold(r.DataNode, node) && col < len(r.Values) && r.Values[col] == value {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // peerDBPrefix is put before the suite's database names on the servers.

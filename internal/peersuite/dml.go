@@ -3,6 +3,7 @@ package peersuite
 import (
 	"fmt"
 	"math/big"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -213,4 +214,106 @@ func firstInt(r Row) int64 {
 	}
 	n, _ := strconv.ParseInt(r.Values[0], 10, 64)
 	return n
+}
+
+// ident is a possibly quoted identifier.
+const ident = "(?:`[^`]+`|[A-Za-z0-9_$]+)"
+
+var insertTargetRe = regexp.MustCompile(`(?is)^\s*(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY)\s+)?(?:IGNORE\s+)?(?:INTO\s+)?(?:` + ident + `\s*\.\s*)?(` + ident + `)`)
+
+// InsertTarget returns the table an INSERT or REPLACE writes to, without
+// its database and quotes ("" when sql is not one).
+func InsertTarget(sql string) string {
+	m := insertTargetRe.FindStringSubmatchIndex(maskForScan(sql))
+	if m == nil {
+		return ""
+	}
+	return strings.Trim(sql[m[2]:m[3]], "`")
+}
+
+// GeneratedKeys are the values of an expected generated-key file (README
+// 8.2: one GENERATED_KEY column, one row per generated key), in order.
+func (d *Dataset) GeneratedKeys() ([]string, error) {
+	var out []string
+	for i, r := range d.Rows {
+		if len(r.Values) != 1 {
+			return nil, fmt.Errorf("peersuite: generated-key row %d has %d values, want 1", i+1, len(r.Values))
+		}
+		out = append(out, r.Values[0])
+	}
+	return out, nil
+}
+
+// MapGeneratedKeys adapts an expected dataset to a proxy whose key
+// generator differs from the suite's fixture (E2E.AUTO_INCREMENT.FIXTURE
+// counts from 1 again for every statement; a real generator does not). The
+// rows holding generated keys are those whose column has a value of want
+// and that the seed did not insert (seeded reports a seed row's value on a
+// node); the key want[i] becomes first+i, which is what a MySQL client takes
+// the statement's generated keys to be (the OK packet's last-insert-id and
+// the following IDs). Every value of want must be found in exactly one
+// such row. With sortNodes (column is the table's primary key) each
+// changed node's rows are then sorted by column, as they are read back.
+func MapGeneratedKeys(expected *Dataset, column string, want []string, first int64, seeded func(node, value string) bool, sortNodes bool) (*Dataset, error) {
+	out := &Dataset{UpdateCount: expected.UpdateCount, Metadata: expected.Metadata}
+	out.Rows = make([]Row, len(expected.Rows))
+	found := make([]int, len(want))
+	changed := map[string]int{} // node -> column index
+	for i, r := range expected.Rows {
+		r.Values = append([]string(nil), r.Values...)
+		out.Rows[i] = r
+		md, err := expected.MetadataFor(r.DataNode)
+		if err != nil {
+			return nil, err
+		}
+		col := -1
+		for j, c := range md.Columns {
+			if strings.EqualFold(c.Name, column) {
+				col = j
+			}
+		}
+		if col < 0 || col >= len(r.Values) {
+			continue
+		}
+		for k, w := range want {
+			if r.Values[col] != w || seeded(r.DataNode, w) {
+				continue
+			}
+			found[k]++
+			r.Values[col] = strconv.FormatInt(first+int64(k), 10)
+			changed[strings.ToLower(r.DataNode)] = col
+			break
+		}
+	}
+	for k, n := range found {
+		if n != 1 {
+			return nil, fmt.Errorf("peersuite: generated key %s of column %s is in %d rows of the expected dataset that the seed did not insert, want 1", want[k], column, n)
+		}
+	}
+	if sortNodes {
+		// Sort the rows of each changed node among themselves, keeping
+		// the positions the node's rows have in the file.
+		for node, col := range changed {
+			var idx []int
+			var rows []Row
+			for i, r := range out.Rows {
+				if strings.EqualFold(r.DataNode, node) {
+					idx = append(idx, i)
+					rows = append(rows, r)
+				}
+			}
+			sort.SliceStable(rows, func(a, b int) bool {
+				x, _ := new(big.Rat).SetString(rows[a].Values[col])
+				y, _ := new(big.Rat).SetString(rows[b].Values[col])
+				if x == nil || y == nil {
+					return rows[a].Values[col] < rows[b].Values[col]
+				}
+				return x.Cmp(y) < 0
+			})
+			for j, i := range idx {
+				out.Rows[i] = rows[j]
+			}
+		}
+	}
+	return out, nil
 }

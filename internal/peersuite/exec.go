@@ -62,37 +62,46 @@ func Query(ctx context.Context, db *sql.DB, mode Mode, query string, args []any)
 	return ReadResult(rows)
 }
 
+// ExecResult is what one execution of a data-changing statement reports.
+type ExecResult struct {
+	// RowsAffected is the affected (with clientFoundRows: found) rows.
+	RowsAffected int64
+	// LastInsertID is the OK packet's last-insert-id: the first ID the
+	// statement generated (0 when it generated none).
+	LastInsertID int64
+}
+
 // Exec runs a data-changing statement in a mode and returns the affected
-// rows of its first statement (a text-mode statement may hold several,
-// ;-separated, when the handle allows multiStatements). db must have been
-// opened with the mode's DSNParams.
-func Exec(ctx context.Context, db *sql.DB, mode Mode, query string, args []any) (int64, error) {
+// rows and last-insert-id of its first statement (a text-mode statement may
+// hold several, ;-separated, when the handle allows multiStatements). db
+// must have been opened with the mode's DSNParams.
+func Exec(ctx context.Context, db *sql.DB, mode Mode, query string, args []any) (ExecResult, error) {
 	if mode == Prepared {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {
-			return 0, err
+			return ExecResult{}, err
 		}
 		defer st.Close()
 		res, err := st.ExecContext(ctx, args...)
 		if err != nil {
-			return 0, err
+			return ExecResult{}, err
 		}
-		return res.RowsAffected()
+		return execResult(res)
 	}
 	c, err := db.Conn(ctx)
 	if err != nil {
-		return 0, err
+		return ExecResult{}, err
 	}
 	defer c.Close()
 	named := make([]driver.NamedValue, len(args))
 	for i, a := range args {
 		v, err := driver.DefaultParameterConverter.ConvertValue(a)
 		if err != nil {
-			return 0, err
+			return ExecResult{}, err
 		}
 		named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
 	}
-	var n int64
+	var out ExecResult
 	err = c.Raw(func(dc any) error {
 		ex, ok := dc.(driver.ExecerContext)
 		if !ok {
@@ -104,21 +113,36 @@ func Exec(ctx context.Context, db *sql.DB, mode Mode, query string, args []any) 
 		}
 		if mr, ok := res.(mysql.Result); ok {
 			if all := mr.AllRowsAffected(); len(all) > 0 {
-				n = all[0]
+				out.RowsAffected = all[0]
+				if ids := mr.AllLastInsertIds(); len(ids) > 0 {
+					out.LastInsertID = ids[0]
+				}
 				return nil
 			}
 		}
-		n, err = res.RowsAffected()
+		out, err = execResult(res)
 		return err
 	})
-	return n, err
+	return out, err
+}
+
+func execResult(res driver.Result) (ExecResult, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return ExecResult{}, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return ExecResult{}, err
+	}
+	return ExecResult{RowsAffected: n, LastInsertID: id}, nil
 }
 
 // ExecBatch prepares a statement once and executes it with each argument
 // set in turn on one connection (MySQL has no batch command; this is what
 // a JDBC batch of a server-side prepared statement amounts to). It returns
-// the affected rows of each execution.
-func ExecBatch(ctx context.Context, db *sql.DB, query string, argSets [][]any) ([]int64, error) {
+// what each execution reported.
+func ExecBatch(ctx context.Context, db *sql.DB, query string, argSets [][]any) ([]ExecResult, error) {
 	c, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -129,17 +153,17 @@ func ExecBatch(ctx context.Context, db *sql.DB, query string, argSets [][]any) (
 		return nil, err
 	}
 	defer st.Close()
-	var out []int64
+	var out []ExecResult
 	for _, args := range argSets {
 		res, err := st.ExecContext(ctx, args...)
 		if err != nil {
 			return out, err
 		}
-		n, err := res.RowsAffected()
+		r, err := execResult(res)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, n)
+		out = append(out, r)
 	}
 	return out, nil
 }
@@ -280,8 +304,10 @@ func RunDQL(ctx context.Context, proxy, ref *sql.DB, mode Mode, query, refQuery 
 
 // Tally counts outcomes and error messages.
 type Tally struct {
-	Counts   map[Outcome]int
-	Messages map[string]int
+	Counts map[Outcome]int
+	// Messages counts the clean errors' messages, OtherMessages the
+	// failures'.
+	Messages, OtherMessages map[string]int
 }
 
 // Add records a result.
@@ -289,10 +315,14 @@ func (t *Tally) Add(r CaseResult) {
 	if t.Counts == nil {
 		t.Counts = map[Outcome]int{}
 		t.Messages = map[string]int{}
+		t.OtherMessages = map[string]int{}
 	}
 	t.Counts[r.Outcome]++
-	if r.Outcome == CleanError || r.Outcome == Other {
+	switch r.Outcome {
+	case CleanError:
 		t.Messages[r.Detail]++
+	case Other:
+		t.OtherMessages[r.Detail]++
 	}
 }
 

@@ -504,7 +504,7 @@ func TestClassifyError(t *testing.T) {
 	tl.Add(CaseResult{Outcome: CleanError, Detail: "e1"})
 	tl.Add(CaseResult{Outcome: Other, Detail: "e2"})
 	tl.Add(CaseResult{Outcome: Wrong, Detail: "diff"})
-	if tl.Total() != 5 || tl.Counts[CleanError] != 2 || len(tl.Messages) != 2 {
+	if tl.Total() != 5 || tl.Counts[CleanError] != 2 || len(tl.Messages) != 1 || tl.OtherMessages["e2"] != 1 {
 		t.Errorf("tally %+v", tl)
 	}
 	top := TopMessages(tl.Messages)
