@@ -939,6 +939,9 @@ func (c *ssConverter) shardingTables(rule *yaml.Node, logical []SSDataSource, by
 	converted := map[string]*ssConverted{}
 	for _, name := range order {
 		t := rules[strings.ToLower(name)]
+		if c.isUnconvertible(name) {
+			continue
+		}
 		cv, ok := c.tableRule(t, algs, byName)
 		if !ok {
 			continue

@@ -392,6 +392,11 @@ func TestShardingSphereErrors(t *testing.T) {
         algorithm-expression: ds_${id.padLeft(2, '0')}
 `), "does not validate", ""},
 		{"single table data source", base + "rules:\n- !SINGLE\n  tables: [nowhere.t_x]\n", "data source nowhere is not defined", ""},
+		{"UUID key generator", sharding(ssKeyGenTable("keyGenerateStrategy: {column: id, keyGeneratorName: u}")) + "  keyGenerators:\n    u:\n      type: UUID\n", "which makes strings", "t_a"},
+		{"unknown key generator type", sharding(ssKeyGenTable("keyGenerateStrategy: {column: id, keyGeneratorName: u}")) + "  keyGenerators:\n    u:\n      type: MY_GENERATOR\n", "of type MY_GENERATOR", "t_a"},
+		{"database sequence", sharding(ssKeyGenTable("")) + "  keyGenerateStrategies:\n    k:\n      keyGenerateType: sequence\n      logicTable: t_a\n      keyGenerateSequence: seq_a\n", "database sequence", "t_a"},
+		{"undefined key generator", sharding(ssKeyGenTable("keyGenerateStrategy: {column: id, keyGeneratorName: nope}")), `key generator "nope" is not defined`, ""},
+		{"key generation of a table without rule", sharding(ssKeyGenTable("")) + "  keyGenerateStrategies:\n    k:\n      keyGenerateType: column\n      logicTable: t_other\n      keyGenerateColumn: id\n      keyGeneratorName: s\n  keyGenerators:\n    s:\n      type: SNOWFLAKE\n", "table t_other has no sharding rule", ""},
 	}
 	for _, c := range cases {
 		_, err := ShardingSphere([]byte(c.src), ShardingSphereOptions{})
@@ -568,5 +573,100 @@ func TestShardingSphereSuitePlacement(t *testing.T) {
 			}
 			t.Logf("%s: %d rows placed as in ShardingSphere", name, checked)
 		})
+	}
+}
+
+// ssKeyGenTable is a sharded t_a (by id over ds_0, ds_1) with an extra
+// line in its rule, and its algorithm.
+func ssKeyGenTable(extra string) string {
+	out := `    t_a:
+      actualDataNodes: ds_${0..1}.t_a
+      databaseStrategy:
+        standard:
+          shardingColumn: id
+          shardingAlgorithmName: i
+`
+	if extra != "" {
+		out += "      " + extra + "\n"
+	}
+	return out + `  shardingAlgorithms:
+    i:
+      type: INLINE
+      props:
+        algorithm-expression: ds_${id % 2}
+`
+}
+
+func TestShardingSphereKeyGenerators(t *testing.T) {
+	base := "databaseName: e\n" + ssDataSources("ds_", 2, "h:3306") + "rules:\n- !SHARDING\n  tables:\n"
+	gens := `  keyGenerators:
+    snow:
+      type: SNOWFLAKE
+      props:
+        worker-id: 3
+    inc:
+      type: INCREMENT
+    fixture:
+      type: E2E.AUTO_INCREMENT.FIXTURE
+`
+	child := `    t_b:
+      actualDataNodes: ds_${0..1}.t_b
+      databaseStrategy:
+        standard:
+          shardingColumn: id
+          shardingAlgorithmName: i
+`
+	cases := []struct {
+		name, rules string
+		want        map[string]config.Sequence // table -> sequence
+		warn        string
+	}{
+		{"table strategy, snowflake", ssKeyGenTable("keyGenerateStrategy: {column: order_id, keyGeneratorName: snow}") + gens,
+			map[string]config.Sequence{"t_a": {Column: "order_id", Type: "snowflake", Block: 1000, Start: 1}}, "counts from 2020-01-01"},
+		{"increment", ssKeyGenTable("keyGenerateStrategy: {column: order_id, keyGeneratorName: inc}") + gens,
+			map[string]config.Sequence{"t_a": {Column: "order_id", Type: "table", Block: 1000, Start: 1}}, "set sequence.start above its largest order_id"},
+		{"keyGenerateStrategies, E2E fixture, binding child", ssKeyGenTable("") + `  keyGenerateStrategies:
+    t_b_item_id:
+      keyGenerateType: column
+      keyGeneratorName: fixture
+      logicTable: t_b
+      keyGenerateColumn: item_id
+  bindingTables:
+    - t_a,t_b
+` + gens, map[string]config.Sequence{"t_b": {Column: "item_id", Type: "table", Block: 1, Start: 1}}, "counts from 1 again for every statement"},
+		{"default strategy", ssKeyGenTable("") + "  defaultKeyGenerateStrategy: {column: id, keyGeneratorName: snow}\n" + gens,
+			map[string]config.Sequence{"t_a": {Column: "id", Type: "snowflake", Block: 1000, Start: 1}}, "worker-id"},
+		{"default generator for a table's column", ssKeyGenTable("keyGenerateStrategy: {column: other}") + "  defaultKeyGenerateStrategy: {column: id, keyGeneratorName: inc}\n" + gens,
+			map[string]config.Sequence{"t_a": {Column: "other", Type: "table", Block: 1000, Start: 1}}, ""},
+	}
+	for _, c := range cases {
+		src := base + c.rules
+		if strings.Contains(c.rules, "t_b") {
+			src = base + child + c.rules
+		}
+		res, err := ShardingSphere([]byte(src), ShardingSphereOptions{})
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if c.warn != "" && !strings.Contains(strings.Join(res.Warnings, "\n"), c.warn) {
+			t.Errorf("%s: no warning mentions %q: %q", c.name, c.warn, res.Warnings)
+		}
+		ns, rules := parseNS(t, res.YAML)
+		seqs := map[string]config.Sequence{}
+		for _, tb := range ns.Databases[0].Tables {
+			if tb.Sequence != nil {
+				seqs[tb.Name] = *tb.Sequence
+			}
+		}
+		if !reflect.DeepEqual(seqs, c.want) {
+			t.Errorf("%s: sequences %+v, want %+v\n%s", c.name, seqs, c.want, res.YAML)
+		}
+		for name, q := range c.want {
+			tb, ok := rules.Table("e", name)
+			if !ok || tb.Sequence() == nil || tb.Sequence().Column != q.Column {
+				t.Errorf("%s: %s has no sequence in the built rules", c.name, name)
+			}
+		}
 	}
 }

@@ -248,6 +248,13 @@ func runPeerScenario(t *testing.T, topo *testtopo.Topology, suite, name string, 
 	}
 	for _, c := range dmlCases {
 		skip := skipReason(c)
+		// Several statements cannot be prepared: MySQL answers 1064, and
+		// Connector/J (upstream's client) sends them as text instead, even
+		// with useServerPrepStmts, so the text mode covers them.
+		prepSkip := skip
+		if prepSkip == "" && len(peersuite.SplitStatements(c.SQL)) > 1 {
+			prepSkip = "several statements in one prepared statement: MySQL cannot prepare them (error 1064), JDBC sends them as text"
+		}
 		for _, m := range peersuite.Modes {
 			for ai, a := range c.Assertions {
 				params, err := peersuite.ParseParameters(a.Parameters)
@@ -255,16 +262,20 @@ func runPeerScenario(t *testing.T, topo *testtopo.Topology, suite, name string, 
 					t.Errorf("%s: %q: %v", c.File, c.SQL, err)
 					continue
 				}
-				r := peersuite.CaseResult{Outcome: peersuite.Skipped, Detail: skip}
-				if skip == "" {
+				why := skip
+				if m == peersuite.Prepared {
+					why = prepSkip
+				}
+				r := peersuite.CaseResult{Outcome: peersuite.Skipped, Detail: why}
+				if why == "" {
 					r = env.runDML(dmlDB[m], dmlDB[peersuite.Text], m, c, []peersuite.Assertion{a}, false)
 				}
 				report(peersuite.DML, string(m), c, ai, params, "", r)
 			}
 		}
 		if !c.SkipBatch {
-			r := peersuite.CaseResult{Outcome: peersuite.Skipped, Detail: skip}
-			if skip == "" {
+			r := peersuite.CaseResult{Outcome: peersuite.Skipped, Detail: prepSkip}
+			if prepSkip == "" {
 				r = env.runDML(dmlDB[peersuite.Prepared], dmlDB[peersuite.Text], peersuite.Prepared, c, c.Assertions, true)
 			}
 			report(peersuite.DML, "prepared-batch", c, 0, nil, fmt.Sprintf(", batch of %d", len(c.Assertions)), r)

@@ -792,3 +792,110 @@ func TestMergeBatch(t *testing.T) {
 		t.Errorf("RowsByNode: %v", by)
 	}
 }
+
+func TestInsertTarget(t *testing.T) {
+	for sql, want := range map[string]string{
+		"INSERT INTO t_order_item VALUES (?, ?)":                         "t_order_item",
+		"INSERT INTO t_order_item(item_id, order_id) values (1, 2)":      "t_order_item",
+		"insert ignore into `db`.`t_order` SET a = 1":                    "t_order",
+		"/* SHARDINGSPHERE_HINT: x=1 */INSERT INTO t_product values (1)": "t_product",
+		"REPLACE t_user (id) VALUES (1)":                                 "t_user",
+		"INSERT LOW_PRIORITY INTO db.t_x SELECT * FROM y":                "t_x",
+		"UPDATE t_order SET a = 1":                                       "",
+	} {
+		if got := InsertTarget(sql); got != want {
+			t.Errorf("%s: got %q, want %q", sql, got, want)
+		}
+	}
+}
+
+func TestMapGeneratedKeys(t *testing.T) {
+	ds, err := ParseDataset([]byte(`<dataset update-count="2">
+    <metadata data-nodes="db_${0..1}.t_item">
+        <column name="item_id" type="numeric" />
+        <column name="order_id" type="numeric" />
+    </metadata>
+    <row data-node="db_0.t_item" values="100001, 1000" />
+    <row data-node="db_0.t_item" values="2, 2" />
+    <row data-node="db_1.t_item" values="1, 1" />
+    <row data-node="db_1.t_item" values="110001, 1100" />
+</dataset>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gk, err := ParseDataset([]byte(`<dataset><metadata><column name="GENERATED_KEY" type="numeric" /></metadata><row values="1" /><row values="2" /></dataset>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := gk.GeneratedKeys()
+	if err != nil || !reflect.DeepEqual(keys, []string{"1", "2"}) {
+		t.Fatalf("keys %v %v", keys, err)
+	}
+	seed := func(node, v string) bool { return v == "100001" || v == "110001" }
+	got, err := MapGeneratedKeys(ds, "item_id", keys, 200000, seed, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, r := range got.Rows {
+		rows = append(rows, r.DataNode+":"+strings.Join(r.Values, ","))
+	}
+	// Keys 1 and 2 become 200000 and 200001; each node's rows re-sorted.
+	want := []string{"db_0.t_item:100001,1000", "db_0.t_item:200001,2", "db_1.t_item:110001,1100", "db_1.t_item:200000,1"}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("rows %v, want %v", rows, want)
+	}
+	if ds.Rows[2].Values[0] != "1" {
+		t.Error("the original dataset was changed")
+	}
+	// Without sorting the positions stay.
+	got, _ = MapGeneratedKeys(ds, "item_id", keys, 7, seed, false)
+	if got.Rows[2].Values[0] != "7" || got.Rows[1].Values[0] != "8" {
+		t.Errorf("unsorted: %+v", got.Rows)
+	}
+	// A key the seed holds, or one no row holds, is an error.
+	if _, err := MapGeneratedKeys(ds, "item_id", []string{"1"}, 7, func(string, string) bool { return true }, false); err == nil {
+		t.Error("a key only in seed rows must fail")
+	}
+	if _, err := MapGeneratedKeys(ds, "item_id", []string{"3"}, 7, seed, false); err == nil {
+		t.Error("a key in no row must fail")
+	}
+}
+
+func TestReport(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("| item | value |\n| --- | --- |\n| commit | `a6bd45f1aa07e9d714d8c9b9c7a173e082a5ca47` (x) |\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c := SuiteCommit(dir); c != "a6bd45f1aa07e9d714d8c9b9c7a173e082a5ca47" {
+		t.Errorf("commit %q", c)
+	}
+	var dql, dml Tally
+	dql.Add(CaseResult{Outcome: Pass})
+	dql.Add(CaseResult{Outcome: CleanError, Detail: "ERROR 1235 (42000): no | pipes"})
+	dml.Add(CaseResult{Outcome: CleanError, Detail: "ERROR 1235 (42000): no | pipes"})
+	dml.Add(CaseResult{Outcome: CleanError, Detail: "ERROR 1136 (21S01): count"})
+	dml.Add(CaseResult{Outcome: Skipped})
+	md := Report(Run{Suite: dir, Slices: 3, Rows: []SummaryRow{
+		{Scenario: "db", Type: DQL, Mode: "text", Tally: dql},
+		{Scenario: "tbl", Type: DML, Mode: "prepared", Tally: dml},
+	}, Notes: []string{"A note."}, Problems: []string{"p1\nmore"}, TopErrors: 1})
+	for _, want := range []string{
+		"### ShardingSphere SQL end-to-end cases\n",
+		"at a6bd45f1aa07)",
+		"onto 3 slices",
+		"\n\nA note.\n\n",
+		"| db | DQL | text | 1 | 0 | 1 | 0 | 0 | 2 |\n",
+		"| **total** | | | **1** | **0** | **3** | **0** | **1** | **5** |\n",
+		"Clean errors (2 messages, the 1 most frequent):",
+		"| 2 | ERROR 1235 (42000): no \\| pipes | db, tbl: DML prepared; DQL text |\n",
+		"- p1 more\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "1136") {
+		t.Errorf("only the most frequent error should be listed:\n%s", md)
+	}
+}
