@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -212,6 +213,9 @@ func txn(args []string) error {
 					mu.Lock()
 					if err != nil {
 						errs++
+						if errs <= 3 {
+							fmt.Fprintf(os.Stderr, "sybench txn: %s: %v\n", w.name, err)
+						}
 					} else {
 						lat = append(lat, el)
 					}

@@ -338,13 +338,12 @@ func (t *Txn) Commit(ctx context.Context) error {
 	// The decision, inside the local transaction. The IF makes the INSERT
 	// fail (1048) instead of autocommitting should the local transaction
 	// be gone (rolled back by a deadlock, implicitly committed).
+	// Finished decisions are deleted after the COMMIT, in their own
+	// statement running alongside the XA COMMITs: deleting them inside the
+	// transaction took gap locks that deadlocked concurrent decisions.
 	done := c.takeCleanup(t.local)
 	q := "INSERT INTO " + c.table + " (gtrid, decision) VALUES (" + quoteString(t.gtrid) +
-		", IF(@@in_transaction = 1, 'commit', NULL))"
-	if len(done) > 0 {
-		q += "; DELETE FROM " + c.table + " WHERE gtrid IN (" + quoteList(done) + ")"
-	}
-	q += "; COMMIT"
+		", IF(@@in_transaction = 1, 'commit', NULL)); COMMIT"
 	_, err := t.localConn.Exec(q)
 	if err != nil {
 		committed, derr := t.settleLocal(err)
@@ -373,13 +372,24 @@ func (t *Txn) Commit(ctx context.Context) error {
 		// The COMMIT went through after all (its reply was an error).
 	}
 
-	// Phase 2: commit every branch.
+	// Phase 2: commit every branch (and clean up finished decisions on the
+	// local connection meanwhile).
 	c.stats.xaCommits.Add(1)
 	errs = make([]error, len(t.branches))
-	parallel(len(t.branches), func(i int) {
+	var cleanErr error
+	parallel(len(t.branches)+1, func(i int) {
+		if i == len(t.branches) {
+			if len(done) > 0 {
+				_, cleanErr = t.localConn.Exec("DELETE FROM " + c.table + " WHERE gtrid IN (" + quoteList(done) + ")")
+			}
+			return
+		}
 		b := t.branches[i]
 		_, errs[i] = b.conn.Exec("XA COMMIT " + b.xid.sql())
 	})
+	if cleanErr != nil {
+		c.requeueCleanup(t.local, done)
+	}
 	for i, err := range errs {
 		if err != nil {
 			// Committed by decision; Recover will commit it once the
