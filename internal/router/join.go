@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
@@ -96,12 +97,29 @@ func colOwner(c *ast.ColumnName, refs []ruled, names map[*ast.TableName]string) 
 	return owner
 }
 
+// keyDim returns the position of col among t's sharding keys (-1: not a key).
+func keyDim(t *shard.Table, col string) int {
+	for k, key := range t.Keys() {
+		if strings.EqualFold(key, col) {
+			return k
+		}
+	}
+	return -1
+}
+
 // keysJoined reports whether the conditions that must hold (top-level AND
-// terms of WHERE and of every JOIN ... ON, and key IN (SELECT key ...))
-// equate the sharding keys of every family reference, so that rows can
-// only match within one position.
+// terms of WHERE and of every JOIN ... ON / USING, key IN (SELECT key ...),
+// correlated [NOT] EXISTS) equate the sharding keys of every family
+// reference, key by key (a table sharded by a database key and a table key
+// needs both equated), so that rows can only match within one position.
 func keysJoined(n *ast.SelectStmt, family []ruled, names map[*ast.TableName]string) bool {
-	parent := make([]int, len(family))
+	dims := len(family[0].table.Keys())
+	for _, f := range family {
+		if len(f.table.Keys()) != dims {
+			return false
+		}
+	}
+	parent := make([]int, len(family)*dims)
 	for i := range parent {
 		parent[i] = i
 	}
@@ -112,16 +130,29 @@ func keysJoined(n *ast.SelectStmt, family []ruled, names map[*ast.TableName]stri
 		}
 		return i
 	}
+	join := func(a, b int) { parent[find(a)] = find(b) }
+	// node numbers a (reference, key dimension) pair; -1: not a key.
 	keyRef := func(e ast.ExprNode) int {
 		c, ok := e.(*ast.ColumnNameExpr)
 		if !ok {
 			return -1
 		}
 		i := colOwner(c.Name, family, names)
-		if i < 0 || !family[i].table.IsKey(c.Name.Name.O) {
+		if i < 0 {
 			return -1
 		}
-		return i
+		k := keyDim(family[i].table, c.Name.Name.O)
+		if k < 0 {
+			return -1
+		}
+		return i*dims + k
+	}
+	sole := func(sel *ast.SelectStmt, e ast.ExprNode) int {
+		i := soleKeyRef(sel, e, family)
+		if i < 0 {
+			return -1
+		}
+		return i*dims + keyDim(family[i].table, e.(*ast.ColumnNameExpr).Name.Name.O)
 	}
 	var terms []ast.ExprNode
 	if n.Where != nil {
@@ -129,14 +160,31 @@ func keysJoined(n *ast.SelectStmt, family []ruled, names map[*ast.TableName]stri
 	}
 	if n.From != nil {
 		terms = append(terms, joinConds(n.From.TableRefs)...)
+		for _, u := range usingJoins(n.From.TableRefs) {
+			// JOIN ... USING (c): c of the left side equals c of the right.
+			for _, col := range u.cols {
+				first := -1
+				for i, f := range family {
+					k := keyDim(f.table, col)
+					if k < 0 || !u.tables[f.node] {
+						continue
+					}
+					if first < 0 {
+						first = i*dims + k
+					} else if first%dims == k {
+						join(first, i*dims+k)
+					}
+				}
+			}
+		}
 	}
 	for i := 0; i < len(terms); i++ {
 		switch x := terms[i].(type) {
 		case *ast.BinaryOperationExpr:
 			if x.Op == opcode.EQ {
 				l, r := keyRef(x.L), keyRef(x.R)
-				if l >= 0 && r >= 0 {
-					parent[find(l)] = find(r)
+				if l >= 0 && r >= 0 && l%dims == r%dims {
+					join(l, r)
 				}
 			}
 		case *ast.UnaryOperationExpr:
@@ -164,27 +212,70 @@ func keysJoined(n *ast.SelectStmt, family []ruled, names map[*ast.TableName]stri
 			}
 			l := keyRef(x.Expr)
 			if l < 0 {
-				l = soleKeyRef(n, x.Expr, family)
+				l = sole(n, x.Expr)
 			}
 			r := keyRef(sel.Fields.Fields[0].Expr)
 			if r < 0 {
-				r = soleKeyRef(sel, sel.Fields.Fields[0].Expr, family)
+				r = sole(sel, sel.Fields.Fields[0].Expr)
 			}
-			if l >= 0 && r >= 0 {
-				parent[find(l)] = find(r)
+			if l >= 0 && r >= 0 && l%dims == r%dims {
+				join(l, r)
 			}
 			if sel.Where != nil {
 				terms = append(terms, andTerms(sel.Where)...)
 			}
 		}
 	}
-	for i := range family {
-		if find(i) != find(0) {
-			return false
+	for k := 0; k < dims; k++ {
+		for i := range family {
+			if find(i*dims+k) != find(k) {
+				return false
+			}
 		}
 	}
 	return true
 }
+
+// usingJoin is one JOIN ... USING: its columns and the tables under it.
+type usingJoin struct {
+	cols   []string
+	tables map[*ast.TableName]bool
+}
+
+// usingJoins lists the JOIN ... USING clauses of a FROM clause.
+func usingJoins(j *ast.Join) []usingJoin {
+	if j == nil {
+		return nil
+	}
+	var out []usingJoin
+	if l, ok := j.Left.(*ast.Join); ok {
+		out = append(out, usingJoins(l)...)
+	}
+	if r, ok := j.Right.(*ast.Join); ok {
+		out = append(out, usingJoins(r)...)
+	}
+	if len(j.Using) > 0 {
+		u := usingJoin{tables: map[*ast.TableName]bool{}}
+		for _, c := range j.Using {
+			u.cols = append(u.cols, c.Name.O)
+		}
+		v := &tableNames{found: u.tables}
+		j.Accept(v)
+		out = append(out, u)
+	}
+	return out
+}
+
+type tableNames struct{ found map[*ast.TableName]bool }
+
+func (v *tableNames) Enter(n ast.Node) (ast.Node, bool) {
+	if tn, ok := n.(*ast.TableName); ok {
+		v.found[tn] = true
+	}
+	return n, false
+}
+
+func (v *tableNames) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // soleKeyRef resolves an unqualified key column of a SELECT whose FROM
 // has exactly one table: the column is that table's.

@@ -635,9 +635,23 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 		if err != nil {
 			return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "reading the columns of %s: %v", t.Name(), err)}
 		}
-		for _, row := range n.Lists {
+		if q := t.Sequence(); q != nil && rowsHave(n.Lists, len(cols)-1) {
+			// One value short on a table with a sequence: the sequence
+			// column is the one left out (ShardingSphere's rule); the
+			// proxy fills it below.
+			var rest []string
+			for _, c := range cols {
+				if !strings.EqualFold(c, q.Column) {
+					rest = append(rest, c)
+				}
+			}
+			if len(rest) == len(cols)-1 {
+				cols = rest
+			}
+		}
+		for i, row := range n.Lists {
 			if len(row) != len(cols) {
-				return &ShardPlan{Err: protocol.NewError(1136, "21S01", "Column count doesn't match value count at row 1")}
+				return &ShardPlan{Err: protocol.NewError(1136, "21S01", "Column count doesn't match value count at row %d", i+1)}
 			}
 		}
 		for _, c := range cols {
@@ -712,6 +726,16 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 		p.Steps = append(p.Steps, Step{Slice: x.Slice, Database: x.Database, SQL: sql})
 	}
 	return p
+}
+
+// rowsHave reports whether every row has n values.
+func rowsHave(rows [][]ast.ExprNode, n int) bool {
+	for _, r := range rows {
+		if len(r) != n {
+			return false
+		}
+	}
+	return len(rows) > 0
 }
 
 // fillSequence gives the rows that omit t's sequence column (or give NULL

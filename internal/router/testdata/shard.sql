@@ -190,3 +190,18 @@ CREATE DATABASE IF NOT EXISTS shop
 DROP DATABASE shop
 ;;
 CREATE DATABASE other
+;;
+--- two-key inline tables (database key user_id, table key order_id)
+SELECT * FROM t_ord WHERE user_id = 1 AND order_id = 3
+;;
+SELECT * FROM t_ord WHERE order_id = 3
+;;
+SELECT o.order_id, i.item FROM t_ord o JOIN t_ord_item i ON o.order_id = i.order_id
+;;
+SELECT o.order_id, i.item FROM t_ord o JOIN t_ord_item i ON o.order_id = i.order_id AND o.user_id = i.user_id WHERE o.user_id = 1
+;;
+SELECT o.order_id FROM t_ord o JOIN t_ord_item i USING (order_id, user_id) WHERE o.user_id = 1 AND o.order_id = 3
+;;
+SELECT o.order_id FROM t_ord o JOIN t_ord_item i USING (order_id) WHERE o.order_id = 3
+;;
+INSERT INTO t_ord (user_id, order_id, v) VALUES (1, 3, 'x'), (2, 3, 'y')
