@@ -154,6 +154,9 @@ type Namespace struct {
 	// not arrive in order, a sort the shards cannot do, DISTINCT sets).
 	MergeMaxRows  int
 	MergeMaxBytes int
+	// ScatterParallel bounds the statements a scatter query runs at once
+	// on one slice (one backend connection each).
+	ScatterParallel int
 	// SequenceTable is the "db.table" on the default slice that backs
 	// table sequences (default switchyard.sequences).
 	SequenceTable string

@@ -244,7 +244,7 @@ func (p *parser) parse(data []byte) *Config {
 func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 	ns := &Namespace{PrimaryReads: DefaultPrimaryReads, ConsistencyTimeout: DefaultConsistencyTimeout,
 		MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes,
-		SequenceTable: "switchyard.sequences", Transactions: "xa", XADatabase: "switchyard", Pool: Pool{
+		SequenceTable: "switchyard.sequences", Transactions: "xa", XADatabase: "switchyard", ScatterParallel: 8, Pool: Pool{
 			MaxOpen:        DefaultPoolMaxOpen,
 			MinIdle:        DefaultPoolMinIdle,
 			IdleTimeout:    DefaultPoolIdleTimeout,
@@ -278,6 +278,7 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 		"consistency_timeout": p.duration(&ns.ConsistencyTimeout),
 		"merge_max_rows":      p.integer(&ns.MergeMaxRows),
 		"merge_max_bytes":     p.size(&ns.MergeMaxBytes),
+		"scatter_parallel":    p.integer(&ns.ScatterParallel),
 		"sequence_table":      p.str(&ns.SequenceTable),
 		"worker_id":           p.integer(&ns.WorkerID),
 		"transactions":        p.str(&ns.Transactions),

@@ -157,6 +157,9 @@ func (p *parser) validateNamespace(ns *Namespace, path string, userNames map[str
 	if ns.SequenceTable == "" || !strings.Contains(ns.SequenceTable, ".") {
 		p.errorf(path+".sequence_table", "%s.sequence_table must be db.table", path)
 	}
+	if ns.ScatterParallel < 1 {
+		p.errorf(path+".scatter_parallel", "%s.scatter_parallel must be at least 1", path)
+	}
 	if ns.MergeMaxRows <= 0 || ns.MergeMaxBytes <= 0 {
 		p.errorf(path+".merge_max_rows", "%s.merge_max_rows and merge_max_bytes must be positive", path)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/admin"
 	"github.com/switchyard-db/switchyard/internal/auth"
 	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/globalcheck"
 	"github.com/switchyard-db/switchyard/internal/metrics"
 	"github.com/switchyard-db/switchyard/internal/monitor"
 	"github.com/switchyard-db/switchyard/internal/server"
@@ -85,6 +86,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 	p.admin.Handle("/api/nodes", http.HandlerFunc(p.handleNodes))
 	p.admin.Handle("/api/switchover", http.HandlerFunc(p.handleSwitchover))
 	p.admin.Handle("/api/xa", http.HandlerFunc(p.handleXA))
+	p.admin.Handle("/api/global-tables", globalcheck.Handler(p.topo))
 	return p, nil
 }
 

@@ -27,6 +27,10 @@ type branch struct {
 	// done: the end-of-result packet was read.
 	done bool
 	err  error
+	// queue holds more statements for this connection, run one after the
+	// other once the current result ends (more physical tables on a slice
+	// than scatter_parallel, in a merge that needs no order).
+	queue []router.Step
 }
 
 // Next implements merge.Source.
@@ -54,10 +58,41 @@ func (b *branch) Next() ([]byte, error) {
 		b.done = true
 		return nil, protocol.ParseErr(p)
 	case protocol.IsEOF(p):
+		if len(b.queue) > 0 {
+			b.step, b.queue = b.queue[0], b.queue[1:]
+			if err := b.send(); err != nil {
+				b.done = true
+				return nil, err
+			}
+			cols, err := readHeader(b.c)
+			if err != nil {
+				b.done = true
+				return nil, err
+			}
+			if len(cols) != b.cols {
+				b.done = true
+				b.c.MarkBroken()
+				return nil, protocol.NewError(protocol.ErrUnknown, "HY000", "physical tables of one logical table return different columns (%d and %d): their schemas differ", len(cols), b.cols)
+			}
+			return b.Next()
+		}
 		b.done = true
 		return nil, nil
 	}
 	return p, nil
+}
+
+// send writes the branch's statement.
+func (b *branch) send() error {
+	b.c.Seq = 0
+	buf := make([]byte, 0, 1+len(b.step.SQL))
+	buf = append(buf, protocol.ComQuery)
+	buf = append(buf, b.step.SQL...)
+	if err := b.c.WriteFlush(buf); err != nil {
+		b.c.MarkBroken()
+		return &relay.BackendError{Err: err}
+	}
+	return nil
 }
 
 // readHeader reads a result set's column count and definitions. A server
@@ -124,6 +159,27 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 	if plan.Target == router.TargetPinned || s.pinned != nil || s.pendingBegin != "" {
 		return s.scatterPinned(sp, binary)
 	}
+	// At most scatter_parallel statements run at once on a slice; the
+	// other physical tables of the slice queue behind them on the same
+	// connections (merges without order), or are read first and held
+	// (ordered merges need every stream at once).
+	limit := s.ns.Config.ScatterParallel
+	if limit <= 0 {
+		limit = 8
+	}
+	ordered := len(sp.Scatter.Plan.SourceOrder) > 0
+	perSlice := map[string][]int{}
+	var live []int
+	var overflow [][2]int // step index, index of the live step whose connection runs it
+	for i, st := range sp.Steps {
+		idx := perSlice[st.Slice]
+		if len(idx) < limit {
+			perSlice[st.Slice] = append(idx, i)
+			live = append(live, i)
+			continue
+		}
+		overflow = append(overflow, [2]int{i, idx[len(overflow)%len(idx)]})
+	}
 	branches := make([]*branch, len(sp.Steps))
 	defer func() {
 		for _, b := range branches {
@@ -138,7 +194,8 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 			}
 		}
 	}()
-	for i, step := range sp.Steps {
+	for _, i := range live {
+		step := sp.Steps[i]
 		slice := s.ns.Slices[step.Slice]
 		var c *backend.Conn
 		var node *topology.Node
@@ -160,7 +217,24 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 		}
 		branches[i] = &branch{step: step, c: c, node: node}
 	}
-	for _, b := range branches {
+	var held []merge.Source
+	var heldCols []protocol.ColumnDef
+	for _, o := range overflow {
+		host := branches[o[1]]
+		if !ordered {
+			host.queue = append(host.queue, sp.Steps[o[0]])
+			continue
+		}
+		cols, rows, perr := s.holdResult(host.c, sp.Steps[o[0]])
+		if perr != nil {
+			s.writeErr(perr)
+			return true, nil
+		}
+		heldCols = cols
+		held = append(held, &branch{rows: rows})
+	}
+	for _, i := range live {
+		b := branches[i]
 		b.c.Seq = 0
 		s.buf = append(s.buf[:0], protocol.ComQuery)
 		s.buf = append(s.buf, b.step.SQL...)
@@ -170,9 +244,10 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 			return true, nil
 		}
 	}
-	var cols []protocol.ColumnDef
+	cols := heldCols
 	var first *protocol.Error
-	for _, b := range branches {
+	for _, i := range live {
+		b := branches[i]
 		bc, err := readHeader(b.c)
 		if err != nil {
 			b.done = true
@@ -181,6 +256,7 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 			}
 			continue
 		}
+		b.cols = len(bc)
 		if cols == nil {
 			cols = bc
 		} else if len(bc) != len(cols) && first == nil {
@@ -191,11 +267,43 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 		s.writeErr(first)
 		return true, nil
 	}
-	srcs := make([]merge.Source, len(branches))
-	for i, b := range branches {
-		srcs[i] = b
+	srcs := make([]merge.Source, 0, len(sp.Steps))
+	for _, i := range live {
+		srcs = append(srcs, branches[i])
 	}
+	srcs = append(srcs, held...)
 	return s.mergeOut(sp.Scatter, cols, srcs, binary)
+}
+
+// holdResult runs one physical statement on c and reads its whole result
+// (bounded by merge_max_rows/bytes) for an ordered merge.
+func (s *Session) holdResult(c *backend.Conn, step router.Step) ([]protocol.ColumnDef, [][]byte, *protocol.Error) {
+	b := &branch{step: step, c: c}
+	if err := b.send(); err != nil {
+		return nil, nil, toProtoErr(err)
+	}
+	cols, err := readHeader(c)
+	if err != nil {
+		return nil, nil, toProtoErr(err)
+	}
+	maxRows, maxBytes := int64(s.ns.Config.MergeMaxRows), int64(s.ns.Config.MergeMaxBytes)
+	var rows [][]byte
+	var n int64
+	for {
+		p, err := b.Next()
+		if err != nil {
+			return nil, nil, toProtoErr(err)
+		}
+		if p == nil {
+			return cols, rows, nil
+		}
+		n += int64(len(p))
+		if int64(len(rows)) >= maxRows || n > maxBytes {
+			b.drain()
+			return nil, nil, protocol.NewError(1038, "HY001", "an ordered query over more physical tables on one slice than scatter_parallel holds the extra tables' rows: more than merge_max_rows=%d rows or merge_max_bytes=%d bytes; raise scatter_parallel or narrow the query", maxRows, maxBytes)
+		}
+		rows = append(rows, append([]byte(nil), p...))
+	}
 }
 
 // scatterPinned runs a scatter query inside a transaction (or another
