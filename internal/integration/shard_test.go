@@ -121,6 +121,9 @@ func TestShardingRoutesByKey(t *testing.T) {
 	if strings.Join(tables, ",") != "t_order,t_plain,t_region,t_user" {
 		t.Fatalf("SHOW TABLES: %q", tables)
 	}
+	if dbs := queryStrings(t, db, "SHOW DATABASES LIKE 'it\\_shard'"); strings.Join(dbs, ",") != "it_shard" {
+		t.Fatalf("SHOW DATABASES: %q", dbs)
+	}
 	var name, ddl string
 	if err := db.QueryRow("SHOW CREATE TABLE t_user").Scan(&name, &ddl); err != nil || name != "t_user" || !strings.Contains(ddl, "CREATE TABLE `t_user` (") {
 		t.Fatalf("SHOW CREATE TABLE: %v %q %q", err, name, ddl)

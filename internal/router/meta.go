@@ -64,6 +64,47 @@ func planShowTables(show *ast.ShowStmt, rules *shard.Rules, db string) *ShardPla
 	return &ShardPlan{Steps: []Step{{Slice: rules.DefaultSlice(), Database: db, SQL: sql}}, ShowTables: st}
 }
 
+// planShowDatabases plans SHOW DATABASES in a namespace with rules: the
+// logical databases are listed, and physical databases that exist only as
+// data sources of inline rules (named differently) are hidden.
+func planShowDatabases(show *ast.ShowStmt, rules *shard.Rules) *ShardPlan {
+	st := &ShowTables{Hide: map[string]bool{}}
+	logical := map[string]bool{}
+	for _, t := range rules.Tables() {
+		logical[strings.ToLower(t.Database())] = true
+	}
+	for _, t := range rules.Tables() {
+		for _, x := range t.All() {
+			if db := strings.ToLower(x.Database); !logical[db] {
+				st.Hide[db] = true
+			}
+		}
+		if !contains(st.Add, t.Database()) {
+			st.Add = append(st.Add, t.Database())
+		}
+	}
+	if show.Where != nil {
+		return refuse("SHOW DATABASES ... WHERE in a namespace with sharding rules (use LIKE)")
+	}
+	if show.Pattern != nil {
+		v, ok := show.Pattern.Pattern.(ast.ValueExpr)
+		if !ok {
+			return refuse("SHOW DATABASES LIKE with a pattern that is not a string")
+		}
+		st.Like, _ = v.GetValue().(string)
+	}
+	return &ShardPlan{Steps: []Step{{Slice: rules.DefaultSlice(), SQL: "SHOW DATABASES"}}, ShowTables: st}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // LikeMatch reports whether s matches a SQL LIKE pattern (case-insensitive,
 // % and _ wildcards, backslash escapes).
 func LikeMatch(s, pattern string) bool {

@@ -175,6 +175,9 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 	if show, ok := st.(*ast.ShowStmt); ok && show.Tp == ast.ShowTables {
 		return planShowTables(show, rules, db)
 	}
+	if show, ok := st.(*ast.ShowStmt); ok && show.Tp == ast.ShowDatabases && rules.HasRules() {
+		return planShowDatabases(show, rules)
+	}
 	switch n := st.(type) {
 	case *ast.CreateDatabaseStmt:
 		return databaseFanout(st, n.Name.O, rules)

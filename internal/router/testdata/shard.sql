@@ -205,3 +205,7 @@ SELECT o.order_id FROM t_ord o JOIN t_ord_item i USING (order_id, user_id) WHERE
 SELECT o.order_id FROM t_ord o JOIN t_ord_item i USING (order_id) WHERE o.order_id = 3
 ;;
 INSERT INTO t_ord (user_id, order_id, v) VALUES (1, 3, 'x'), (2, 3, 'y')
+;;
+SHOW DATABASES
+;;
+SHOW DATABASES LIKE 'sh%'
