@@ -372,3 +372,56 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestTransactionModes: best_effort commits slice by slice without XA;
+// single_slice_only refuses a second slice; a snowflake sequence fills IDs
+// and @@last_insert_id reports the first.
+func TestTransactionModes(t *testing.T) {
+	h, _ := dtxSetup(t)
+	rules := strings.Replace(dtxRules, "sequence: {block: 10}", "sequence: {type: snowflake}", 1)
+	be := startProxyOn(t, h.topo, options{slices: 3, nsExtra: rules + "    transactions: best_effort\n    worker_id: 7\n"})
+	db := be.open(splitUser, splitPass, "it_dtx", "interpolateParams=true")
+	mustExec(t, db, "INSERT INTO t_user (id, name) VALUES (3, 'a'), (4, 'b')")
+	conn := be.conn(db)
+	mustExec(t, conn, "BEGIN", "UPDATE t_user SET name = 'be' WHERE id = 3", "UPDATE t_user SET name = 'be' WHERE id = 4", "COMMIT")
+	if got := queryString(t, db, "/*master*/ SELECT COUNT(*) FROM t_user WHERE name = 'be'"); got != "2" {
+		t.Fatalf("best_effort commit: %s rows", got)
+	}
+	// A failure on a later slice leaves the earlier one written, and says so.
+	_, err := db.Exec("INSERT INTO t_user (id, name) VALUES (6, 'c'), (4, 'dup')")
+	me := mysqlErr(t, err, 1062, "23000")
+	if !strings.Contains(me.Message, "best_effort") {
+		t.Fatalf("best_effort failure message: %q", me.Message)
+	}
+	for s := 0; s < 3; s++ {
+		if n := len(queryStrings(t, h.rootDB(h.topo.Slices[s].Primary, ""), "XA RECOVER")); n != 0 {
+			t.Fatalf("best_effort left %d XA branches on slice %d", n, s)
+		}
+	}
+	// Snowflake IDs: increasing, carrying the worker id, reported by
+	// @@last_insert_id after moving to other connections.
+	res, err := conn.ExecContext(context.Background(), "INSERT INTO t_seq (name) VALUES ('s1'), ('s2')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := res.LastInsertId()
+	if first <= 0 || (first>>12)&1023 != 7 {
+		t.Fatalf("snowflake id %d (worker %d), want worker 7", first, (first>>12)&1023)
+	}
+	mustExec(t, conn, "/*master*/ SELECT COUNT(*) FROM t_user")
+	if got := queryString(t, conn, "SELECT @@last_insert_id"); got != fmt.Sprint(first) {
+		t.Fatalf("@@last_insert_id = %s, want %d", got, first)
+	}
+	conn.Close()
+
+	one := startProxyOn(t, h.topo, options{slices: 3, nsExtra: dtxRules + "    transactions: single_slice_only\n"})
+	db1 := one.open(splitUser, splitPass, "it_dtx", "interpolateParams=true")
+	c1 := one.conn(db1)
+	defer c1.Close()
+	mustExec(t, c1, "BEGIN", "UPDATE t_user SET name = 'x' WHERE id = 3")
+	_, err = c1.ExecContext(context.Background(), "UPDATE t_user SET name = 'x' WHERE id = 4")
+	mysqlErr(t, err, 1235, "42000")
+	mustExec(t, c1, "ROLLBACK")
+	_, err = db1.Exec("UPDATE t_region SET name = 'n'")
+	mysqlErr(t, err, 1235, "42000")
+}
