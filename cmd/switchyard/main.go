@@ -17,12 +17,16 @@ import (
 
 	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/convert"
+	"github.com/switchyard-db/switchyard/internal/globalcheck"
 	"github.com/switchyard-db/switchyard/internal/proxy"
 )
 
 const usage = `usage:
   switchyard serve --config FILE          run the proxy
   switchyard check --config FILE          validate a configuration and exit
+  switchyard check global-tables --config FILE [--namespace NS] [--table DB.TABLE] [--chunk N]
+                  [--repair-from SLICE [--dry-run]] [--max-rows N] [--json]
+                                          compare (and repair) the copies of global tables
   switchyard convert gaea NAMESPACE.json  print a Gaea namespace as Switchyard YAML
   switchyard convert shardingsphere FILE [--slices s0,s1,...] [--single TABLE=DS,...] [--skip-unconvertible]
                                           print a ShardingSphere rule file as Switchyard YAML
@@ -42,6 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "check" && len(rest) > 0 && rest[0] == "global-tables" {
+		return globalcheck.Command(rest[1:], stdout, stderr)
+	}
 	switch cmd {
 	case "serve", "check":
 	case "version":

@@ -42,6 +42,9 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opts.DryRun, "dry-run", false, "with --repair-from: print the statements instead of running them")
 	asJSON := fs.Bool("json", false, "print the report as JSON (dry-run statements then go to stderr)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {

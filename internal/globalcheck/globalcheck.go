@@ -153,7 +153,7 @@ func Check(ctx context.Context, namespaces []*config.Namespace, opts Options) (*
 		if tr.Error != "" {
 			rep.Errors++
 		}
-		if tr.DifferingRows > 0 || tr.SchemaDiffers || (!tr.Equal && tr.Error == "") {
+		if tr.Differs {
 			rep.Differences = true
 		}
 	}
@@ -249,10 +249,13 @@ func (c *checker) checkTable(ctx context.Context, ns *config.Namespace, st *shar
 	for _, cp := range tc.copies {
 		cp.q.close()
 	}
+	if rep.DifferingRows > 0 || rep.SchemaDiffers {
+		rep.Differs = true
+	}
 	if err != nil {
 		rep.Error = err.Error()
-		rep.Equal = false
 	}
+	rep.Equal = !rep.Differs && err == nil
 	return rep
 }
 
@@ -362,7 +365,6 @@ func (tc *tableCheck) run(ctx context.Context, ns *config.Namespace, st *shard.T
 		lo = hi
 	}
 	tc.finishSums()
-	rep.Equal = rep.DifferingRows == 0
 	if rp := rep.Repair; rp != nil && rp.StillDiffering > 0 {
 		return fmt.Errorf("%d repaired range(s) still differ (rows written during the repair?); run the check again", rp.StillDiffering)
 	}
@@ -386,9 +388,9 @@ func (tc *tableCheck) runKeyless(ctx context.Context, why string) error {
 		tc.sums[i] = s.hash
 	}
 	tc.finishSums()
-	tc.rep.Equal = sumsEqual(sums)
+	tc.rep.Differs = !sumsEqual(sums)
 	tc.rep.Notes = append(tc.rep.Notes, "compared whole-table checksums only: "+why+"; listing or repairing differing rows needs a primary key (or a unique key of NOT NULL columns)")
-	if !tc.rep.Equal && tc.rep.Repair != nil {
+	if tc.rep.Differs && tc.rep.Repair != nil {
 		return errors.New("not repaired: the table has no usable key")
 	}
 	return nil

@@ -69,7 +69,10 @@ type TableReport struct {
 	// are not compared then.
 	SchemaDiffers bool     `json:"schema_differs,omitempty"`
 	Notes         []string `json:"notes,omitempty"`
-	// Equal is true when every copy was compared and found equal.
+	// Differs is true when copies were found to differ (rows, schema, or
+	// the whole-table checksums of a table without a key); Equal when every
+	// copy was compared and found equal.
+	Differs bool          `json:"differs"`
 	Equal   bool          `json:"equal"`
 	Repair  *RepairReport `json:"repair,omitempty"`
 	Error   string        `json:"error,omitempty"`
@@ -222,6 +225,8 @@ func (t *TableReport) writeText(w io.Writer) {
 	switch {
 	case t.Error != "":
 		state = "ERROR"
+	case t.Differs && t.Repair != nil && !t.Repair.DryRun:
+		state = "DIFFERENT, REPAIRED"
 	case !t.Equal:
 		state = "DIFFERENT"
 	}
