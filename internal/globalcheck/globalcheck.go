@@ -365,6 +365,11 @@ func (tc *tableCheck) run(ctx context.Context, ns *config.Namespace, st *shard.T
 		lo = hi
 	}
 	tc.finishSums()
+	for _, cp := range tc.copies {
+		if cp.rep.Collateral > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("copy %s: REPLACE also removed %d row(s) that conflicted on another unique key, possibly in ranges checked before: run the check again", cp.rep.Name, cp.rep.Collateral))
+		}
+	}
 	if rp := rep.Repair; rp != nil && rp.StillDiffering > 0 {
 		return fmt.Errorf("%d repaired range(s) still differ (rows written during the repair?); run the check again", rp.StillDiffering)
 	}

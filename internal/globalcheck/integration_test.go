@@ -385,3 +385,24 @@ func TestAdminAPIMariaDB(t *testing.T) {
 		t.Fatalf("unknown table: %d", resp2.StatusCode)
 	}
 }
+
+// TestSchemaAndMissingCopyMariaDB: copies whose columns differ are reported
+// (not compared row by row); a missing copy is an error.
+func TestSchemaAndMissingCopyMariaDB(t *testing.T) {
+	e := newGCEnv(t, "t_s")
+	e.all("CREATE TABLE t_s (id INT PRIMARY KEY, v INT)")
+	e.on(2, "ALTER TABLE t_s ADD COLUMN w INT")
+	code, out := e.cli("--json")
+	var rep globalcheck.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if code != 1 || !rep.Tables[0].SchemaDiffers || !strings.Contains(rep.Tables[0].Notes[0], "copy s2: columns") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	e.on(1, "DROP TABLE t_s")
+	code, out = e.cli()
+	if code != 2 || !strings.Contains(out, "copy s1: table `"+e.db+"`.`t_s` does not exist") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}

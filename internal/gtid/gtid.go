@@ -215,3 +215,42 @@ func merge(ivs []interval) []interval {
 	}
 	return out
 }
+
+// Merge returns a position that covers both a and b: for MariaDB
+// positions the highest sequence number per domain, for MySQL sets their
+// union. It returns a unchanged when a already covers b.
+func Merge(a, b string) string {
+	if b == "" || Covers(a, b) {
+		return a
+	}
+	if a == "" {
+		return b
+	}
+	if IsMySQLSet(a) || IsMySQLSet(b) {
+		return a + "," + b
+	}
+	type entry struct {
+		text string
+		seq  uint64
+	}
+	byDomain := map[uint32]entry{}
+	var order []uint32
+	for _, g := range strings.Split(a+","+b, ",") {
+		d, seq, ok := parse(g)
+		if !ok {
+			continue
+		}
+		cur, seen := byDomain[d]
+		if !seen {
+			order = append(order, d)
+		}
+		if !seen || seq > cur.seq {
+			byDomain[d] = entry{strings.TrimSpace(g), seq}
+		}
+	}
+	parts := make([]string, len(order))
+	for i, d := range order {
+		parts[i] = byDomain[d].text
+	}
+	return strings.Join(parts, ",")
+}

@@ -75,3 +75,23 @@ func TestMySQLSets(t *testing.T) {
 		}
 	}
 }
+
+func TestMerge(t *testing.T) {
+	const a = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+	for _, c := range []struct{ x, y, want string }{
+		{"0-1-5", "0-1-7", "0-1-7"},
+		{"0-1-9", "0-1-7", "0-1-9"},
+		{"0-1-5,1-2-3", "1-2-8", "0-1-5,1-2-8"},
+		{"", "0-1-3", "0-1-3"},
+		{"0-1-3", "", "0-1-3"},
+		{a + ":1-5", a + ":6-9", a + ":1-5," + a + ":6-9"},
+	} {
+		got := Merge(c.x, c.y)
+		if got != c.want {
+			t.Errorf("Merge(%q, %q) = %q, want %q", c.x, c.y, got, c.want)
+		}
+		if !Covers(got, c.x) || !Covers(got, c.y) {
+			t.Errorf("Merge(%q, %q) = %q does not cover both", c.x, c.y, got)
+		}
+	}
+}

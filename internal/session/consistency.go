@@ -124,11 +124,12 @@ func (s *Session) replicaRead(slice *topology.Slice) (*backend.Conn, *topology.N
 	if s.pipelineOK {
 		// run sends the wait and the statement in one write and reads the
 		// wait's answer first: one round trip instead of two.
-		s.waitSQL = wait
+		s.waitSQL, s.waitNeed = wait, need
 		return c, r
 	}
 	_, rows, err := c.QueryRows(wait)
 	if err == nil && len(rows) == 1 && rows[0][0] == "0" {
+		r.NoteReached(need)
 		s.nsm.ConsistencyRead(s.level, metrics.OutcomeReplicaWaited)
 		return c, r
 	}

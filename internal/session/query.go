@@ -75,8 +75,8 @@ func (s *Session) query(sql string) bool {
 // failed and a non-nil error when the client is gone.
 func (s *Session) run(plan *router.Plan, send func(c *backend.Conn) error) (failed bool, clientErr error) {
 	c, node, err := s.acquire(plan)
-	wait := s.waitSQL
-	s.waitSQL, s.pipelineOK = "", false
+	wait, need := s.waitSQL, s.waitNeed
+	s.waitSQL, s.waitNeed, s.pipelineOK = "", "", false
 	if err != nil {
 		s.writeErr(toProtoErr(err))
 		return true, nil
@@ -85,7 +85,7 @@ func (s *Session) run(plan *router.Plan, send func(c *backend.Conn) error) (fail
 	defer s.active.Store(nil)
 	if wait != "" {
 		var ok bool
-		if c, node, ok = s.waitThenSend(c, node, wait, send); !ok {
+		if c, node, ok = s.waitThenSend(c, node, wait, need, send); !ok {
 			return true, nil
 		}
 		return s.relayAndFinish(plan, c, node)
@@ -118,7 +118,7 @@ func (s *Session) run(plan *router.Plan, send func(c *backend.Conn) error) (fail
 // the wait's answer. When the replica did not reach the position in time,
 // the statement's response is drained and the statement sent to the
 // primary instead. ok is false when an error was already sent.
-func (s *Session) waitThenSend(c *backend.Conn, node *topology.Node, wait string, send func(*backend.Conn) error) (*backend.Conn, *topology.Node, bool) {
+func (s *Session) waitThenSend(c *backend.Conn, node *topology.Node, wait, need string, send func(*backend.Conn) error) (*backend.Conn, *topology.Node, bool) {
 	c.Seq = 0
 	s.buf = append(s.buf[:0], protocol.ComQuery)
 	s.buf = append(s.buf, wait...)
@@ -127,6 +127,7 @@ func (s *Session) waitThenSend(c *backend.Conn, node *topology.Node, wait string
 	}
 	_, rows, err := c.ReadRows()
 	if err == nil && !c.Broken() && len(rows) == 1 && rows[0][0] == "0" {
+		node.NoteReached(need)
 		s.nsm.ConsistencyRead(s.level, metrics.OutcomeReplicaWaited)
 		return c, node, true
 	}

@@ -133,6 +133,7 @@ type Session struct {
 	// send together with the statement (text queries only).
 	pipelineOK bool
 	waitSQL    string
+	waitNeed   string // the position waitSQL waits for
 
 	pinned     *backend.Conn
 	pinnedNode *topology.Node

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard-db/switchyard/internal/backend"
 	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/gtid"
 	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
@@ -84,6 +85,25 @@ func (n *Node) CountStatement() {
 
 // SetGTID records the node's GTID position (from the monitor).
 func (n *Node) SetGTID(pos string) { n.gtid.Store(&pos) }
+
+// NoteReached records that the node has applied at least pos (a GTID wait
+// on it succeeded), so later reads needing pos or less need no wait.
+func (n *Node) NoteReached(pos string) {
+	for {
+		cur := n.gtid.Load()
+		var have string
+		if cur != nil {
+			have = *cur
+		}
+		merged := gtid.Merge(have, pos)
+		if merged == have {
+			return
+		}
+		if n.gtid.CompareAndSwap(cur, &merged) {
+			return
+		}
+	}
+}
 
 // GTID returns the node's last known GTID position ("" when unknown).
 func (n *Node) GTID() string {
