@@ -232,18 +232,9 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 		if t.Kind() == shard.Global {
 			return single(st, r, globalReadTarget(t, rules))
 		}
-		targets, perr := keyTargets(t, n.Where)
-		if perr != nil {
-			return perr
-		}
-		switch {
-		case targets == nil:
-			targets = t.All()
-		case len(targets) == 0:
-			// Contradictory conditions: no row can match; any one table answers.
-			return single(st, r, t.All()[0])
-		case len(targets) == 1:
-			return single(st, r, targets[0])
+		targets, done := placeByKey(st, r, n.Where)
+		if done != nil {
+			return done
 		}
 		return planScatter(n, r, targets)
 	case *ast.UpdateStmt:
@@ -327,22 +318,35 @@ func globalReadTarget(t *shard.Table, rules *shard.Rules) shard.Target {
 	return t.All()[0]
 }
 
+// placeByKey finds the physical tables a statement's key conditions allow.
+// When they leave one table (or none: contradictory conditions, any one
+// table answers), done is the finished plan; otherwise targets are the
+// tables to scatter to (all of them without a usable condition).
+func placeByKey(st ast.StmtNode, r ruled, where ast.ExprNode) (targets []shard.Target, done *ShardPlan) {
+	t := r.table
+	targets, perr := keyTargets(t, where)
+	if perr != nil {
+		return nil, perr
+	}
+	switch {
+	case targets == nil:
+		return t.All(), nil
+	case len(targets) == 0:
+		return nil, single(st, r, t.All()[0])
+	case len(targets) == 1:
+		return nil, single(st, r, targets[0])
+	}
+	return targets, nil
+}
+
 // writeByKey routes an UPDATE or DELETE by its key conditions: one
 // physical table, or each table that may hold matching rows (a write over
 // several tables, applied atomically by the executor).
 func writeByKey(st ast.StmtNode, r ruled, where ast.ExprNode, ordered bool, verb string) *ShardPlan {
 	t := r.table
-	targets, perr := keyTargets(t, where)
-	if perr != nil {
-		return perr
-	}
-	switch {
-	case targets == nil:
-		targets = t.All()
-	case len(targets) == 0:
-		return single(st, r, t.All()[0])
-	case len(targets) == 1:
-		return single(st, r, targets[0])
+	targets, done := placeByKey(st, r, where)
+	if done != nil {
+		return done
 	}
 	if ordered {
 		return refuse(fmt.Sprintf("%s ... ORDER BY/LIMIT on sharded table %s over several physical tables (add a condition on its key %s)", verb, t.Name(), t.Key()))

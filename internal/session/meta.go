@@ -39,12 +39,7 @@ func (s *Session) runMeta(a *router.Analysis, sp *router.ShardPlan, binary bool)
 	}
 	cols, err := readHeader(c)
 	if err != nil {
-		if c.Broken() {
-			s.writeErr(s.lost(c, node, err))
-		} else {
-			s.writeErr(toProtoErr(err))
-			s.release(c, node)
-		}
+		s.failOn(c, node, err)
 		return true, nil
 	}
 	src := &branch{c: c, node: node}
@@ -52,12 +47,7 @@ func (s *Session) runMeta(a *router.Analysis, sp *router.ShardPlan, binary bool)
 	for {
 		p, err := src.Next()
 		if err != nil {
-			if c.Broken() {
-				s.writeErr(s.lost(c, node, err))
-			} else {
-				s.writeErr(toProtoErr(err))
-				s.release(c, node)
-			}
+			s.failOn(c, node, err)
 			return true, nil
 		}
 		if p == nil {

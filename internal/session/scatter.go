@@ -275,6 +275,18 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 	return s.mergeOut(sp.Scatter, cols, srcs, binary)
 }
 
+// failOn answers a statement that failed on c: a lost connection is
+// dropped (and reported as such), otherwise the server's error is relayed
+// and c goes back to its pool (unless the session keeps it).
+func (s *Session) failOn(c *backend.Conn, node *topology.Node, err error) {
+	if c.Broken() {
+		s.writeErr(s.lost(c, node, err))
+		return
+	}
+	s.writeErr(toProtoErr(err))
+	s.release(c, node)
+}
+
 // holdResult runs one physical statement on c and reads its whole result
 // (bounded by merge_max_rows/bytes) for an ordered merge.
 func (s *Session) holdResult(c *backend.Conn, step router.Step) ([]protocol.ColumnDef, [][]byte, *protocol.Error) {
@@ -361,11 +373,7 @@ func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool,
 		}
 		bc, err := readHeader(c)
 		if err != nil {
-			if c.Broken() {
-				s.writeErr(s.lost(c, node, err))
-			} else {
-				s.writeErr(toProtoErr(err))
-			}
+			s.failOn(c, node, err)
 			return true, nil
 		}
 		if cols == nil {
@@ -376,11 +384,7 @@ func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool,
 		for {
 			p, err := live.Next()
 			if err != nil {
-				if c.Broken() {
-					s.writeErr(s.lost(c, node, err))
-				} else {
-					s.writeErr(toProtoErr(err))
-				}
+				s.failOn(c, node, err)
 				return true, nil
 			}
 			if p == nil {
