@@ -73,6 +73,12 @@ type NodeState struct {
 	// LagSeconds is Seconds_Behind_Master (-1 when unknown or not replicating).
 	LagSeconds int64 `json:"lag_seconds"`
 	Lagging    bool  `json:"lagging"`
+	// Aurora: the node is an Aurora MySQL instance; AuroraID is its
+	// @@aurora_server_id and AuroraWriter the writer's, both as the node
+	// reads them from information_schema.replica_host_status.
+	Aurora       bool   `json:"aurora,omitempty"`
+	AuroraID     string `json:"aurora_server_id,omitempty"`
+	AuroraWriter string `json:"aurora_writer,omitempty"`
 }
 
 // Monitor checks every node of a topology.
@@ -99,6 +105,8 @@ type nodeMon struct {
 	// catchUp is the primary's position when the node came back after being
 	// down: it serves no reads until it has applied that much.
 	catchUp string
+	// notAurora: the node has no replica_host_status (asked once).
+	notAurora bool
 }
 
 type sliceMon struct {
@@ -259,7 +267,7 @@ func (m *Monitor) check(nm *nodeMon) {
 			st.Lagging = true
 		case nm.catchUp != "":
 			st.Lagging = true
-		case m.opts.MaxReplicaLag > 0 && st.Source != "":
+		case m.opts.MaxReplicaLag > 0 && (st.Source != "" || st.Aurora):
 			// A replica whose SQL thread stopped has no known lag: it may be
 			// arbitrarily stale.
 			st.Lagging = st.LagSeconds < 0 || time.Duration(st.LagSeconds)*time.Second > m.opts.MaxReplicaLag
@@ -330,6 +338,24 @@ func (m *Monitor) probe(nm *nodeMon) (NodeState, error) {
 			st.BinlogPos = rows[0][1]
 			st.CurrentPos = st.BinlogPos
 		}
+		if !nm.notAurora {
+			// Aurora MySQL: the cluster's own view of its writer and of
+			// each replica's lag (replicas have no SHOW SLAVE STATUS).
+			_, ids, err := c.QueryRows("SELECT @@aurora_server_id")
+			var hosts [][]string
+			if err == nil {
+				_, hosts, err = c.QueryRows("SELECT SERVER_ID, SESSION_ID, REPLICA_LAG_IN_MILLISECONDS FROM information_schema.replica_host_status")
+			}
+			switch {
+			case err == nil && len(ids) == 1:
+				auroraState(&st, ids[0][0], hosts)
+				return st, nil
+			case c.Broken():
+				return st, err
+			default:
+				nm.notAurora = true
+			}
+		}
 	}
 	cols, rows, err := c.QueryRows("SHOW SLAVE STATUS")
 	if err != nil {
@@ -355,6 +381,34 @@ func (m *Monitor) probe(nm *nodeMon) (NodeState, error) {
 		}
 	}
 	return st, nil
+}
+
+// auroraState reads Aurora's replica_host_status rows (SERVER_ID,
+// SESSION_ID, REPLICA_LAG_IN_MILLISECONDS) as seen by the instance id: the
+// writer is the row whose SESSION_ID is MASTER_SESSION_ID. A node that
+// says it is writable but is not the writer in its own view is treated as
+// read-only (the writer is confirmed on the writer itself).
+func auroraState(st *NodeState, id string, rows [][]string) {
+	st.Aurora, st.AuroraID = true, id
+	st.LagSeconds = -1
+	for _, r := range rows {
+		if len(r) < 3 {
+			continue
+		}
+		if r[1] == "MASTER_SESSION_ID" {
+			st.AuroraWriter = r[0]
+		}
+		if r[0] == id && r[1] != "MASTER_SESSION_ID" {
+			if ms, err := strconv.ParseFloat(r[2], 64); err == nil {
+				st.LagSeconds = int64((ms + 999) / 1000)
+			}
+		}
+	}
+	if st.AuroraWriter == id {
+		st.LagSeconds = 0
+	} else if !st.ReadOnly {
+		st.ReadOnly = true
+	}
 }
 
 // resolve looks a host name up again on every check, so DNS changes
