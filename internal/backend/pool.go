@@ -77,6 +77,10 @@ func NewPool(addr string, o PoolOptions) *Pool {
 // Addr is the node address of the pool.
 func (p *Pool) Addr() string { return p.addr }
 
+// checkIdleAfter: connections idle longer than this are checked for a
+// server-side close before they are handed out (one non-blocking peek).
+const checkIdleAfter = 500 * time.Millisecond
+
 // Get returns a connection, dialing one if the pool has room, or waiting up
 // to the wait timeout for one to be returned.
 func (p *Pool) Get(ctx context.Context) (*Conn, error) {
@@ -90,7 +94,10 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 			c := p.idle[n-1]
 			p.idle[n-1] = nil
 			p.idle = p.idle[:n-1]
-			if p.expired(c, time.Now()) {
+			now := time.Now()
+			if p.expired(c, now) || now.Sub(c.lastUsed) > checkIdleAfter && !c.alive() {
+				// Expired, or closed by the server while idle (a restart,
+				// a crash, a KILL): never hand out a dead connection.
 				p.open--
 				delete(p.live, c)
 				p.mu.Unlock()

@@ -439,3 +439,29 @@ func TestPoolMaxPrepared(t *testing.T) {
 		t.Errorf("NumStmts = %d with MaxPrepared 2", c.NumStmts())
 	}
 }
+
+// TestPoolDropsConnectionClosedByServer: an idle connection the server
+// closed (restart, crash, KILL) is not handed out again.
+func TestPoolDropsConnectionClosedByServer(t *testing.T) {
+	s := newFakeServer(t).start()
+	p := backend.NewPool(s.addr(), backend.PoolOptions{Dial: backend.DialOptions{User: "u", Password: "p"}, MaxOpen: 2, WaitTimeout: time.Second})
+	defer p.Close()
+	c, err := p.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Put(c)
+	s.conn(0).nc.Close()
+	time.Sleep(600 * time.Millisecond) // idle long enough to be checked
+	c2, err := p.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Put(c2)
+	if c2 == c {
+		t.Fatal("the pool handed out a connection the server had closed")
+	}
+	if err := c2.Ping(); err != nil {
+		t.Fatalf("fresh connection: %v", err)
+	}
+}
