@@ -78,8 +78,10 @@ func NewPool(addr string, o PoolOptions) *Pool {
 func (p *Pool) Addr() string { return p.addr }
 
 // checkIdleAfter: connections idle longer than this are checked for a
-// server-side close before they are handed out (one non-blocking peek).
-const checkIdleAfter = 500 * time.Millisecond
+// server-side close before they are handed out (one non-blocking peek,
+// about 0.5 µs; BenchmarkAlive). Connections reused within a millisecond
+// are in continuous use and skip it.
+const checkIdleAfter = time.Millisecond
 
 // Get returns a connection, dialing one if the pool has room, or waiting up
 // to the wait timeout for one to be returned.

@@ -452,7 +452,7 @@ func TestPoolDropsConnectionClosedByServer(t *testing.T) {
 	}
 	p.Put(c)
 	s.conn(0).nc.Close()
-	time.Sleep(600 * time.Millisecond) // idle long enough to be checked
+	time.Sleep(50 * time.Millisecond) // idle long enough to be checked
 	c2, err := p.Get(context.Background())
 	if err != nil {
 		t.Fatal(err)
