@@ -196,15 +196,17 @@ func (m *Monitor) run(nm *nodeMon) {
 	t := time.NewTimer(m.opts.Interval)
 	defer t.Stop()
 	for {
+		start := time.Now()
 		m.check(nm)
-		// While the slice has no primary (writes are held), look five
-		// times as often, so that held statements run soon after a new
-		// primary becomes writable.
+		// Checks start every interval (a check that waited for its timeout
+		// is followed by the next at once). While the slice has no primary
+		// (writes are held), look five times as often, so that held
+		// statements run soon after a new primary becomes writable.
 		wait := m.opts.Interval
 		if nm.node.Slice.Primary() == nil {
 			wait = max(m.opts.Interval/5, 50*time.Millisecond)
 		}
-		t.Reset(wait)
+		t.Reset(max(wait-time.Since(start), 0))
 		select {
 		case <-m.stop:
 			return

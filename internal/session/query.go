@@ -1,8 +1,10 @@
 package session
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/switchyard-db/switchyard/internal/auth"
@@ -74,6 +76,10 @@ func (s *Session) query(sql string) bool {
 // command, and the response is relayed. It returns whether the statement
 // failed and a non-nil error when the client is gone.
 func (s *Session) run(plan *router.Plan, send func(c *backend.Conn) error) (failed bool, clientErr error) {
+	if s.retry == nil {
+		s.retry, s.retriesLeft = send, 3
+		defer func() { s.retry, s.retriesLeft = nil, 0 }()
+	}
 	c, node, err := s.acquire(plan)
 	wait, need := s.waitSQL, s.waitNeed
 	s.waitSQL, s.waitNeed, s.pipelineOK = "", "", false
@@ -163,6 +169,18 @@ func (s *Session) relayAndFinish(plan *router.Plan, c *backend.Conn, node *topol
 		if relay.IsClientError(err) {
 			s.lost(c, node, err)
 			return true, err
+		}
+		if o.Results == 0 && errors.Is(err, syscall.ECONNRESET) && c != s.pinned && !s.isPart(c) && s.retry != nil && s.retriesLeft > 0 {
+			// The server reset the connection without answering: it
+			// closed the socket with our statement unread (a crash or a
+			// restart just before it arrived), so the statement never
+			// ran. Run it again on another connection (held during a
+			// failover) instead of failing it.
+			s.retriesLeft--
+			s.lost(c, node, err)
+			node.Suspect()
+			time.Sleep(10 * time.Millisecond)
+			return s.run(plan, s.retry)
 		}
 		s.writeErr(s.lost(c, node, err))
 		return true, nil

@@ -132,8 +132,13 @@ type Session struct {
 	// pipelineOK lets replicaRead leave a GTID wait in waitSQL for run to
 	// send together with the statement (text queries only).
 	pipelineOK bool
-	waitSQL    string
-	waitNeed   string // the position waitSQL waits for
+	// retry re-sends the running statement on another connection when the
+	// server reset the connection without reading it (at most retriesLeft
+	// more times).
+	retry       func(*backend.Conn) error
+	retriesLeft int
+	waitSQL     string
+	waitNeed    string // the position waitSQL waits for
 
 	pinned     *backend.Conn
 	pinnedNode *topology.Node
@@ -660,6 +665,7 @@ func (s *Session) lost(c *backend.Conn, node *topology.Node, err error) *protoco
 	s.nsm.BackendError(node.Slice.Name, node.Addr)
 	node.Suspect()
 	msg := fmt.Sprintf("Lost connection to backend %s %s %s during query: %v", node.Slice.Name, node.Role(), node.Addr, errors.Unwrap(err))
+
 	if wasTxn {
 		msg += "; the transaction was rolled back"
 	}

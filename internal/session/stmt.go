@@ -60,10 +60,25 @@ func (s *Session) prepare(sql string) bool {
 	if plan.Target == router.TargetProxy || plan.Target == router.TargetPinned && s.pinned == nil {
 		plan.Target = router.TargetPrimary
 	}
-	c, node, err := s.acquire(&plan)
+	for attempt := 0; ; attempt++ {
+		done, retry := s.prepareOn(&plan, a, sql, start, attempt == 2)
+		if !retry {
+			return done
+		}
+		// The server reset the connection before answering (a crash or a
+		// restart): preparing has no effect, so try another connection.
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// prepareOn prepares sql on the plan's connection. retry reports that the
+// connection was lost before anything reached the client (nothing was
+// answered yet); on the last attempt the error is answered instead.
+func (s *Session) prepareOn(plan *router.Plan, a *router.Analysis, sql string, start time.Time, last bool) (done, retry bool) {
+	c, node, err := s.acquire(plan)
 	if err != nil {
 		s.writeErr(toProtoErr(err))
-		return true
+		return true, false
 	}
 	s.nextStmtID++
 	st := &stmt{id: s.nextStmtID, sql: sql, analysis: a}
@@ -104,21 +119,27 @@ func (s *Session) prepare(sql string) bool {
 			s.writeErr(pe)
 			s.release(c, node)
 			s.nextStmtID--
-			return true
+			return true, false
 		}
+		pinned := c == s.pinned
 		e := s.lost(c, node, err)
 		if relay.IsClientError(err) {
-			return false
+			return false, false
+		}
+		if first && !pinned && !last {
+			s.nextStmtID--
+			node.Suspect()
+			return true, true
 		}
 		if first {
 			s.writeErr(e)
 		}
-		return !relay.IsClientError(err) && first
+		return first, false
 	}
 	s.stmts[st.id] = st
 	s.release(c, node)
 	s.observe(router.KindOther, plan.Target, start, false, sql)
-	return true
+	return true, false
 }
 
 func (s *Session) lookupStmt(p []byte, cmd string) (*stmt, *protocol.Error) {
