@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"sync"
@@ -140,16 +141,23 @@ func (s *Session) replicaRead(slice *topology.Slice) (*backend.Conn, *topology.N
 
 // primaryPosition reads the primary's current GTID position.
 func (s *Session) primaryPosition(slice *topology.Slice) (string, error) {
-	c, node, err := s.getPrimary(slice)
+	// A pooled connection as it is: reading a global variable needs none
+	// of the session's state (no USE or SET round trips).
+	node, err := slice.WaitPrimary(context.Background(), s.env.FailoverHold)
 	if err != nil {
 		return "", err
 	}
+	pool := node.Pool(false)
+	c, err := pool.Get(context.Background())
+	if err != nil {
+		return "", err
+	}
+	defer pool.Put(c)
 	q := "SELECT @@global.gtid_binlog_pos"
 	if !c.IsMariaDB() {
 		q = "SELECT @@global.gtid_executed"
 	}
 	_, rows, err := c.QueryRows(q)
-	s.release(c, node)
 	if err != nil || len(rows) != 1 {
 		return "", fmt.Errorf("reading the primary's GTID position: %v", err)
 	}
