@@ -75,13 +75,20 @@ func rwLoop(args []string) error {
 		}(c)
 	}
 	wg.Wait()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	p95 := time.Duration(0)
-	if len(lat) > 0 {
-		p95 = lat[len(lat)*95/100]
-	}
-	fmt.Printf("| %s | %d | %.0f | %.2f | %d | %d |\n", *user, loops, float64(loops)/dur.Seconds(), float64(p95.Microseconds())/1000, stale, errs)
+	fmt.Printf("| %s | %d | %.0f | %.2f | %d | %d |\n", *user, loops, float64(loops)/dur.Seconds(), ms(p95(lat)), stale, errs)
 	return nil
 }
 
 func bgctx() context.Context { return context.Background() }
+
+// p95 is the 95th percentile of lat (sorted in place).
+func p95(lat []time.Duration) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return lat[len(lat)*95/100]
+}
+
+// ms is d in milliseconds.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

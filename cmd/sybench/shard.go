@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -224,12 +223,7 @@ func txn(args []string) error {
 			}(c)
 		}
 		wg.Wait()
-		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-		p95 := time.Duration(0)
-		if len(lat) > 0 {
-			p95 = lat[len(lat)*95/100]
-		}
-		fmt.Printf("| %s | %.0f | %.2f | %d |\n", w.name, float64(len(lat))/dur.Seconds(), float64(p95.Microseconds())/1000, errs)
+		fmt.Printf("| %s | %.0f | %.2f | %d |\n", w.name, float64(len(lat))/dur.Seconds(), ms(p95(lat)), errs)
 	}
 	return nil
 }

@@ -1,5 +1,7 @@
 package merge
 
+import "github.com/switchyard-db/switchyard/internal/protocol"
+
 // field locates one column of a text-protocol row: row[start:end], or
 // NULL (then start == end is just past the 0xfb marker).
 type field struct {
@@ -59,16 +61,7 @@ func prefixEnd(fs []field, n int) int {
 
 // appendLenEncHeader appends the length header of an n-byte string.
 func appendLenEncHeader(b []byte, n int) []byte {
-	v := uint64(n)
-	switch {
-	case v < 251:
-		return append(b, byte(v))
-	case v < 1<<16:
-		return append(b, 0xfc, byte(v), byte(v>>8))
-	case v < 1<<24:
-		return append(b, 0xfd, byte(v), byte(v>>8), byte(v>>16))
-	}
-	return append(b, 0xfe, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56))
+	return protocol.AppendLenEncInt(b, uint64(n))
 }
 
 // appendCol appends one column (a length-encoded string or the NULL marker)
