@@ -52,6 +52,8 @@ var diffJoinQueries = []string{
 	"SELECT COUNT(*) FROM t_user u WHERE NOT EXISTS (SELECT 1 FROM t_order o WHERE o.user_id = u.id)",
 	"SELECT o.status, COUNT(DISTINCT o.user_id) FROM t_order o GROUP BY o.status",
 	"SELECT user_id, SUM(amount) AS s FROM t_order GROUP BY user_id HAVING s > 1500 ORDER BY s DESC, user_id LIMIT 5",
+	"SELECT * FROM (SELECT id, name FROM t_user WHERE id = 17) d",
+	"SELECT (SELECT name FROM t_user WHERE id = 22) AS n",
 }
 
 // diffRows builds deterministic rows. ratio values are multiples of 0.25,

@@ -114,7 +114,13 @@ func AnalyzeShardedWith(sql string, rules *shard.Rules, db string, src Sources) 
 	if a.Err != nil || a.Local != LocalNone {
 		return a, nil
 	}
-	return a, planShard(a, stmts[0], rules, db, src)
+	sp := planShard(a, stmts[0], rules, db, src)
+	if sp != nil && (sp.Scatter != nil || sp.Write || sp.InsertID != 0) && a.Flags&(FlagUserVarRead|FlagUserVarWrite|FlagLastInsertID) != 0 {
+		// User variables and LAST_INSERT_ID() belong to one connection; a
+		// scatter query runs on several.
+		sp = refuse("user variables, LAST_INSERT_ID(), ROW_COUNT() or FOUND_ROWS() in a statement over several shards (or with generated IDs)")
+	}
+	return a, sp
 }
 
 func refuse(what string) *ShardPlan {
@@ -232,6 +238,19 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 		if t.Kind() == shard.Global {
 			return single(st, r, globalReadTarget(t, rules))
 		}
+		if owner := ownerSelect(n, r.node); owner != n {
+			// The table is read inside a subquery or derived table: the
+			// proxy cannot merge there, so the statement must reach one
+			// physical table.
+			where := ast.ExprNode(nil)
+			if owner != nil {
+				where = owner.Where
+			}
+			if _, done := placeByKey(st, r, where); done != nil {
+				return done
+			}
+			return refuse(fmt.Sprintf("a subquery or derived table over sharded table %s that reaches several physical tables (add a condition on its key %s inside it)", t.Name(), t.Key()))
+		}
 		targets, done := placeByKey(st, r, n.Where)
 		if done != nil {
 			return done
@@ -316,6 +335,44 @@ func globalReadTarget(t *shard.Table, rules *shard.Rules) shard.Target {
 		}
 	}
 	return t.All()[0]
+}
+
+// ownerSelect returns the SELECT (st itself or one nested in it) whose FROM
+// names tn directly, or nil when none does (tn in a CTE, for instance).
+func ownerSelect(st *ast.SelectStmt, tn *ast.TableName) *ast.SelectStmt {
+	v := &selectCollector{}
+	st.Accept(v)
+	for _, sel := range v.found {
+		if sel.From != nil && fromHas(sel.From.TableRefs, tn) {
+			return sel
+		}
+	}
+	return nil
+}
+
+type selectCollector struct{ found []*ast.SelectStmt }
+
+func (v *selectCollector) Enter(n ast.Node) (ast.Node, bool) {
+	if sel, ok := n.(*ast.SelectStmt); ok {
+		v.found = append(v.found, sel)
+	}
+	return n, false
+}
+
+func (v *selectCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// fromHas reports whether a FROM clause reads tn itself (not through a
+// derived table).
+func fromHas(rs ast.ResultSetNode, tn *ast.TableName) bool {
+	switch x := rs.(type) {
+	case *ast.Join:
+		return x != nil && (fromHas(x.Left, tn) || x.Right != nil && fromHas(x.Right, tn))
+	case *ast.TableSource:
+		return x.Source == tn
+	case *ast.TableName:
+		return x == tn
+	}
+	return false
 }
 
 // placeByKey finds the physical tables a statement's key conditions allow.

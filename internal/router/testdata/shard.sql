@@ -209,3 +209,16 @@ INSERT INTO t_ord (user_id, order_id, v) VALUES (1, 3, 'x'), (2, 3, 'y')
 SHOW DATABASES
 ;;
 SHOW DATABASES LIKE 'sh%'
+;;
+--- subqueries and derived tables over one sharded table
+SELECT (SELECT COUNT(*) FROM t_user) AS n
+;;
+SELECT * FROM (SELECT COUNT(*) c FROM t_user) d
+;;
+SELECT * FROM (SELECT * FROM t_user WHERE id = 3) d
+;;
+SELECT (SELECT name FROM t_user WHERE id = 5) AS n
+;;
+SELECT id FROM t_user WHERE name = @n
+;;
+SELECT @x := id FROM t_user WHERE id = 5
