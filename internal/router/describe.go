@@ -48,7 +48,7 @@ func (sc *Scatter) String() string {
 	if p.NeedSort {
 		parts = append(parts, "sort"+orders(p.OrderBy))
 	}
-	if p.Limit >= 0 {
+	if p.Limit >= 0 || p.Offset > 0 {
 		parts = append(parts, fmt.Sprintf("offset=%d limit=%d", p.Offset, p.Limit))
 	}
 	if len(parts) == 0 {

@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -195,9 +196,15 @@ func planScatterSets(n *ast.SelectStmt, refs []ruled, sets [][]shard.Target) *Sh
 			return refuse("a LIMIT that is not a number in a query over several shards")
 		}
 		p.Offset, p.Limit = off, int64(cnt)
-		if b.grouped || p.NeedSort {
+		if cnt > math.MaxInt64 {
+			p.Limit = -1 // LIMIT 18446744073709551615: no limit
+		}
+		switch {
+		case b.grouped || p.NeedSort || off+cnt < cnt:
+			// Groups and sorts need every row; an offset+count that
+			// overflows means no limit per shard.
 			n.Limit = nil
-		} else {
+		default:
 			n.Limit = &ast.Limit{Count: ast.NewValueExpr(off+cnt, "", "")}
 		}
 	}

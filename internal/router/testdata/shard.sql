@@ -222,3 +222,5 @@ SELECT (SELECT name FROM t_user WHERE id = 5) AS n
 SELECT id FROM t_user WHERE name = @n
 ;;
 SELECT @x := id FROM t_user WHERE id = 5
+;;
+SELECT id FROM t_user ORDER BY id LIMIT 5, 18446744073709551615
