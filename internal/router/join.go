@@ -440,7 +440,35 @@ func planMulti(n *ast.SelectStmt, refs []ruled, rules *shard.Rules) *ShardPlan {
 	if len(sets) == 1 {
 		return stepsAt(n, refs, sets, nil)
 	}
+	// Merged per-position results are right only when every result row
+	// comes from exactly one position: a sharded table must be read by the
+	// outer query itself, and no outer join may keep rows of a global table
+	// (each position would add them again).
+	outer := false
+	for _, f := range family {
+		if n.From != nil && fromHas(n.From.TableRefs, f.node) {
+			outer = true
+		}
+	}
+	if !outer {
+		return refuse("a query over several shards whose sharded tables are read only inside subqueries")
+	}
+	if len(globals) > 0 && n.From != nil && hasOuterJoin(n.From.TableRefs) {
+		return refuse("an outer join with a global table in a query over several shards")
+	}
 	return planScatterSets(n, refs, sets)
+}
+
+// hasOuterJoin reports whether a FROM clause has a LEFT or RIGHT join.
+func hasOuterJoin(rs ast.ResultSetNode) bool {
+	j, ok := rs.(*ast.Join)
+	if !ok || j == nil {
+		return false
+	}
+	if j.Tp == ast.LeftJoin || j.Tp == ast.RightJoin {
+		return true
+	}
+	return hasOuterJoin(j.Left) || j.Right != nil && hasOuterJoin(j.Right)
 }
 
 // copyOn returns a global table's copy on slice.

@@ -224,3 +224,12 @@ SELECT id FROM t_user WHERE name = @n
 SELECT @x := id FROM t_user WHERE id = 5
 ;;
 SELECT id FROM t_user ORDER BY id LIMIT 5, 18446744073709551615
+;;
+--- global tables in queries over several shards
+SELECT r.name, u.id FROM t_region r LEFT JOIN t_user u ON u.id = r.id
+;;
+SELECT u.id, r.name FROM t_user u JOIN t_region r ON r.id = u.id
+;;
+SELECT * FROM t_region r WHERE NOT EXISTS (SELECT 1 FROM t_user u WHERE u.id = r.id)
+;;
+SELECT * FROM t_region WHERE id IN (SELECT id FROM t_user)
