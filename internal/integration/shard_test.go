@@ -1,10 +1,12 @@
 package integration
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 const shardRules = `    default_slice: s0
@@ -145,6 +147,30 @@ func TestShardingRoutesByKey(t *testing.T) {
 		_, err := db.Exec(q)
 		mysqlErr(t, err, 1235, "42000")
 	}
+	// KILL QUERY stops every physical statement of a scatter query.
+	ka, kb := h.conn(db), h.conn(db)
+	kid := queryString(t, ka, "SELECT CONNECTION_ID()")
+	killed := make(chan error, 1)
+	began := time.Now()
+	go func() {
+		_, err := ka.ExecContext(context.Background(), "/*master*/ SELECT id, SLEEP(1) FROM t_user")
+		killed <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	mustExec(t, kb, "KILL QUERY "+kid)
+	select {
+	case err := <-killed:
+		if took := time.Since(began); took > 3*time.Second {
+			t.Fatalf("killed scatter query ran %v (err %v)", took, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("KILL QUERY did not stop the scatter query")
+	}
+	if got := queryString(t, ka, "/*master*/ SELECT COUNT(*) FROM t_user"); got != "20" {
+		t.Fatalf("session after KILL QUERY: %q", got)
+	}
+	ka.Close()
+	kb.Close()
 	h.poolsIdle(t)
 }
 

@@ -217,6 +217,12 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 		}
 		branches[i] = &branch{step: step, c: c, node: node}
 	}
+	running := make([]*backend.Conn, 0, len(live))
+	for _, i := range live {
+		running = append(running, branches[i].c)
+	}
+	s.activeMany.Store(&running)
+	defer s.activeMany.Store(nil)
 	var held []merge.Source
 	var heldCols []protocol.ColumnDef
 	for _, o := range overflow {

@@ -168,8 +168,11 @@ type Session struct {
 	buf          []byte
 	rowBuf       []byte // scatter rows re-encoded for the binary protocol
 
-	active  atomic.Pointer[backend.Conn] // connection running the current statement
-	closing atomic.Bool
+	active atomic.Pointer[backend.Conn] // connection running the current statement
+	// activeMany: the connections running the physical statements of the
+	// current scatter query.
+	activeMany atomic.Pointer[[]*backend.Conn]
+	closing    atomic.Bool
 }
 
 // Login describes a client that has just authenticated.
@@ -714,6 +717,12 @@ func (s *Session) resetSession() {
 func (s *Session) Kill(query bool) {
 	if c := s.active.Load(); c != nil {
 		s.killBackendQuery(c)
+	}
+	if many := s.activeMany.Load(); many != nil {
+		// A query over several shards: stop every physical statement.
+		for _, c := range *many {
+			s.killBackendQuery(c)
+		}
 	}
 	if !query {
 		s.closing.Store(true)
