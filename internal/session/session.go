@@ -574,6 +574,9 @@ func (s *Session) after(c *backend.Conn, node *topology.Node, plan *router.Plan,
 	}
 	s.pins &^= plan.Unpin
 	inTrans := c.Status&protocol.StatusInTrans != 0
+	if !inTrans && !s.distributed() {
+		s.txnReadOnly = false
+	}
 	if inTrans {
 		s.sawTxn = true
 	} else if s.sawTxn {
