@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/switchyard-db/switchyard/internal/testtopo"
 	"strings"
 	"testing"
 	"time"
@@ -199,4 +200,36 @@ func queryStrings(t *testing.T, db *sql.DB, query string, args ...any) []string 
 		t.Fatalf("%s: %v", query, err)
 	}
 	return out
+}
+
+// TestScatterWithASliceDown: a scatter query whose second slice cannot be
+// reached fails at once with a clear error; the connection already taken
+// for the first slice goes back to its pool unused (nothing is waited for).
+func TestScatterWithASliceDown(t *testing.T) {
+	topo := testtopo.Require(t)
+	via := *topo
+	via.Slices = append([]testtopo.Slice(nil), topo.Slices[:2]...)
+	via.Slices[1].Primary.Addr = "127.0.0.1:1"
+	via.Slices[1].Replicas = nil
+	h := startProxyOn(t, &via, options{slices: 2, nsExtra: `    default_slice: s0
+    databases:
+      - name: it_down
+        tables:
+          - {name: t, type: sharded, key: id, algorithm: mod, slices: [s0, s1], tables_per_slice: 1}
+`})
+	p := topo.Slices[0].Primary
+	topo.Exec(t, p, "DROP DATABASE IF EXISTS it_down", "CREATE DATABASE it_down", "CREATE TABLE it_down.t_0000 (id INT PRIMARY KEY)")
+	t.Cleanup(func() { topo.Exec(t, p, "DROP DATABASE IF EXISTS it_down") })
+	db := h.open(plainUser, plainPass, "it_down", "interpolateParams=true")
+	start := time.Now()
+	_, err := db.Exec("SELECT COUNT(*) FROM t")
+	if err == nil {
+		t.Fatal("scatter query over an unreachable slice succeeded")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("scatter query took %v to fail: %v", took, err)
+	}
+	if got := queryString(t, db, "SELECT COUNT(*) FROM t WHERE id = 2"); got != "0" {
+		t.Fatalf("point query on the reachable slice: %q", got)
+	}
 }

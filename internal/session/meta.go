@@ -42,7 +42,7 @@ func (s *Session) runMeta(a *router.Analysis, sp *router.ShardPlan, binary bool)
 		s.failOn(c, node, err)
 		return true, nil
 	}
-	src := &branch{c: c, node: node}
+	src := &branch{c: c, node: node, sent: true}
 	var rows [][][]byte
 	for {
 		p, err := src.Next()

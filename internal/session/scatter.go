@@ -31,6 +31,8 @@ type branch struct {
 	// other once the current result ends (more physical tables on a slice
 	// than scatter_parallel, in a merge that needs no order).
 	queue []router.Step
+	// sent: a statement was written and its response not read yet.
+	sent bool
 }
 
 // Next implements merge.Source.
@@ -92,6 +94,7 @@ func (b *branch) send() error {
 		b.c.MarkBroken()
 		return &relay.BackendError{Err: err}
 	}
+	b.sent = true
 	return nil
 }
 
@@ -132,7 +135,7 @@ func readHeader(c *backend.Conn) ([]protocol.ColumnDef, error) {
 // drain reads what is left of a branch's result so that its connection can
 // be reused; a long remainder closes the connection instead.
 func (b *branch) drain() {
-	if b.c == nil || b.done || b.c.Broken() {
+	if b.c == nil || b.done || !b.sent || b.c.Broken() {
 		return
 	}
 	for i := 0; i < drainLimit; i++ {
@@ -249,6 +252,7 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 			s.writeErr(protocol.NewError(protocol.ErrLostBackend, "HY000", "lost connection to %s while sending a scatter query: %v", b.node.Addr, err))
 			return true, nil
 		}
+		b.sent = true
 	}
 	cols := heldCols
 	var first *protocol.Error
@@ -386,7 +390,7 @@ func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool,
 			cols = bc
 		}
 		b := &branch{step: st, rows: [][]byte{}}
-		live := &branch{step: st, c: c, node: node}
+		live := &branch{step: st, c: c, node: node, sent: true}
 		for {
 			p, err := live.Next()
 			if err != nil {
