@@ -197,6 +197,9 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 		return nil
 	}
 	if tc.all > len(tc.found) {
+		if sel, ok := st.(*ast.SelectStmt); ok && sel.With != nil {
+			return refuse("WITH (common table expressions) over sharded or global tables")
+		}
 		return refuse("statements that use tables with sharding rules together with tables without one (those live on the default slice only)")
 	}
 	if len(tc.found) > 1 {

@@ -233,3 +233,5 @@ SELECT u.id, r.name FROM t_user u JOIN t_region r ON r.id = u.id
 SELECT * FROM t_region r WHERE NOT EXISTS (SELECT 1 FROM t_user u WHERE u.id = r.id)
 ;;
 SELECT * FROM t_region WHERE id IN (SELECT id FROM t_user)
+;;
+WITH x AS (SELECT COUNT(*) c FROM t_user) SELECT c FROM x
