@@ -3,8 +3,10 @@
 #
 #   up (default)  install MariaDB if needed, start 2 slices x 1 replica
 #                 (ports 3310/3311, 3320/3321) in ./.demo/topology, create the
-#                 demo database `shop` on s0, build ./.demo/switchyard and run
-#                 it with examples/demo.yaml on 127.0.0.1:13306.
+#                 demo database `shop` on both slices, build ./.demo/switchyard,
+#                 run it with examples/demo.yaml on 127.0.0.1:13306, and create
+#                 the demo tables (sharded t_user, linked t_order, global
+#                 t_region) with a few rows through the proxy.
 #   down          stop the proxy and the topology.
 #
 # Both are idempotent; `up` rebuilds and restarts the proxy.
@@ -76,11 +78,10 @@ cmd_up() {
 	mkdir -p "$DEMO_DIR"
 	"$TOPO" up --dir "$TOPO_DIR" --slices 2 --replicas 1 --base-port 3310
 
-	say "creating database shop on s0 (127.0.0.1:3310)"
-	mariadb --no-defaults -h127.0.0.1 -P3310 -uroot -proot -e "
-		CREATE DATABASE IF NOT EXISTS shop;
-		CREATE TABLE IF NOT EXISTS shop.t_region (id INT PRIMARY KEY, name VARCHAR(64));
-		INSERT IGNORE INTO shop.t_region VALUES (1, 'north'), (2, 'south'), (3, 'east'), (4, 'west');"
+	say "creating database shop on both slices"
+	for port in 3310 3320; do
+		mariadb --no-defaults -h127.0.0.1 -P"$port" -uroot -proot -e "CREATE DATABASE IF NOT EXISTS shop"
+	done
 
 	say "building $BIN"
 	go build -o "$BIN" ./cmd/switchyard
@@ -110,6 +111,16 @@ cmd_up() {
 		tail -n 30 "$LOG_FILE" >&2 || true
 		die "switchyard is not accepting connections on 127.0.0.1:$LISTEN_PORT after 20s (log: $LOG_FILE)"
 	fi
+
+	say "creating the demo tables through the proxy (DDL fans out to every physical table)"
+	mariadb --no-defaults -h127.0.0.1 -P"$LISTEN_PORT" -uapp -papp_pw shop -e "
+		CREATE TABLE IF NOT EXISTS t_region (id INT PRIMARY KEY, name VARCHAR(64));
+		CREATE TABLE IF NOT EXISTS t_user (id BIGINT PRIMARY KEY, name VARCHAR(64), region_id INT);
+		CREATE TABLE IF NOT EXISTS t_order (id BIGINT PRIMARY KEY, user_id BIGINT, amount DECIMAL(10,2));
+		INSERT IGNORE INTO t_region VALUES (1, 'north'), (2, 'south'), (3, 'east'), (4, 'west');
+		INSERT IGNORE INTO t_user (id, name, region_id) VALUES (1, 'ann', 1), (2, 'bob', 2), (3, 'cid', 3), (4, 'dee', 4), (5, 'eve', 1);
+		INSERT IGNORE INTO t_order (id, user_id, amount) VALUES (101, 1, 9.50), (102, 1, 20.00), (103, 2, 5.25), (104, 3, 42.00), (105, 5, 7.75);" ||
+		die "creating the demo tables through the proxy failed (log: $LOG_FILE)"
 
 	say "switchyard is running (pid $pid); connect with:"
 	echo "mariadb -h127.0.0.1 -P$LISTEN_PORT -uapp -papp_pw shop"

@@ -109,6 +109,13 @@ func (e *Env) coordinator(ns *topology.Namespace) (*xa.Coordinator, error) {
 		e.xas = map[string]*xa.Coordinator{}
 	}
 	e.xas[ns.Name] = co
+	// The decision table must exist before the first commit decides; the
+	// recovery loop keeps creating it where a slice was down now.
+	e.withPrimaries(ns, func(conns map[string]xa.Conn) {
+		if err := co.Ensure(conns); err != nil {
+			e.Log.Warn("creating the XA decision table", "namespace", ns.Name, "err", err)
+		}
+	})
 	return co, nil
 }
 
