@@ -425,3 +425,26 @@ func TestTransactionModes(t *testing.T) {
 	_, err = db1.Exec("UPDATE t_region SET name = 'n'")
 	mysqlErr(t, err, 1235, "42000")
 }
+
+// TestClientXAPassthrough: a client's own XA transaction on one slice
+// passes through; reaching a second slice is refused.
+func TestClientXAPassthrough(t *testing.T) {
+	_, db := dtxSetup(t)
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// id 3 and 6 are on slice s0 (mod 3), the default slice.
+	mustExec(t, conn, "XA START 'client1'", "INSERT INTO t_user (id, name) VALUES (3, 'xa'), (6, 'xa')", "XA END 'client1'", "XA PREPARE 'client1'", "XA COMMIT 'client1'")
+	if got := queryString(t, db, "/*master*/ SELECT COUNT(*) FROM t_user WHERE name = 'xa'"); got != "2" {
+		t.Fatalf("client XA transaction: %s rows", got)
+	}
+	mustExec(t, conn, "XA START 'client2'", "INSERT INTO t_user (id, name) VALUES (9, 'xa2')")
+	_, err = conn.ExecContext(context.Background(), "INSERT INTO t_user (id, name) VALUES (4, 'xa2')") // slice s1
+	mysqlErr(t, err, 1235, "42000")
+	mustExec(t, conn, "XA END 'client2'", "XA ROLLBACK 'client2'")
+	if got := queryString(t, db, "/*master*/ SELECT COUNT(*) FROM t_user WHERE name = 'xa2'"); got != "0" {
+		t.Fatalf("rolled back client XA transaction left %s rows", got)
+	}
+}
