@@ -448,3 +448,77 @@ func TestClientXAPassthrough(t *testing.T) {
 		t.Fatalf("rolled back client XA transaction left %s rows", got)
 	}
 }
+
+// TestPreparedByKey: statements prepared with the key as a parameter run
+// as prepared statements on the physical table the key selects (the
+// backend's COM_STMT_EXECUTE counters move), also inside a transaction
+// over several slices.
+func TestPreparedByKey(t *testing.T) {
+	h, db := dtxSetup(t)
+	ps := h.open(splitUser, splitPass, "it_dtx", "") // server-side prepares
+	executes := func() int {
+		n := 0
+		for s := 0; s < 3; s++ {
+			var name string
+			var v int
+			if err := h.rootDB(h.topo.Slices[s].Primary, "").QueryRow("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'").Scan(&name, &v); err != nil {
+				t.Fatal(err)
+			}
+			n += v
+		}
+		return n
+	}
+	before := executes()
+	ins, err := ps.Prepare("INSERT INTO t_user (id, name) VALUES (?, ?)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := 1; id <= 9; id++ {
+		if _, err := ins.Exec(id, fmt.Sprintf("p%d", id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ins.Close()
+	if n := executes() - before; n < 9 {
+		t.Fatalf("%d backend executions for 9 prepared inserts, want at least 9", n)
+	}
+	sel, err := ps.Prepare("SELECT name FROM t_user WHERE id = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sel.Close()
+	for id := 1; id <= 9; id++ {
+		var name string
+		if err := sel.QueryRow(id).Scan(&name); err != nil || name != fmt.Sprintf("p%d", id) {
+			t.Fatalf("id %d: %q %v", id, name, err)
+		}
+	}
+	// A transaction over two slices with prepared statements.
+	tx, err := ps.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int{1, 2} {
+		if _, err := tx.Exec("UPDATE t_user SET name = ? WHERE id = ?", "tx", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryString(t, db, "/*master*/ SELECT COUNT(*) FROM t_user WHERE name = 'tx'"); got != "2" {
+		t.Fatalf("prepared cross-slice transaction: %s rows", got)
+	}
+	if _, err := ps.Exec("DELETE FROM t_user WHERE id = ?", 9); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryString(t, db, "/*master*/ SELECT COUNT(*) FROM t_user"); got != "8" {
+		t.Fatalf("after prepared delete: %s rows", got)
+	}
+	// A NULL key falls back to the proxy's own routing (no row matches).
+	var name sql.NullString
+	err = sel.QueryRow(nil).Scan(&name)
+	if err != sql.ErrNoRows {
+		t.Fatalf("NULL key: %v", err)
+	}
+}

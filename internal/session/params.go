@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
 // errParams is the error for a COM_STMT_EXECUTE whose parameters do not
@@ -238,4 +239,52 @@ func substitute(sql string, offsets []int, lits []string) string {
 	}
 	sb.WriteString(sql[last:])
 	return sb.String()
+}
+
+// keyValue decodes parameter i of an execution as a shard key value
+// (integers and strings); ok is false for other types and NULL.
+func keyValue(i, n int, nullmap, types, values []byte, long map[uint16][]byte) (shard.Value, bool) {
+	lits, perr := paramLiterals(n, nullmap, types, values, long)
+	if perr != nil || i >= len(lits) {
+		return shard.Value{}, false
+	}
+	lit := lits[i]
+	switch {
+	case lit == "NULL" || lit == "":
+		return shard.Value{}, false
+	case lit[0] == '\'':
+		return shard.String(unquoteString(lit)), true
+	}
+	if v, err := strconv.ParseInt(lit, 10, 64); err == nil {
+		return shard.Int(v), true
+	}
+	if v, err := strconv.ParseUint(lit, 10, 64); err == nil {
+		return shard.Uint(v), true
+	}
+	return shard.Value{}, false
+}
+
+// unquoteString reverses quoteString.
+func unquoteString(lit string) string {
+	s := lit[1 : len(lit)-1]
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\'' && i+1 < len(s) && s[i+1] == '\'':
+			b.WriteByte('\'')
+			i++
+		case c == '\\' && i+1 < len(s):
+			i++
+			if s[i] == '0' {
+				b.WriteByte(0)
+			} else {
+				b.WriteByte(s[i])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

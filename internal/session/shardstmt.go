@@ -1,6 +1,8 @@
 package session
 
 import (
+	"time"
+
 	"github.com/switchyard-db/switchyard/internal/merge"
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/router"
@@ -82,4 +84,77 @@ func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool,
 		return s.explain(sp.Explain, true), nil
 	}
 	return s.runSharded(a, sp)
+}
+
+// prepareTemplate prepares a statement whose physical table follows one
+// key parameter: the first physical statement is prepared on its slice for
+// the metadata the client gets (every physical table has the same
+// columns). It reports false when the backend could not be reached before
+// anything was answered, to fall back to proxy-side preparing.
+func (s *Session) prepareTemplate(sql string, a *router.Analysis, tpl *router.Template, start time.Time) bool {
+	offsets, ok := router.ParamOffsets(sql)
+	if !ok {
+		return false
+	}
+	first := tpl.Table.All()[0]
+	plan := router.Decide(a, s.routerState())
+	plan.Slice = first.Slice
+	plan.NamesTables = true
+	if plan.Target == router.TargetProxy || plan.Target == router.TargetError || plan.Target == router.TargetPinned && s.pinned == nil {
+		plan.Target = router.TargetPrimary
+	}
+	if s.pinned != nil && s.pinnedNode.Slice.Name != first.Slice {
+		// Prepare where the session is; the metadata is the same.
+		plan.Target = router.TargetPinned
+		plan.Slice = s.pinnedNode.Slice.Name
+		found := false
+		for _, t := range tpl.Table.All() {
+			if t.Slice == plan.Slice {
+				first, found = t, true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		done, retry := s.prepareOn(&plan, a, tpl.SQL[first], start, attempt == 2)
+		if !retry {
+			if st := s.stmts[s.nextStmtID]; done && st != nil && st.sql == tpl.SQL[first] {
+				// Executions route by the key; other paths use the
+				// logical statement.
+				st.sql, st.template, st.sharded, st.offsets = sql, tpl, true, offsets
+				st.analysis = a
+			}
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// executeTemplate runs an execution of a template statement on the
+// physical table its key parameter selects. done is false when the key
+// cannot be read (a NULL or non-integer, non-string key): the caller then
+// routes the execution as proxy-prepared.
+func (s *Session) executeTemplate(st *stmt, p, nullmap, values []byte, start time.Time) (done, ok bool) {
+	key, isKey := keyValue(st.template.KeyParam, int(st.params), nullmap, st.types, values, st.long)
+	if !isKey {
+		return false, true
+	}
+	x, physical, err := st.template.Place(key)
+	if err != nil {
+		return false, true
+	}
+	phys := *st
+	phys.sql = physical
+	plan := router.Decide(st.analysis, s.routerState())
+	plan.Slice = x.Slice
+	plan.NamesTables = true
+	if plan.Target == router.TargetProxy || plan.Target == router.TargetError {
+		plan.Target = router.TargetPrimary
+	}
+	failed, cerr := s.runStmt(&plan, &phys, p, values)
+	s.observe(st.analysis.Kind, plan.Target, start, failed, st.sql)
+	return true, cerr == nil
 }

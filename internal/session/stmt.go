@@ -29,6 +29,10 @@ type stmt struct {
 	// offsets and routes the resulting text like a query.
 	sharded bool
 	offsets []int
+	// template: the physical table follows one key parameter; executions
+	// run the physical statement prepared on the backend (binary results
+	// relayed as they are).
+	template *router.Template
 }
 
 // prepare implements COM_STMT_PREPARE.
@@ -40,6 +44,11 @@ func (s *Session) prepare(sql string) bool {
 		// information_schema lookups may name a logical table in a
 		// parameter: the proxy prepares them too.
 		infoSchema := a.Kind == router.KindSelect && strings.Contains(strings.ToLower(sql), "information_schema")
+		if sp != nil && a.Flags&router.FlagMulti == 0 {
+			if tpl := router.PrepareTemplate(sql, s.ns.Rules, s.db); tpl != nil && s.prepareTemplate(sql, a, tpl, start) {
+				return true
+			}
+		}
 		if (sp != nil || infoSchema) && a.Flags&router.FlagMulti == 0 {
 			s.prepareSharded(sql, a)
 			s.observe(a.Kind, router.TargetProxy, start, false, sql)
@@ -191,6 +200,14 @@ func (s *Session) execute(p []byte) bool {
 			return true
 		}
 		values = rest
+		if st.template != nil {
+			if done, ok := s.executeTemplate(st, p, nullmap, values, start); done {
+				for k := range st.long {
+					delete(st.long, k)
+				}
+				return ok
+			}
+		}
 		if st.sharded {
 			failed, err := s.executeSharded(st, nullmap, values)
 			s.observe(st.analysis.Kind, router.TargetPrimary, start, failed, st.sql)
