@@ -140,7 +140,7 @@ func TestCrossSliceWritesAtomic(t *testing.T) {
 	// The decision rows of finished transactions do not pile up forever,
 	// and nothing stays prepared.
 	for s := 0; s < 3; s++ {
-		rows := queryStrings(t, h.rootDB(h.topo.Slices[s].Primary, ""), "XA RECOVER")
+		rows := ourPrepared(t, h.rootDB(h.topo.Slices[s].Primary, ""))
 		if len(rows) != 0 {
 			t.Fatalf("slice %d has prepared XA branches left: %v", s, rows)
 		}
@@ -242,7 +242,7 @@ func TestXARecoveryAtStartup(t *testing.T) {
 	waitFor(t, 30*time.Second, func() bool {
 		var name string
 		err := direct.QueryRow("SELECT name FROM t_user_0001 WHERE id = 4").Scan(&name)
-		rows := queryStrings(t, direct, "XA RECOVER")
+		rows := ourPrepared(t, direct)
 		return err == nil && name == "committed" && len(rows) == 0
 	})
 	if n := countOn(t, h, 1, "SELECT COUNT(*) FROM t_user_0001 WHERE id = 7"); n != 0 {
@@ -297,7 +297,9 @@ func TestConcurrentTransfers(t *testing.T) {
 	h2.proxy.Close()
 	time.Sleep(100 * time.Millisecond)
 	killer := h.rootDB(h.topo.Slices[2].Primary, "")
-	ids := queryStrings(t, killer, "SELECT id FROM information_schema.processlist WHERE user = '"+h.topo.BackendUser+"'")
+	// Only this test's backend connections (other packages' tests share
+	// the topology and the backend user).
+	ids := queryStrings(t, killer, "SELECT id FROM information_schema.processlist WHERE user = '"+h.topo.BackendUser+"' AND db = 'it_dtx'")
 	for _, id := range ids {
 		_, _ = killer.Exec("KILL CONNECTION " + id)
 	}
@@ -315,7 +317,7 @@ func TestConcurrentTransfers(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, func() bool {
 		for _, d := range directs {
-			if len(queryStrings(t, d, "XA RECOVER")) != 0 {
+			if len(ourPrepared(t, d)) != 0 {
 				return false
 			}
 		}
@@ -394,7 +396,7 @@ func TestTransactionModes(t *testing.T) {
 		t.Fatalf("best_effort failure message: %q", me.Message)
 	}
 	for s := 0; s < 3; s++ {
-		if n := len(queryStrings(t, h.rootDB(h.topo.Slices[s].Primary, ""), "XA RECOVER")); n != 0 {
+		if n := len(ourPrepared(t, h.rootDB(h.topo.Slices[s].Primary, ""))); n != 0 {
 			t.Fatalf("best_effort left %d XA branches on slice %d", n, s)
 		}
 	}
@@ -521,4 +523,27 @@ func TestPreparedByKey(t *testing.T) {
 	if err != sql.ErrNoRows {
 		t.Fatalf("NULL key: %v", err)
 	}
+}
+
+// ourPrepared lists the prepared XA branches of the test namespace
+// ("itest") on a server; other packages' tests share the topology.
+func ourPrepared(t *testing.T, d *sql.DB) []string {
+	t.Helper()
+	rows, err := d.Query("XA RECOVER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var format, glen, blen int64
+		var data []byte
+		if err := rows.Scan(&format, &glen, &blen, &data); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(string(data), "sy1:itest:") {
+			out = append(out, string(data))
+		}
+	}
+	return out
 }
