@@ -64,7 +64,18 @@ func (s *Session) replicaRead(slice *topology.Slice) (*backend.Conn, *topology.N
 			s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoGTID)
 			return nil, nil
 		}
-		need = s.lastGTID
+		if s.dirtySlices[slice] {
+			// The session wrote here without seeing the GTID (a
+			// distributed commit): the primary's position covers it.
+			pos, err := s.env.positions(slice).get(func() (string, error) { return s.primaryPosition(slice) })
+			if err != nil || pos == "" {
+				s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoGTID)
+				return nil, nil
+			}
+			s.noteGTID(slice, pos)
+			delete(s.dirtySlices, slice)
+		}
+		need = s.gtidBySlice[slice]
 	case levelGlobal:
 		pos, err := s.env.positions(slice).get(func() (string, error) { return s.primaryPosition(slice) })
 		if err != nil || pos == "" {
@@ -244,5 +255,36 @@ func (b *posBatcher) run(f *posFetch, fetch func() (string, error)) {
 	b.mu.Unlock()
 	if n != nil {
 		close(n.start)
+	}
+}
+
+// noteGTID records the position a replica of slice must reach for the
+// session's reads to see its writes there.
+func (s *Session) noteGTID(slice *topology.Slice, pos string) {
+	if s.gtidBySlice == nil {
+		s.gtidBySlice = map[*topology.Slice]string{}
+	}
+	s.gtidBySlice[slice] = gtid.Merge(s.gtidBySlice[slice], pos)
+}
+
+// noteDirty records a write on slice whose GTID the session did not see.
+func (s *Session) noteDirty(slice *topology.Slice) {
+	if s.dirtySlices == nil {
+		s.dirtySlices = map[*topology.Slice]bool{}
+	}
+	s.dirtySlices[slice] = true
+}
+
+// noteExec applies the session state of an OK packet read by Exec (writes
+// the proxy runs itself) and records where the write's GTID must be seen.
+func (s *Session) noteExec(slice *topology.Slice, ok protocol.OK) {
+	had := s.lastGTID
+	if len(ok.SessionState) > 0 {
+		s.applyState(ok.SessionState)
+	}
+	if s.lastGTID != had {
+		s.noteGTID(slice, s.lastGTID)
+	} else {
+		s.noteDirty(slice)
 	}
 }

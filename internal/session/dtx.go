@@ -115,6 +115,16 @@ func (s *Session) putBack(c *backend.Conn, node *topology.Node) {
 func (s *Session) finishTxn(commit bool) error {
 	ctx := context.Background()
 	var err error
+	if commit {
+		// The commits' GTIDs are not seen here: reads that must see this
+		// transaction's writes fetch the primaries' positions.
+		if s.pinnedNode != nil {
+			s.noteDirty(s.pinnedNode.Slice)
+		}
+		for _, p := range s.parts {
+			s.noteDirty(p.node.Slice)
+		}
+	}
 	switch {
 	case commit && s.doomed != nil && s.dtx == nil:
 		err = s.doomed
@@ -364,6 +374,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 			return true
 		}
 		node.CountStatement()
+		s.noteExec(slice, ok)
 		s.release(c, node)
 		return s.writeWriteOK(sp, ok.AffectedRows, ok.LastInsertID)
 	}
@@ -416,6 +427,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 			return fail(err)
 		}
 		node.CountStatement()
+		s.noteExec(slice, ok)
 		if sp.Global {
 			affected = ok.AffectedRows
 		} else {
@@ -452,6 +464,7 @@ func (s *Session) writeBestEffort(sp *router.ShardPlan) (failed bool) {
 				s.lost(c, node, &relay.BackendError{Err: err})
 			} else {
 				node.CountStatement()
+				s.noteExec(slice, ok)
 				s.release(c, node)
 			}
 			if err == nil {

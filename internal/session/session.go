@@ -126,8 +126,14 @@ type Session struct {
 
 	// Read consistency: the level, the GTID of the session's last write,
 	// and whether a write reported no GTID (binary log off).
-	level            int
-	lastGTID         string
+	level    int
+	lastGTID string
+	// gtidBySlice: the GTID of the session's last write on each slice (a
+	// replica of that slice must reach it); dirtySlices: slices written
+	// where the GTID was not seen (a distributed commit), whose next
+	// session-consistent read fetches the primary's position instead.
+	gtidBySlice      map[*topology.Slice]string
+	dirtySlices      map[*topology.Slice]bool
 	wroteWithoutGTID bool
 	// pipelineOK lets replicaRead leave a GTID wait in waitSQL for run to
 	// send together with the statement (text queries only).
@@ -209,6 +215,7 @@ func (s *Session) setUser(nc *config.Namespace, u *config.User) {
 	s.user = u
 	s.level, _ = parseLevel(u.ReadConsistency)
 	s.lastGTID, s.wroteWithoutGTID = "", false
+	s.gtidBySlice, s.dirtySlices = nil, nil
 	s.ns = s.env.Topology.Namespaces[nc.Name]
 	s.nsm = s.env.Metrics.Namespace(nc.Name)
 	s.log = s.env.Log.With("conn", s.ID, "user", u.Name, "namespace", nc.Name)
@@ -552,6 +559,9 @@ func (s *Session) after(c *backend.Conn, node *topology.Node, plan *router.Plan,
 	hadGTID := s.lastGTID
 	for _, st := range o.SessionState {
 		s.applyState(st)
+	}
+	if s.lastGTID != hadGTID {
+		s.noteGTID(node.Slice, s.lastGTID)
 	}
 	if node.Role() == topology.RolePrimary && o.Err == nil {
 		s.noteWrite(plan, s.lastGTID != hadGTID)
