@@ -93,9 +93,12 @@ func (s *Server) Connections() int64 { return s.conns.Load() }
 // Close stops accepting, closes every client connection and waits for the
 // sessions to end.
 func (s *Server) Close() error {
+	s.mu.Lock()
 	if !s.closed.CompareAndSwap(false, true) {
+		s.mu.Unlock()
 		return nil
 	}
+	s.mu.Unlock()
 	err := s.ln.Close()
 	s.mu.Lock()
 	for c := range s.live {
@@ -140,6 +143,11 @@ func (s *Server) track(nc net.Conn, add bool) {
 	s.mu.Lock()
 	if add {
 		s.live[nc] = struct{}{}
+		if s.closed.Load() {
+			// Accepted just as Close went over the live connections:
+			// close it too, or Close would wait for it forever.
+			nc.Close()
+		}
 	} else {
 		delete(s.live, nc)
 	}
