@@ -228,19 +228,20 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 	defer s.activeMany.Store(nil)
 	var held []merge.Source
 	var heldCols []protocol.ColumnDef
+	budget := s.holdBudget("an ordered query over more physical tables on one slice than scatter_parallel holds the extra tables' rows; raise scatter_parallel or narrow the query")
 	for _, o := range overflow {
 		host := branches[o[1]]
 		if !ordered {
 			host.queue = append(host.queue, sp.Steps[o[0]])
 			continue
 		}
-		cols, rows, perr := s.holdResult(host.c, sp.Steps[o[0]])
-		if perr != nil {
-			s.writeErr(perr)
+		cols, rows, err := s.holdResult(host.c, sp.Steps[o[0]], budget)
+		if err != nil {
+			s.writeErr(toProtoErr(err))
 			return true, nil
 		}
 		heldCols = cols
-		held = append(held, &branch{rows: rows})
+		held = append(held, rows)
 	}
 	for _, i := range live {
 		b := branches[i]
@@ -285,46 +286,66 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 	return s.mergeOut(sp.Scatter, cols, srcs, binary)
 }
 
-// failOn answers a statement that failed on c: a lost connection is
-// dropped (and reported as such), otherwise the server's error is relayed
-// and c goes back to its pool (unless the session keeps it).
+// failOn answers a statement that failed on c with its error: the
+// server's (or the proxy's own, such as a merge limit), or, for a lost
+// connection, the proxy's account of it. A broken c is dropped; otherwise
+// it goes back to its pool (unless the session keeps it).
 func (s *Session) failOn(c *backend.Conn, node *topology.Node, err error) {
+	pe, isProto := err.(*protocol.Error)
 	if c.Broken() {
-		s.writeErr(s.lost(c, node, err))
-		return
+		if lostErr := s.lost(c, node, err); !isProto {
+			pe = lostErr
+		}
+	} else {
+		if !isProto {
+			pe = toProtoErr(err)
+		}
+		s.release(c, node)
 	}
-	s.writeErr(toProtoErr(err))
-	s.release(c, node)
+	s.writeErr(pe)
+}
+
+// holdBudget is what a query may still hold in memory (merge_max_rows,
+// merge_max_bytes), shared by the results it reads whole.
+type holdBudget struct {
+	rows, bytes int64
+	// tooBig explains the query's case when the budget runs out.
+	tooBig string
+}
+
+func (s *Session) holdBudget(tooBig string) *holdBudget {
+	return &holdBudget{rows: int64(s.ns.Config.MergeMaxRows), bytes: int64(s.ns.Config.MergeMaxBytes), tooBig: tooBig}
 }
 
 // holdResult runs one physical statement on c and reads its whole result
-// (bounded by merge_max_rows/bytes) for an ordered merge.
-func (s *Session) holdResult(c *backend.Conn, step router.Step) ([]protocol.ColumnDef, [][]byte, *protocol.Error) {
+// into memory within the budget. Errors are the server's or the
+// connection's (c is then broken), or error 1038 past the budget.
+func (s *Session) holdResult(c *backend.Conn, step router.Step, budget *holdBudget) ([]protocol.ColumnDef, *branch, error) {
 	b := &branch{step: step, c: c}
 	if err := b.send(); err != nil {
-		return nil, nil, toProtoErr(err)
+		return nil, nil, err
 	}
 	cols, err := readHeader(c)
 	if err != nil {
-		return nil, nil, toProtoErr(err)
+		return nil, nil, err
 	}
-	maxRows, maxBytes := int64(s.ns.Config.MergeMaxRows), int64(s.ns.Config.MergeMaxBytes)
-	var rows [][]byte
-	var n int64
+	held := &branch{step: step, rows: [][]byte{}}
 	for {
 		p, err := b.Next()
 		if err != nil {
-			return nil, nil, toProtoErr(err)
+			return nil, nil, err
 		}
 		if p == nil {
-			return cols, rows, nil
+			return cols, held, nil
 		}
-		n += int64(len(p))
-		if int64(len(rows)) >= maxRows || n > maxBytes {
+		budget.rows--
+		budget.bytes -= int64(len(p))
+		if budget.rows < 0 || budget.bytes < 0 {
 			b.drain()
-			return nil, nil, protocol.NewError(1038, "HY001", "an ordered query over more physical tables on one slice than scatter_parallel holds the extra tables' rows: more than merge_max_rows=%d rows or merge_max_bytes=%d bytes; raise scatter_parallel or narrow the query", maxRows, maxBytes)
+			return nil, nil, protocol.NewError(1038, "HY001", "%s: more than merge_max_rows=%d rows or merge_max_bytes=%d bytes",
+				budget.tooBig, s.ns.Config.MergeMaxRows, s.ns.Config.MergeMaxBytes)
 		}
-		rows = append(rows, append([]byte(nil), p...))
+		held.rows = append(held.rows, append([]byte(nil), p...))
 	}
 }
 
@@ -368,20 +389,12 @@ func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool,
 			return true, nil
 		}
 	}
-	maxRows, maxBytes := int64(s.ns.Config.MergeMaxRows), int64(s.ns.Config.MergeMaxBytes)
-	var held, heldBytes int64
+	budget := s.holdBudget("a query over several physical tables inside a transaction holds their rows to merge them; narrow it by the shard key or run it outside the transaction")
 	var cols []protocol.ColumnDef
 	srcs := make([]merge.Source, 0, len(sp.Steps))
 	for i, st := range sp.Steps {
 		c, node := conns[i], nodes[i]
-		c.Seq = 0
-		s.buf = append(s.buf[:0], protocol.ComQuery)
-		s.buf = append(s.buf, st.SQL...)
-		if err := c.WriteFlush(s.buf); err != nil {
-			s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
-			return true, nil
-		}
-		bc, err := readHeader(c)
+		bc, held, err := s.holdResult(c, st, budget)
 		if err != nil {
 			s.failOn(c, node, err)
 			return true, nil
@@ -389,27 +402,7 @@ func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool,
 		if cols == nil {
 			cols = bc
 		}
-		b := &branch{step: st, rows: [][]byte{}}
-		live := &branch{step: st, c: c, node: node, sent: true}
-		for {
-			p, err := live.Next()
-			if err != nil {
-				s.failOn(c, node, err)
-				return true, nil
-			}
-			if p == nil {
-				break
-			}
-			held++
-			heldBytes += int64(len(p))
-			if held > maxRows || heldBytes > maxBytes {
-				live.drain()
-				s.writeErr(protocol.NewError(1038, "HY001", "a query over several physical tables inside a transaction holds their rows to merge them: more than merge_max_rows=%d rows or merge_max_bytes=%d bytes; narrow it by the shard key or run it outside the transaction", maxRows, maxBytes))
-				return true, nil
-			}
-			b.rows = append(b.rows, append([]byte(nil), p...))
-		}
-		srcs = append(srcs, b)
+		srcs = append(srcs, held)
 		node.CountStatement()
 	}
 	return s.mergeOut(sp.Scatter, cols, srcs, binary)
