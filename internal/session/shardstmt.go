@@ -118,19 +118,14 @@ func (s *Session) prepareTemplate(sql string, a *router.Analysis, tpl *router.Te
 			return false
 		}
 	}
-	for attempt := 0; ; attempt++ {
-		done, retry := s.prepareOn(&plan, a, tpl.SQL[first], start, attempt == 2)
-		if !retry {
-			if st := s.stmts[s.nextStmtID]; done && st != nil && st.sql == tpl.SQL[first] {
-				// Executions route by the key; other paths use the
-				// logical statement.
-				st.sql, st.template, st.sharded, st.offsets = sql, tpl, true, offsets
-				st.analysis = a
-			}
-			return true
-		}
-		time.Sleep(10 * time.Millisecond)
+	before := s.nextStmtID
+	s.prepareRetrying(&plan, a, tpl.SQL[first], start)
+	if st := s.stmts[s.nextStmtID]; s.nextStmtID != before && st != nil {
+		// Prepared: executions route by the key; other paths use the
+		// logical statement.
+		st.sql, st.template, st.sharded, st.offsets = sql, tpl, true, offsets
 	}
+	return true
 }
 
 // executeTemplate runs an execution of a template statement on the

@@ -69,13 +69,18 @@ func (s *Session) prepare(sql string) bool {
 	if plan.Target == router.TargetProxy || plan.Target == router.TargetPinned && s.pinned == nil {
 		plan.Target = router.TargetPrimary
 	}
+	return s.prepareRetrying(&plan, a, sql, start)
+}
+
+// prepareRetrying prepares sql on the plan's connection, on another one
+// when the server reset the first before answering (a crash or a restart:
+// preparing has no effect, so it is safe), up to three times.
+func (s *Session) prepareRetrying(plan *router.Plan, a *router.Analysis, sql string, start time.Time) bool {
 	for attempt := 0; ; attempt++ {
-		done, retry := s.prepareOn(&plan, a, sql, start, attempt == 2)
+		done, retry := s.prepareOn(plan, a, sql, start, attempt == 2)
 		if !retry {
 			return done
 		}
-		// The server reset the connection before answering (a crash or a
-		// restart): preparing has no effect, so try another connection.
 		time.Sleep(10 * time.Millisecond)
 	}
 }
