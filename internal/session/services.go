@@ -249,10 +249,14 @@ func (e *Env) forgetColumns() {
 	e.colMu.Unlock()
 }
 
-// sources are the router's sources for this session.
+// sources are the router's sources for this session (made once: the
+// method values would otherwise be allocated on every statement).
 func (s *Session) sources() router.Sources {
-	return router.Sources{
-		IDs:     s.nextIDs,
-		Columns: func(t *shard.Table) ([]string, error) { return s.env.tableColumns(s.ns, t) },
+	if s.src.IDs == nil {
+		s.src = router.Sources{
+			IDs:     s.nextIDs,
+			Columns: func(t *shard.Table) ([]string, error) { return s.env.tableColumns(s.ns, t) },
+		}
 	}
+	return s.src
 }

@@ -173,6 +173,7 @@ type Session struct {
 	relayer      relay.Relayer
 	buf          []byte
 	rowBuf       []byte // scatter rows re-encoded for the binary protocol
+	src          router.Sources
 
 	active atomic.Pointer[backend.Conn] // connection running the current statement
 	// activeMany: the connections running the physical statements of the
@@ -681,7 +682,6 @@ func (s *Session) lost(c *backend.Conn, node *topology.Node, err error) *protoco
 	s.nsm.BackendError(node.Slice.Name, node.Addr)
 	node.Suspect()
 	msg := fmt.Sprintf("Lost connection to backend %s %s %s during query: %v", node.Slice.Name, node.Role(), node.Addr, errors.Unwrap(err))
-
 	if wasTxn {
 		msg += "; the transaction was rolled back"
 	}
