@@ -470,7 +470,7 @@ func (k keyMatcher) targets(where ast.ExprNode) ([]shard.Target, *ShardPlan) {
 			found = true
 			continue
 		}
-		targets = intersect(targets, ts, true)
+		targets = intersect(targets, ts)
 	}
 	if bad != nil && !found {
 		return nil, &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", bad)}
@@ -626,20 +626,15 @@ func union(a, b []shard.Target) []shard.Target {
 	return out
 }
 
-func intersect(a, b []shard.Target, both bool) []shard.Target {
-	if !both || a == nil {
-		return b
-	}
-	var out []shard.Target
+// intersect returns the targets in both lists (never nil).
+func intersect(a, b []shard.Target) []shard.Target {
+	out := []shard.Target{}
 	for _, x := range a {
 		for _, y := range b {
 			if x == y {
 				out = append(out, x)
 			}
 		}
-	}
-	if out == nil {
-		out = []shard.Target{}
 	}
 	return out
 }
