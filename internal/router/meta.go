@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/format"
 
 	"github.com/switchyard-db/switchyard/internal/shard"
 )
@@ -171,15 +170,14 @@ func infoSchemaRewrite(st ast.StmtNode, rules *shard.Rules) *ShardPlan {
 		old[i] = l.GetValue()
 		l.SetValue(x.Table)
 	}
-	var b strings.Builder
-	err := st.Restore(format.NewRestoreCtx(restoreFlags, &b))
+	sql, err := restoreSQL(st, st.Text())
 	for i, l := range v.lits {
 		l.SetValue(old[i])
 	}
 	if err != nil {
 		return nil
 	}
-	return &ShardPlan{Steps: []Step{{Slice: x.Slice, Database: x.Database, SQL: b.String()}}, Rename: &Rename{Physical: x.Table, Logical: v.table.Name()}}
+	return &ShardPlan{Steps: []Step{{Slice: x.Slice, Database: x.Database, SQL: sql}}, Rename: &Rename{Physical: x.Table, Logical: v.table.Name()}}
 }
 
 type infoSchemaVisitor struct {

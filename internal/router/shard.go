@@ -310,13 +310,13 @@ func databaseFanout(st ast.StmtNode, name string, rules *shard.Rules) *ShardPlan
 	if !has {
 		return nil
 	}
-	var b strings.Builder
-	if err := st.Restore(format.NewRestoreCtx(restoreFlags, &b)); err != nil {
+	sql, err := restoreSQL(st, st.Text())
+	if err != nil {
 		return refuse("rewriting this statement")
 	}
 	p := &ShardPlan{Fanout: true}
 	for _, sl := range order {
-		p.Steps = append(p.Steps, Step{Slice: sl, Database: name, SQL: b.String()})
+		p.Steps = append(p.Steps, Step{Slice: sl, Database: name, SQL: sql})
 	}
 	return p
 }
@@ -947,11 +947,7 @@ func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, err
 		st.Accept(cols)
 		renamers = append(renamers, cols)
 	}
-	var b strings.Builder
-	if err := st.Restore(format.NewRestoreCtx(restoreFlags, &b)); err != nil {
-		return "", err
-	}
-	return b.String(), nil
+	return restoreSQL(st, st.Text())
 }
 
 type columnRenamer struct {
