@@ -74,6 +74,10 @@ type Conn struct {
 	lastUsed time.Time
 	broken   bool
 
+	// opts and scramble are the login's, for COM_CHANGE_USER.
+	opts     DialOptions
+	scramble []byte
+
 	stmts     map[string]*Stmt
 	lruHead   *Stmt // most recent
 	lruTail   *Stmt
@@ -176,9 +180,18 @@ func (c *Conn) handshake(o DialOptions) error {
 	}
 	resp.AuthResponse = auth
 	c.Caps = resp.Capabilities
+	c.opts, c.scramble = o, append([]byte(nil), scramble...)
 	if err := c.WriteFlush(protocol.AppendHandshakeResponse(nil, resp, false)); err != nil {
 		return err
 	}
+	return c.authResult(plugin, scramble, o.Password, secure)
+}
+
+// authResult reads the server's answer to an authentication response
+// (after the handshake or COM_CHANGE_USER): plugin switches, caching_sha2
+// exchanges, and the final OK or ERR.
+func (c *Conn) authResult(plugin string, scramble []byte, password string, secure bool) error {
+	o := DialOptions{Password: password}
 	for {
 		p, err := c.ReadPacket()
 		if err != nil {
@@ -482,6 +495,53 @@ func (c *Conn) Reset() error {
 	c.Dirty = false
 	c.LastInsertID = 0
 	return c.initSession()
+}
+
+// ClearDB leaves the connection without a current database, as a new
+// connection without one (a database cannot be unselected otherwise): it
+// logs in again with COM_CHANGE_USER, which also resets the session
+// (variables, prepared statements, temporary tables).
+func (c *Conn) ClearDB() error {
+	if c.opts.User == "" {
+		return errors.New("backend connection: no login to repeat")
+	}
+	plugin := protocol.AuthNativePassword
+	auth, err := authResponse(plugin, c.scramble, c.opts.Password)
+	if err != nil {
+		return err
+	}
+	b := []byte{protocol.ComChangeUser}
+	b = append(b, c.opts.User...)
+	b = append(b, 0, byte(len(auth)))
+	b = append(b, auth...)
+	b = append(b, 0) // no database
+	b = append(b, protocol.CharsetUTF8MB4GeneralCI, 0)
+	b = append(b, plugin...)
+	b = append(b, 0)
+	if c.Caps&protocol.ClientConnectAttrs != 0 {
+		b = append(b, 0) // no connection attributes
+	}
+	c.Seq = 0
+	if err := c.WriteFlush(b); err != nil {
+		c.broken = true
+		return err
+	}
+	_, secure := c.Conn.Conn.(*tls.Conn)
+	if err := c.authResult(plugin, c.scramble, c.opts.Password, secure); err != nil {
+		if _, ok := err.(*protocol.Error); !ok {
+			c.broken = true
+		}
+		return err
+	}
+	c.forgetStmts()
+	c.Vars = nil
+	c.Dirty = false
+	c.LastInsertID = 0
+	c.DB = ""
+	if err := c.initSession(); err != nil {
+		return err
+	}
+	return nil
 }
 
 // Ping sends COM_PING.

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchyard-db/switchyard/internal/protocol"
 )
 
 // PoolOptions configure a Pool.
@@ -233,7 +235,9 @@ func (p *Pool) Put(c *Conn) {
 		p.release(nil)
 		return
 	}
-	if c.Dirty {
+	if c.Dirty || c.Status&protocol.StatusInTrans != 0 {
+		// Connection-bound state, or a transaction nobody will end: the
+		// next user must not inherit it.
 		if err := c.Reset(); err != nil {
 			c.broken = true
 			c.Close()

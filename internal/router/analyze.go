@@ -7,6 +7,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // value expressions for the parser
 
 	"github.com/switchyard-db/switchyard/internal/protocol"
@@ -157,6 +158,10 @@ func classify(a *Analysis, st ast.StmtNode, text string) {
 				a.Flags |= FlagNextTxn
 			default:
 				a.Flags |= FlagSessionVars
+				if strings.EqualFold(v.Name, "autocommit") {
+					a.Flags |= FlagAutocommit
+					a.Autocommit = autocommitValue(v.Value)
+				}
 			}
 		}
 		inspectExprs(a, n)
@@ -254,6 +259,28 @@ func classify(a *Analysis, st ast.StmtNode, text string) {
 		a.Kind = KindOther
 		a.Flags |= FlagWrites
 	}
+}
+
+// autocommitValue reads the value of SET autocommit = v: 1/0, ON/OFF,
+// TRUE/FALSE, DEFAULT (ON); anything else (an expression) is unknown.
+func autocommitValue(v ast.ExprNode) AutocommitValue {
+	if v == nil {
+		return AutocommitUnknown
+	}
+	if _, ok := v.(*ast.DefaultExpr); ok {
+		return AutocommitOn
+	}
+	var b strings.Builder
+	if err := v.Restore(format.NewRestoreCtx(restoreFlags, &b)); err != nil {
+		return AutocommitUnknown
+	}
+	switch strings.ToUpper(strings.Trim(b.String(), "`'\"")) {
+	case "1", "ON", "TRUE":
+		return AutocommitOn
+	case "0", "OFF", "FALSE":
+		return AutocommitOff
+	}
+	return AutocommitUnknown
 }
 
 // inspectExprs walks a statement for user variables and session-bound

@@ -89,6 +89,7 @@ var flagNames = []struct {
 	{FlagLocalInfile, "local_infile"},
 	{FlagSQLCalcFoundRows, "sql_calc_found_rows"},
 	{FlagNeedsPrimary, "needs_primary"},
+	{FlagAutocommit, "autocommit"},
 }
 
 // flagString names every set bit, "none" for no flags. Bits without a name

@@ -91,6 +91,9 @@ const (
 	// FlagNeedsPrimary: reads state only the primary has (named locks,
 	// sequences) without making the session connection-bound.
 	FlagNeedsPrimary
+	// FlagAutocommit: SET assigns the session's autocommit
+	// (Analysis.Autocommit says to what).
+	FlagAutocommit
 )
 
 // SavepointOp is what a savepoint statement does.
@@ -192,6 +195,9 @@ type Analysis struct {
 	SavepointOp SavepointOp
 	// Value is the value of a locally handled SET.
 	Value string
+	// Autocommit is what a FlagAutocommit SET assigns: AutocommitOn,
+	// AutocommitOff, or AutocommitUnknown (an expression).
+	Autocommit AutocommitValue
 	// NamesTables: the statement names a table (set by AnalyzeSharded,
 	// where a statement on an unlisted table belongs to the default slice,
 	// while one naming no table may run on any pinned slice).
@@ -203,6 +209,16 @@ type Analysis struct {
 	KillID    uint64
 	KillQuery bool
 }
+
+// AutocommitValue is the value a SET gives autocommit.
+type AutocommitValue uint8
+
+// Autocommit values.
+const (
+	AutocommitUnknown AutocommitValue = iota
+	AutocommitOn
+	AutocommitOff
+)
 
 // Session is the part of the session state routing depends on.
 type Session struct {

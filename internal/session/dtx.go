@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"strings"
 
 	"github.com/switchyard-db/switchyard/internal/backend"
 	"github.com/switchyard-db/switchyard/internal/protocol"
@@ -290,19 +289,28 @@ func (s *Session) dtxControl(a *router.Analysis, sql string) (failed bool) {
 		s.writeErr(protocol.NewError(1399, "XAE07", "XAER_RMFAIL: client XA statements cannot run inside a transaction that Switchyard spreads over several slices"))
 		return true
 	case router.KindSet:
-		if strings.Contains(strings.ToLower(sql), "autocommit") {
+		if a.Flags&router.FlagAutocommit != 0 && a.Autocommit != router.AutocommitOff {
+			// txnControl commits first when autocommit is turned on.
 			s.writeErr(protocol.ErrUnsupported("changing autocommit inside a transaction over several slices; COMMIT or ROLLBACK first"))
 			return true
 		}
-		// Other session variables apply to every participant.
+		// Session variables apply to every participant; the session
+		// records what the server reported.
+		applied := false
 		for _, c := range append([]*backend.Conn{s.pinned}, s.partConns()...) {
 			if c == nil {
 				continue
 			}
-			if _, err := c.Exec(sql); err != nil {
+			ok, err := c.Exec(sql)
+			if err != nil {
 				s.writeErr(toProtoErr(err))
 				return true
 			}
+			if !applied {
+				applied = true
+				s.applyState(ok.SessionState)
+			}
+			c.Vars = s.vars
 		}
 		s.writeOK(0, 0)
 		return false

@@ -32,15 +32,9 @@ func (s *Session) query(sql string) bool {
 			"You have an error in your SQL syntax: multi-statements are not enabled for this connection")}
 		sp = nil
 	}
-	if s.ns.Rules != nil && a.Err == nil {
-		if done, failed := s.lazyTxn(a); done {
-			s.observe(a.Kind, router.TargetProxy, start, failed, sql)
-			return true
-		}
-	}
-	if a.Err == nil && s.wantsDtxControl(a) {
-		failed := s.dtxControl(a, sql)
-		s.observe(a.Kind, router.TargetPinned, start, failed, sql)
+	defer s.endImplicit()
+	if done, failed := s.txnControl(a, sql); done {
+		s.observe(a.Kind, router.TargetProxy, start, failed, sql)
 		return true
 	}
 	if sp != nil {

@@ -154,6 +154,9 @@ type Session struct {
 	// transaction starts on the slice of its first statement.
 	pendingBegin   string
 	pendingReadTxn bool
+	// implicitTxn: pendingBegin was set because autocommit is off (the
+	// statement running now opens the transaction); see txnControl.
+	implicitTxn bool
 	// A transaction over several slices (sharded namespaces): dtx
 	// coordinates it (transactions: xa), parts are the connections of the
 	// slices that joined after the first (the pinned one); txnReadOnly: it
@@ -523,14 +526,12 @@ func (s *Session) backendUnavailable(node *topology.Node, err error) *protocol.E
 func (s *Session) sync(c *backend.Conn) error {
 	if c.DB != s.db {
 		if s.db == "" {
-			// A database cannot be unselected; start from a clean connection.
-			if err := c.Reset(); err != nil {
+			// A database cannot be unselected: log in again without one,
+			// so that the session never runs in another one's database.
+			if err := c.ClearDB(); err != nil {
+				c.MarkBroken()
 				return toProtoErr(err)
 			}
-			if err := c.InitDB(""); err != nil && c.Broken() {
-				return toProtoErr(err)
-			}
-			c.DB = ""
 		} else if err := c.InitDB(s.db); err != nil {
 			return toProtoErr(err)
 		}

@@ -63,7 +63,7 @@ func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool,
 		// No sharded table after all: the default slice runs it.
 		sp = &router.ShardPlan{Steps: []router.Step{{Slice: s.ns.Default.Name, SQL: sql}}}
 	}
-	if done, failed := s.lazyTxn(a); done {
+	if done, failed := s.txnControl(a, sql); done {
 		return failed, nil
 	}
 	if sp.Rename != nil || sp.ShowTables != nil {

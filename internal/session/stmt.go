@@ -181,6 +181,18 @@ func (s *Session) execute(p []byte) bool {
 		s.writeErr(protocol.NewError(protocol.ErrWrongArguments, "HY000", "Incorrect arguments to mysqld_stmt_execute"))
 		return true
 	}
+	defer s.endImplicit()
+	if !st.sharded || st.template != nil {
+		// Transaction control applies as in the text protocol (statements
+		// the proxy prepared itself get it after substitution).
+		if done, failed := s.txnControl(st.analysis, st.sql); done {
+			s.observe(st.analysis.Kind, router.TargetProxy, start, failed, st.sql)
+			for k := range st.long {
+				delete(st.long, k)
+			}
+			return true
+		}
+	}
 	// Body after id: flags(1) iterations(4) [null bitmap, bound flag, types, values].
 	rest := p[10:]
 	var values []byte
