@@ -137,6 +137,13 @@ func (c *Conn) handshake(o DialOptions) error {
 	if g.Capabilities&protocol.ClientProtocol41 == 0 {
 		return errors.New("backend does not speak protocol 4.1")
 	}
+	var extCaps uint32
+	if g.Capabilities&protocol.ClientLongPassword == 0 {
+		// MariaDB: take its extended type info (JSON etc.) in column
+		// definitions; the relay drops it for clients that did not ask.
+		extCaps = g.ExtCapabilities & protocol.MariaDBClientExtendedMetadata
+		caps &^= protocol.ClientLongPassword
+	}
 	resp := &protocol.HandshakeResponse{
 		Capabilities: caps,
 		MaxPacket:    1 << 30,
@@ -144,6 +151,8 @@ func (c *Conn) handshake(o DialOptions) error {
 		User:         o.User,
 		AuthPlugin:   g.AuthPlugin,
 		Attrs:        map[string]string{"_client_name": "switchyard", "program_name": "switchyard"},
+
+		ExtCapabilities: extCaps,
 	}
 	if o.TLS != nil && g.Capabilities&protocol.ClientSSL != 0 {
 		resp.Capabilities |= protocol.ClientSSL
@@ -181,6 +190,7 @@ func (c *Conn) handshake(o DialOptions) error {
 	resp.AuthResponse = auth
 	c.Caps = resp.Capabilities
 	c.opts, c.scramble = o, append([]byte(nil), scramble...)
+	c.ExtCaps = extCaps
 	if err := c.WriteFlush(protocol.AppendHandshakeResponse(nil, resp, false)); err != nil {
 		return err
 	}

@@ -176,3 +176,37 @@ func TestConsistencyWithoutBinlog(t *testing.T) {
 		t.Fatalf("replica has %q (%v), want the old 0", rv, err)
 	}
 }
+
+// TestConsistencyNoFalseNoGTID: with the binary log on, writes that get
+// their GTID only at COMMIT (inside BEGIN or with autocommit off) and
+// writes that change no row are not taken for writes without a GTID: a
+// session-consistency read after them still goes to the replica once it
+// has the session's GTID (issue 11, defect 9).
+func TestConsistencyNoFalseNoGTID(t *testing.T) {
+	h := startProxy(t, options{})
+	p := h.topo.Slices[0].Primary
+	h.topo.Exec(t, p, "DROP DATABASE IF EXISTS it_gtidok", "CREATE DATABASE it_gtidok", "CREATE TABLE it_gtidok.t (id INT PRIMARY KEY, v INT)", "INSERT INTO it_gtidok.t VALUES (1, 0)")
+	t.Cleanup(func() { h.topo.Exec(t, p, "DROP DATABASE IF EXISTS it_gtidok") })
+	h.topo.WaitReplicas(t)
+	for _, tc := range []struct {
+		name  string
+		stmts []string
+	}{
+		{"begin-commit", []string{"BEGIN", "UPDATE t SET v = v + 1 WHERE id = 1", "COMMIT"}},
+		{"no-row-changed", []string{"UPDATE t SET v = 5 WHERE id = 999"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := h.conn(h.open(splitUser, splitPass, "it_gtidok", ""))
+			mustExec(t, c, "SET SESSION switchyard_read_consistency = 'session'")
+			before := consistencyCount(t, h, "session", "primary_no_gtid")
+			mustExec(t, c, tc.stmts...)
+			var v string
+			if err := c.QueryRowContext(context.Background(), "SELECT v FROM t WHERE id = 1").Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			if after := consistencyCount(t, h, "session", "primary_no_gtid"); after != before {
+				t.Fatalf("primary_no_gtid %v -> %v after %v: a write was taken for one without GTID", before, after, tc.stmts)
+			}
+		})
+	}
+}

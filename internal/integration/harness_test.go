@@ -45,6 +45,8 @@ type options struct {
 	slices int
 	// nsExtra is YAML added to the namespace (indented by 4 spaces).
 	nsExtra string
+	// listen is the client listen address (default 127.0.0.1:0).
+	listen string
 }
 
 // Users of the generated namespace "itest".
@@ -65,7 +67,10 @@ func startProxy(t *testing.T, o options) *harness {
 func startProxyOn(t *testing.T, topo *testtopo.Topology, o options) *harness {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "listen: 127.0.0.1:0\nadmin: {listen: 127.0.0.1:0, user: admin, password: admin}\nlog: {level: warn}\n%s\n", o.extraTop)
+	if o.listen == "" {
+		o.listen = "127.0.0.1:0"
+	}
+	fmt.Fprintf(&b, "listen: %s\nadmin: {listen: 127.0.0.1:0, user: admin, password: admin}\nlog: {level: warn}\n%s\n", o.listen, o.extraTop)
 	b.WriteString("namespaces:\n  - name: itest\n")
 	fmt.Fprintf(&b, "    users:\n      - {name: %s, password: %s, rw_split: true}\n      - {name: %s, password: %s}\n", splitUser, splitPass, plainUser, plainPass)
 	fmt.Fprintf(&b, "    backend: {user: %s, password: %s}\n", topo.BackendUser, topo.BackendPassword)

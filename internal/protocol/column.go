@@ -10,6 +10,10 @@ type ColumnDef struct {
 	Type                                   byte
 	Flags                                  uint16
 	Decimals                               byte
+	// Extended is MariaDB's extended type info block (e.g. format "json"),
+	// sent when the server negotiated MariaDBClientExtendedMetadata; empty
+	// when absent.
+	Extended string
 }
 
 // ParseColumnDef decodes a column definition packet.
@@ -27,6 +31,14 @@ func ParseColumnDef(p []byte) (ColumnDef, error) {
 	}
 	// fields[0] is the catalog ("def").
 	c.Schema, c.Table, c.OrgTable, c.Name, c.OrgName = string(fields[1]), string(fields[2]), string(fields[3]), string(fields[4]), string(fields[5])
+	if rest := len(p) - pos; rest > 0 && !(rest == 13 && p[pos] == 0x0c) {
+		// Not just the fixed fields: MariaDB's extended type info comes
+		// first.
+		if ext, _, n := ReadLenEncString(p[pos:]); n > 0 && len(p)-pos-n >= 13 && p[pos+n] == 0x0c {
+			c.Extended = string(ext)
+			pos += n
+		}
+	}
 	_, _, n := ReadLenEncInt(p[pos:]) // length of fixed fields, 0x0c
 	if n == 0 || len(p) < pos+n+10 {
 		return c, ErrMalformed
@@ -40,14 +52,26 @@ func ParseColumnDef(p []byte) (ColumnDef, error) {
 	return c, nil
 }
 
-// AppendColumnDef appends a column definition payload.
+// AppendColumnDef appends a column definition payload without extended
+// type info.
 func AppendColumnDef(b []byte, c *ColumnDef) []byte {
+	return AppendColumnDefExt(b, c, 0)
+}
+
+// AppendColumnDefExt appends a column definition payload for a client with
+// the MariaDB extended capabilities ext: with MariaDBClientExtendedMetadata
+// the extended type info block is included (empty when c has none), as
+// MariaDB sends it.
+func AppendColumnDefExt(b []byte, c *ColumnDef, ext uint32) []byte {
 	b = AppendLenEncString(b, "def")
 	b = AppendLenEncString(b, c.Schema)
 	b = AppendLenEncString(b, c.Table)
 	b = AppendLenEncString(b, c.OrgTable)
 	b = AppendLenEncString(b, c.Name)
 	b = AppendLenEncString(b, c.OrgName)
+	if ext&MariaDBClientExtendedMetadata != 0 {
+		b = AppendLenEncString(b, c.Extended)
+	}
 	b = append(b, 0x0c)
 	b = AppendUint16(b, c.Charset)
 	b = AppendUint32(b, c.Length)
@@ -88,4 +112,25 @@ func AppendStmtPrepareOK(b []byte, r *StmtPrepareOK) []byte {
 	b = AppendUint16(b, r.NumParams)
 	b = append(b, 0)
 	return AppendUint16(b, r.Warnings)
+}
+
+// StripColumnExt removes the extended type info block from a column
+// definition payload sent by a server that negotiated
+// MariaDBClientExtendedMetadata, for a client that did not. It appends the
+// result to b; a malformed packet is appended unchanged.
+func StripColumnExt(b, p []byte) []byte {
+	pos := 0
+	for i := 0; i < 6; i++ {
+		_, _, n := ReadLenEncString(p[pos:])
+		if n == 0 {
+			return append(b, p...)
+		}
+		pos += n
+	}
+	_, _, n := ReadLenEncString(p[pos:])
+	if n == 0 {
+		return append(b, p...)
+	}
+	b = append(b, p[:pos]...)
+	return append(b, p[pos+n:]...)
 }

@@ -32,6 +32,17 @@ const (
 	ClientDeprecateEOF               uint32 = 1 << 24
 )
 
+// MariaDB extended capabilities: the upper 32 bits of MariaDB's 64-bit
+// capability set, exchanged in the last 4 filler bytes of the greeting and
+// of the handshake response when CLIENT_LONG_PASSWORD (CLIENT_MYSQL) is not
+// set by the server.
+const (
+	MariaDBClientProgress         uint32 = 1 << 0
+	MariaDBClientStmtBulk         uint32 = 1 << 2
+	MariaDBClientExtendedMetadata uint32 = 1 << 3
+	MariaDBClientCacheMetadata    uint32 = 1 << 4
+)
+
 // Commands (COM_*).
 const (
 	ComSleep            byte = 0x00

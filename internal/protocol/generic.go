@@ -70,14 +70,19 @@ func ParseOK(p []byte, caps uint32) (OK, error) {
 			}
 			ok.SessionState = s
 		}
+	} else if s, _, n := ReadLenEncString(p[pos:]); n > 0 && pos+n == len(p) {
+		// MariaDB length-encodes the info string whatever the capabilities.
+		ok.Info = s
 	} else {
+		// MySQL sends it as the rest of the packet.
 		ok.Info = p[pos:]
 	}
 	return ok, nil
 }
 
 // AppendOK appends an OK packet payload with the given header (OKHeader, or
-// EOFHeader for the end of a result set under CLIENT_DEPRECATE_EOF).
+// EOFHeader for the end of a result set under CLIENT_DEPRECATE_EOF), byte
+// for byte as MariaDB builds it for the same capabilities.
 func AppendOK(b []byte, header byte, ok *OK, caps uint32) []byte {
 	b = append(b, header)
 	b = AppendLenEncInt(b, ok.AffectedRows)
@@ -88,15 +93,13 @@ func AppendOK(b []byte, header byte, ok *OK, caps uint32) []byte {
 	}
 	b = AppendUint16(b, status)
 	b = AppendUint16(b, ok.Warnings)
-	if caps&ClientSessionTrack != 0 {
-		if len(ok.Info) > 0 || status&StatusSessionStateChange != 0 {
-			b = AppendLenEncBytes(b, ok.Info)
-		}
-		if status&StatusSessionStateChange != 0 {
-			b = AppendLenEncBytes(b, ok.SessionState)
-		}
-	} else {
-		b = append(b, ok.Info...)
+	// As MariaDB does: the info string is length-encoded (with or without
+	// CLIENT_SESSION_TRACK) and omitted when empty and no state follows.
+	if len(ok.Info) > 0 || status&StatusSessionStateChange != 0 {
+		b = AppendLenEncBytes(b, ok.Info)
+	}
+	if status&StatusSessionStateChange != 0 {
+		b = AppendLenEncBytes(b, ok.SessionState)
 	}
 	return b
 }

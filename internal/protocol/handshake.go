@@ -14,6 +14,9 @@ type Greeting struct {
 	Charset       uint8
 	Status        uint16
 	AuthPlugin    string
+	// ExtCapabilities are MariaDB's extended capabilities, sent only when
+	// Capabilities lacks ClientLongPassword (as MariaDB servers do).
+	ExtCapabilities uint32
 }
 
 // AppendGreeting appends the HandshakeV10 payload for g.
@@ -29,7 +32,12 @@ func AppendGreeting(b []byte, g *Greeting) []byte {
 	b = AppendUint16(b, g.Status)
 	b = AppendUint16(b, uint16(g.Capabilities>>16))
 	b = append(b, byte(len(g.Scramble)+1))
-	b = append(b, make([]byte, 10)...)
+	b = append(b, make([]byte, 6)...)
+	if g.Capabilities&ClientLongPassword == 0 {
+		b = AppendUint32(b, g.ExtCapabilities)
+	} else {
+		b = append(b, 0, 0, 0, 0)
+	}
 	b = append(b, g.Scramble[8:]...)
 	b = append(b, 0)
 	b = append(b, g.AuthPlugin...)
@@ -69,6 +77,9 @@ func ParseGreeting(p []byte) (*Greeting, error) {
 		g.Status = binary.LittleEndian.Uint16(p[pos+1:])
 		g.Capabilities |= uint32(binary.LittleEndian.Uint16(p[pos+3:])) << 16
 		authLen = int(p[pos+5])
+		if g.Capabilities&ClientLongPassword == 0 {
+			g.ExtCapabilities = binary.LittleEndian.Uint32(p[pos+12:])
+		}
 		pos += 16
 	}
 	if g.Capabilities&ClientSecureConnection != 0 {
@@ -108,6 +119,9 @@ type HandshakeResponse struct {
 	Database     string
 	AuthPlugin   string
 	Attrs        map[string]string
+	// ExtCapabilities are MariaDB's extended capabilities (the last 4
+	// filler bytes), meaningful only without ClientLongPassword.
+	ExtCapabilities uint32
 }
 
 // IsSSLRequest reports whether a handshake response payload is only an
@@ -128,6 +142,9 @@ func ParseHandshakeResponse(p []byte) (*HandshakeResponse, error) {
 	}
 	r.MaxPacket = binary.LittleEndian.Uint32(p[4:])
 	r.Charset = p[8]
+	if r.Capabilities&ClientLongPassword == 0 {
+		r.ExtCapabilities = binary.LittleEndian.Uint32(p[28:])
+	}
 	pos := 32
 	user, n := ReadNulString(p[pos:])
 	if n == 0 {
@@ -207,7 +224,12 @@ func AppendHandshakeResponse(b []byte, r *HandshakeResponse, sslOnly bool) []byt
 	b = AppendUint32(b, r.Capabilities)
 	b = AppendUint32(b, r.MaxPacket)
 	b = append(b, r.Charset)
-	b = append(b, make([]byte, 23)...)
+	b = append(b, make([]byte, 19)...)
+	if r.Capabilities&ClientLongPassword == 0 {
+		b = AppendUint32(b, r.ExtCapabilities)
+	} else {
+		b = append(b, 0, 0, 0, 0)
+	}
 	if sslOnly {
 		return b
 	}

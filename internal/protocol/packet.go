@@ -38,6 +38,11 @@ type Conn struct {
 	ReadTimeout time.Duration
 	// CheckSeq makes ReadPacket verify incoming sequence numbers.
 	CheckSeq bool
+	// ExtCaps are the MariaDB extended capabilities negotiated on this
+	// connection (MariaDBClient*).
+	ExtCaps uint32
+
+	colBuf []byte // scratch for WriteColumnDef
 }
 
 // Default buffer sizes for NewConn.
@@ -198,3 +203,14 @@ func (c *Conn) WriteFlush(payload []byte) error {
 
 // BufferedWrite reports how many bytes wait in the write buffer.
 func (c *Conn) BufferedWrite() int { return c.w.Buffered() }
+
+// WriteColumnDef writes a column definition payload p received from a
+// connection with the extended capabilities srcExt, dropping MariaDB's
+// extended type info block when this connection did not negotiate it.
+func (c *Conn) WriteColumnDef(p []byte, srcExt uint32) error {
+	if srcExt&MariaDBClientExtendedMetadata != 0 && c.ExtCaps&MariaDBClientExtendedMetadata == 0 {
+		c.colBuf = StripColumnExt(c.colBuf[:0], p)
+		return c.WritePacket(c.colBuf)
+	}
+	return c.WritePacket(p)
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/globalcheck"
 	"github.com/switchyard-db/switchyard/internal/metrics"
 	"github.com/switchyard-db/switchyard/internal/monitor"
+	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/server"
 	"github.com/switchyard-db/switchyard/internal/session"
 	"github.com/switchyard-db/switchyard/internal/topology"
@@ -126,8 +127,39 @@ func (p *Proxy) handleXA(w http.ResponseWriter, r *http.Request) {
 	admin.WriteJSON(w, http.StatusOK, p.env.PendingXA(ctx))
 }
 
-// Start opens the client and admin listeners.
+// backendVersion reads the version string from the greeting of the first
+// backend node that answers (no login needed), or "" when none does.
+func (p *Proxy) backendVersion() string {
+	var v string
+	p.topo.EachNode(func(ns *topology.Namespace, s *topology.Slice, n *topology.Node) {
+		if v != "" {
+			return
+		}
+		nc, err := net.DialTimeout("tcp", n.Addr, time.Second)
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		_ = nc.SetDeadline(time.Now().Add(time.Second))
+		pkt, err := protocol.NewConn(nc).ReadPacket()
+		if err != nil {
+			return
+		}
+		if g, err := protocol.ParseGreeting(pkt); err == nil {
+			v = g.ServerVersion
+		}
+	})
+	return v
+}
+
+// Start opens the client and admin listeners. The handshake announces the
+// backends' version, read from the first node that answers.
 func (p *Proxy) Start() error {
+	if v := p.backendVersion(); v != "" {
+		p.server.SetVersion(v)
+	} else {
+		p.log.Warn("no backend answered at startup; the handshake announces the default version", "version", server.DefaultServerVersion)
+	}
 	if err := p.server.Start(); err != nil {
 		p.topo.Close()
 		return fmt.Errorf("listen %s: %w", p.cfg.Listen, err)

@@ -48,6 +48,20 @@ type Outcome struct {
 // Relayer carries the scratch buffer used to re-encode packets.
 type Relayer struct {
 	buf []byte
+	// Rename, when set, may rewrite the names of a relayed column
+	// definition (physical to logical tables); it reports a change.
+	Rename func(*protocol.ColumnDef) bool
+}
+
+// columnDef relays one column definition, renamed by r.Rename.
+func (r *Relayer) columnDef(cl *protocol.Conn, be *backend.Conn, p []byte) error {
+	if r.Rename != nil {
+		if c, err := protocol.ParseColumnDef(p); err == nil && r.Rename(&c) {
+			r.buf = protocol.AppendColumnDefExt(r.buf[:0], &c, be.ExtCaps)
+			p = r.buf
+		}
+	}
+	return cl.WriteColumnDef(p, be.ExtCaps)
 }
 
 func (r *Relayer) writeOK(cl *protocol.Conn, caps uint32, header byte, ok *protocol.OK) error {
@@ -171,7 +185,7 @@ func (r *Relayer) resultSet(cl *protocol.Conn, caps uint32, be *backend.Conn, p 
 			be.MarkBroken()
 			return false, &BackendError{err}
 		}
-		if err := cl.WritePacket(p); err != nil {
+		if err := r.columnDef(cl, be, p); err != nil {
 			be.MarkBroken()
 			return false, &ClientError{err}
 		}
@@ -235,7 +249,7 @@ func (r *Relayer) FieldList(cl *protocol.Conn, caps uint32, be *backend.Conn) (O
 			_, err := r.forwardOK(cl, caps, be, p, protocol.EOFHeader, &o)
 			return o, err
 		default:
-			if err := cl.WritePacket(p); err != nil {
+			if err := cl.WriteColumnDef(p, be.ExtCaps); err != nil {
 				be.MarkBroken()
 				return o, &ClientError{err}
 			}

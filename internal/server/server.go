@@ -18,14 +18,20 @@ import (
 	"github.com/switchyard-db/switchyard/internal/session"
 )
 
-// Capabilities the proxy offers clients.
-const serverCaps = protocol.ClientLongPassword | protocol.ClientFoundRows | protocol.ClientLongFlag |
+// Capabilities the proxy offers clients. Like a MariaDB server it leaves out
+// CLIENT_LONG_PASSWORD (CLIENT_MYSQL), which announces MariaDB's extended
+// capabilities (serverExtCaps).
+const serverCaps = protocol.ClientFoundRows | protocol.ClientLongFlag |
 	protocol.ClientConnectWithDB | protocol.ClientNoSchema | protocol.ClientODBC | protocol.ClientIgnoreSpace |
 	protocol.ClientProtocol41 | protocol.ClientInteractive | protocol.ClientIgnoreSigpipe |
 	protocol.ClientTransactions | protocol.ClientSecureConnection | protocol.ClientMultiStatements |
 	protocol.ClientMultiResults | protocol.ClientPSMultiResults | protocol.ClientPluginAuth |
 	protocol.ClientConnectAttrs | protocol.ClientPluginAuthLenencClientData |
 	protocol.ClientSessionTrack | protocol.ClientDeprecateEOF
+
+// serverExtCaps are the MariaDB extended capabilities the proxy offers:
+// extended type info in column definitions (e.g. JSON).
+const serverExtCaps = protocol.MariaDBClientExtendedMetadata
 
 // DefaultServerVersion is announced in the handshake. The "5.5.5-" prefix
 // is what MariaDB servers send, so that MySQL drivers treat the server as
@@ -51,11 +57,12 @@ type Server struct {
 	env  *session.Env
 	log  *slog.Logger
 
-	ln     net.Listener
-	nextID atomic.Uint32
-	conns  atomic.Int64
-	wg     sync.WaitGroup
-	closed atomic.Bool
+	ln      net.Listener
+	version atomic.Pointer[string] // see SetVersion
+	nextID  atomic.Uint32
+	conns   atomic.Int64
+	wg      sync.WaitGroup
+	closed  atomic.Bool
 
 	mu   sync.Mutex
 	live map[net.Conn]struct{}
@@ -70,6 +77,22 @@ func New(opts Options, env *session.Env) *Server {
 		opts.HandshakeTimeout = 10 * time.Second
 	}
 	return &Server{opts: opts, env: env, log: env.Log, live: map[net.Conn]struct{}{}}
+}
+
+// SetVersion sets the version announced in the handshake (the backends'
+// own, so that drivers pick the features of the real server).
+func (s *Server) SetVersion(v string) {
+	if v != "" {
+		s.version.Store(&v)
+	}
+}
+
+// Version returns the version announced in the handshake.
+func (s *Server) Version() string {
+	if v := s.version.Load(); v != nil {
+		return *v
+	}
+	return s.opts.ServerVersion
 }
 
 // Start listens and serves in the background.
@@ -101,6 +124,15 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	err := s.ln.Close()
 	s.mu.Lock()
+	// TLS connections first: tls.Conn.Close sends close_notify, so that
+	// clients see a clean end of stream (2013, reconnectable) rather than
+	// a TLS error; closing the TCP connection first would prevent it.
+	for c := range s.live {
+		if tc, ok := c.(*tls.Conn); ok {
+			_ = tc.SetWriteDeadline(time.Now().Add(time.Second))
+			tc.Close()
+		}
+	}
 	for c := range s.live {
 		c.Close()
 	}
@@ -183,6 +215,11 @@ func (s *Server) handle(nc net.Conn) {
 		nc.Close()
 		return
 	}
+	if tc, ok := pc.Conn.(*tls.Conn); ok {
+		// Tracked for the session's life: Close ends it with close_notify.
+		s.track(tc, true)
+		defer s.track(tc, false)
+	}
 	s.env.Register(sess)
 	defer s.env.Unregister(sess)
 	m := sess.Metrics()
@@ -202,13 +239,15 @@ func (s *Server) login(pc *protocol.Conn, id uint32) *session.Session {
 	}
 	scramble := protocol.NewScramble()
 	g := &protocol.Greeting{
-		ServerVersion: s.opts.ServerVersion,
+		ServerVersion: s.Version(),
 		ConnectionID:  id,
 		Scramble:      scramble,
 		Capabilities:  caps,
 		Charset:       protocol.CharsetUTF8MB4GeneralCI,
 		Status:        protocol.StatusAutocommit,
 		AuthPlugin:    s.env.Auth.DefaultPlugin(),
+
+		ExtCapabilities: serverExtCaps,
 	}
 	pc.Seq = 0
 	if err := pc.WriteFlush(protocol.AppendGreeting(nil, g)); err != nil {
@@ -244,6 +283,9 @@ func (s *Server) login(pc *protocol.Conn, id uint32) *session.Session {
 		return fail(protocol.NewError(protocol.ErrHandshake, "08S01", "Bad handshake"))
 	}
 	clientCaps := resp.Capabilities & caps
+	if resp.Capabilities&protocol.ClientLongPassword == 0 {
+		pc.ExtCaps = resp.ExtCapabilities & serverExtCaps
+	}
 	ns, user, err := s.env.Auth.Verify(pc, auth.Request{
 		User: resp.User, Host: host, Plugin: resp.AuthPlugin, Response: resp.AuthResponse,
 		Scramble: scramble, Secure: secure,

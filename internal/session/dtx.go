@@ -384,7 +384,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 		node.CountStatement()
 		s.noteExec(slice, ok)
 		s.release(c, node)
-		return s.writeWriteOK(sp, ok.AffectedRows, ok.LastInsertID)
+		return s.writeWriteOK(sp, ok.AffectedRows, ok.LastInsertID, string(ok.Info))
 	}
 	own := !inTxn
 	if own {
@@ -392,6 +392,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 	}
 	guarded := false
 	var affected, lastID uint64
+	var info okInfo
 	fail := func(err error) bool {
 		pe := toProtoErr(err)
 		if own {
@@ -438,8 +439,12 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 		s.noteExec(slice, ok)
 		if sp.Global {
 			affected = ok.AffectedRows
+			info = okInfo{}
 		} else {
 			affected += ok.AffectedRows
+		}
+		if len(sp.Steps) > 1 {
+			info.addStep(st.SQL, ok.Info, ok.AffectedRows, ok.Warnings)
 		}
 		if lastID == 0 {
 			lastID = ok.LastInsertID
@@ -454,7 +459,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 			return true
 		}
 	}
-	return s.writeWriteOK(sp, affected, lastID)
+	return s.writeWriteOK(sp, affected, lastID, info.String())
 }
 
 // writeBestEffort applies each step in its own autocommit statement
@@ -462,6 +467,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 // reported with what was already applied.
 func (s *Session) writeBestEffort(sp *router.ShardPlan) (failed bool) {
 	var affected, lastID uint64
+	var info okInfo
 	for i, st := range sp.Steps {
 		slice := s.ns.Slices[st.Slice]
 		c, node, err := s.getPrimary(slice)
@@ -476,6 +482,9 @@ func (s *Session) writeBestEffort(sp *router.ShardPlan) (failed bool) {
 				s.release(c, node)
 			}
 			if err == nil {
+				if len(sp.Steps) > 1 {
+					info.addStep(st.SQL, ok.Info, ok.AffectedRows, ok.Warnings)
+				}
 				affected += ok.AffectedRows
 				if lastID == 0 {
 					lastID = ok.LastInsertID
@@ -488,12 +497,12 @@ func (s *Session) writeBestEffort(sp *router.ShardPlan) (failed bool) {
 			return true
 		}
 	}
-	return s.writeWriteOK(sp, affected, lastID)
+	return s.writeWriteOK(sp, affected, lastID, info.String())
 }
 
-// writeWriteOK answers a write with its affected rows and the ID the
-// proxy generated (or the backend's).
-func (s *Session) writeWriteOK(sp *router.ShardPlan, affected, lastID uint64) bool {
+// writeWriteOK answers a write with its affected rows, the ID the proxy
+// generated (or the backend's) and the statement's info string.
+func (s *Session) writeWriteOK(sp *router.ShardPlan, affected, lastID uint64, info string) bool {
 	if sp.InsertID != 0 {
 		lastID = sp.InsertID
 	}
@@ -501,6 +510,8 @@ func (s *Session) writeWriteOK(sp *router.ShardPlan, affected, lastID uint64) bo
 		s.lastInsertID = lastID
 	}
 	s.rowCount = int64(affected)
-	s.writeOK(affected, lastID)
+	ok := protocol.OK{AffectedRows: affected, LastInsertID: lastID, Status: s.status(), Info: []byte(info)}
+	s.buf = protocol.AppendOK(s.buf[:0], protocol.OKHeader, &ok, s.caps)
+	s.cl.WritePacket(s.buf)
 	return false
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/relay"
 	"github.com/switchyard-db/switchyard/internal/router"
+	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
 // metaMaxRows bounds a metadata result the proxy rewrites.
@@ -158,4 +159,39 @@ func splitRow(p []byte, n int) ([][]byte, bool) {
 		pos += k
 	}
 	return out, pos == len(p)
+}
+
+// physNames maps the physical tables of a namespace's sharding rules
+// (lower-case "db.table") to their logical database and table.
+type physNames struct {
+	rules *shard.Rules
+	names map[string][2]string
+}
+
+// logicalColumn shows a column of a physical table of a sharded table
+// under the logical names, as MariaDB would for the logical table. It
+// reports whether it changed c.
+func (s *Session) logicalColumn(c *protocol.ColumnDef) bool {
+	rules := s.ns.Rules
+	if rules == nil || c.OrgTable == "" {
+		return false
+	}
+	if s.phys == nil || s.phys.rules != rules {
+		m := map[string][2]string{}
+		for _, t := range rules.Tables() {
+			for _, x := range t.All() {
+				m[strings.ToLower(x.Database+"."+x.Table)] = [2]string{t.Database(), t.Name()}
+			}
+		}
+		s.phys = &physNames{rules: rules, names: m}
+	}
+	l, ok := s.phys.names[strings.ToLower(c.Schema+"."+c.OrgTable)]
+	if !ok {
+		return false
+	}
+	if c.Table == c.OrgTable {
+		c.Table = l[1]
+	}
+	c.Schema, c.OrgTable = l[0], l[1]
+	return true
 }

@@ -296,13 +296,13 @@ func (s *Session) local(plan *router.Plan) bool {
 		s.writeUint64Result(plan.Label, s.lastInsertID, false)
 		return true
 	case router.LocalConnectionID:
-		s.writeUint64Result(plan.Label, uint64(s.ID), false)
+		s.writeIntCol(plan.Label, uint64(s.ID), protocol.TypeLong, 10, true, false)
 		return true
 	case router.LocalRowCount:
 		s.writeInt64Result(plan.Label, s.rowCount, false)
 		return true
 	case router.LocalFoundRows:
-		s.writeUint64Result(plan.Label, s.foundRows, false)
+		s.writeInt64Result(plan.Label, int64(s.foundRows), false)
 		return true
 	case router.LocalSetConsistency:
 		return s.setConsistency(plan.Value)
@@ -350,27 +350,39 @@ func (s *Session) writeInt64Result(label string, v int64, binary bool) {
 }
 
 func (s *Session) writeIntResult(label string, v uint64, unsigned, binary bool) {
+	s.writeIntCol(label, v, protocol.TypeLongLong, 21, unsigned, binary)
+}
+
+// writeIntCol sends a one-row, one-column integer result whose column
+// definition is MariaDB's for the function answered (LAST_INSERT_ID():
+// BIGINT(21) UNSIGNED, CONNECTION_ID(): INT(10) UNSIGNED, ROW_COUNT():
+// BIGINT(21)).
+func (s *Session) writeIntCol(label string, v uint64, typ byte, length uint32, unsigned, binary bool) {
 	s.buf = protocol.AppendLenEncInt(s.buf[:0], 1)
 	s.cl.WritePacket(s.buf)
-	flags := protocol.FlagBinary | protocol.FlagNum | protocol.FlagNotNull
+	flags := protocol.FlagBinary | protocol.FlagNotNull
 	if unsigned {
 		flags |= protocol.FlagUnsigned
 	}
-	col := protocol.ColumnDef{Name: label, Charset: uint16(protocol.CharsetBinary), Length: 20, Type: protocol.TypeLongLong, Flags: flags}
-	s.buf = protocol.AppendColumnDef(s.buf[:0], &col)
+	col := protocol.ColumnDef{Name: label, Charset: uint16(protocol.CharsetBinary), Length: length, Type: typ, Flags: flags}
+	s.buf = protocol.AppendColumnDefExt(s.buf[:0], &col, s.cl.ExtCaps)
 	s.cl.WritePacket(s.buf)
 	if s.caps&protocol.ClientDeprecateEOF == 0 {
 		s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status()))
 	}
 	if binary {
 		s.buf = append(s.buf[:0], 0x00, 0x00)
-		s.buf = append(s.buf, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56))
+		s.buf = append(s.buf, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+		if typ == protocol.TypeLongLong {
+			s.buf = append(s.buf, byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56))
+		}
 	} else if unsigned {
 		s.buf = protocol.AppendLenEncString(s.buf[:0], strconv.FormatUint(v, 10))
 	} else {
 		s.buf = protocol.AppendLenEncString(s.buf[:0], strconv.FormatInt(int64(v), 10))
 	}
 	s.cl.WritePacket(s.buf)
+	s.rowCount, s.foundRows = -1, 1
 	s.writeEnd()
 }
 
@@ -379,7 +391,7 @@ func (s *Session) writeStringResult(label, v string, binary bool) {
 	s.buf = protocol.AppendLenEncInt(s.buf[:0], 1)
 	s.cl.WritePacket(s.buf)
 	col := protocol.ColumnDef{Name: label, Charset: uint16(protocol.CharsetUTF8MB4GeneralCI), Length: 64, Type: protocol.TypeVarString}
-	s.buf = protocol.AppendColumnDef(s.buf[:0], &col)
+	s.buf = protocol.AppendColumnDefExt(s.buf[:0], &col, s.cl.ExtCaps)
 	s.cl.WritePacket(s.buf)
 	if s.caps&protocol.ClientDeprecateEOF == 0 {
 		s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status()))
@@ -391,6 +403,7 @@ func (s *Session) writeStringResult(label, v string, binary bool) {
 		s.buf = protocol.AppendLenEncString(s.buf[:0], v)
 	}
 	s.cl.WritePacket(s.buf)
+	s.rowCount, s.foundRows = -1, 1
 	s.writeEnd()
 }
 

@@ -422,7 +422,8 @@ func (s *Session) mergeOut(sc *router.Scatter, cols []protocol.ColumnDef, srcs [
 		return true, err
 	}
 	for i := range out {
-		s.buf = protocol.AppendColumnDef(s.buf[:0], &out[i])
+		s.logicalColumn(&out[i])
+		s.buf = protocol.AppendColumnDefExt(s.buf[:0], &out[i], s.cl.ExtCaps)
 		if err := s.cl.WritePacket(s.buf); err != nil {
 			return true, err
 		}

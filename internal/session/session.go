@@ -174,6 +174,7 @@ type Session struct {
 	rowCount     int64  // ROW_COUNT() of the last statement
 	foundRows    uint64 // FOUND_ROWS() of the last result set
 	relayer      relay.Relayer
+	phys         *physNames // see logicalColumn
 	buf          []byte
 	rowBuf       []byte // scatter rows re-encoded for the binary protocol
 	src          router.Sources
@@ -212,6 +213,7 @@ func New(env *Env, l Login) *Session {
 	}
 	s.setUser(l.Namespace, l.User)
 	s.vars = collationVars(l.Collation)
+	s.relayer.Rename = s.logicalColumn
 	return s
 }
 
@@ -565,7 +567,9 @@ func (s *Session) after(c *backend.Conn, node *topology.Node, plan *router.Plan,
 	if s.lastGTID != hadGTID {
 		s.noteGTID(node.Slice, s.lastGTID)
 	}
-	if node.Role() == topology.RolePrimary && o.Err == nil {
+	// A write inside a transaction gets its GTID at COMMIT, and one that
+	// changed no row gets none: neither means the binary log is off.
+	if node.Role() == topology.RolePrimary && o.Err == nil && c.Status&protocol.StatusInTrans == 0 && o.OK.AffectedRows > 0 {
 		s.noteWrite(plan, s.lastGTID != hadGTID)
 	}
 	node.CountStatement()

@@ -218,7 +218,7 @@ func (s *Session) writeTextTable(cols []string, rows [][]string, binary bool) {
 	s.cl.WritePacket(s.buf)
 	for _, name := range cols {
 		col := protocol.ColumnDef{Name: name, Charset: uint16(protocol.CharsetUTF8MB4GeneralCI), Length: 1024, Type: protocol.TypeVarString}
-		s.buf = protocol.AppendColumnDef(s.buf[:0], &col)
+		s.buf = protocol.AppendColumnDefExt(s.buf[:0], &col, s.cl.ExtCaps)
 		s.cl.WritePacket(s.buf)
 	}
 	if s.caps&protocol.ClientDeprecateEOF == 0 {

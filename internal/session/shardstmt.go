@@ -30,7 +30,7 @@ func (s *Session) prepareSharded(sql string, a *router.Analysis) {
 	if st.params > 0 {
 		def := protocol.ColumnDef{Name: "?", Charset: uint16(protocol.CharsetBinary), Type: protocol.TypeVarString}
 		for i := 0; i < int(st.params); i++ {
-			s.buf = protocol.AppendColumnDef(s.buf[:0], &def)
+			s.buf = protocol.AppendColumnDefExt(s.buf[:0], &def, s.cl.ExtCaps)
 			s.cl.WritePacket(s.buf)
 		}
 		if s.caps&protocol.ClientDeprecateEOF == 0 {

@@ -116,7 +116,7 @@ func (s *Session) prepareOn(plan *router.Plan, a *router.Analysis, sql string, s
 			}
 			return nil
 		}
-		if err := s.cl.WritePacket(p); err != nil {
+		if err := s.cl.WriteColumnDef(p, c.ExtCaps); err != nil {
 			return &relay.ClientError{Err: err}
 		}
 		seen++
@@ -251,11 +251,11 @@ func (s *Session) execute(p []byte) bool {
 		case router.LocalLastInsertID:
 			s.writeUint64Result(plan.Label, s.lastInsertID, true)
 		case router.LocalConnectionID:
-			s.writeUint64Result(plan.Label, uint64(s.ID), true)
+			s.writeIntCol(plan.Label, uint64(s.ID), protocol.TypeLong, 10, true, true)
 		case router.LocalRowCount:
 			s.writeInt64Result(plan.Label, s.rowCount, true)
 		case router.LocalFoundRows:
-			s.writeUint64Result(plan.Label, s.foundRows, true)
+			s.writeInt64Result(plan.Label, int64(s.foundRows), true)
 		case router.LocalShowConsistency:
 			s.showConsistency(plan.Label, true)
 		default:
