@@ -127,6 +127,23 @@ func TestShardingRoutesByKey(t *testing.T) {
 	if dbs := queryStrings(t, db, "SHOW DATABASES LIKE 'it\\_shard'"); strings.Join(dbs, ",") != "it_shard" {
 		t.Fatalf("SHOW DATABASES: %q", dbs)
 	}
+	// Labels as MariaDB gives them (issue 10 item 9).
+	for _, c := range []struct{ q, label string }{
+		{"SHOW DATABASES LIKE 'it\\_shard'", `Database (it\_shard)`},
+		{"SHOW TABLES LIKE 't\\_u%'", `Tables_in_it_shard (t\_u%)`},
+		{"SHOW TABLES", "Tables_in_it_shard"},
+		{"SELECT id, 'user is user', 'it''s', _utf8mb4'x' FROM t_user", "id,user is user,it's,x"},
+	} {
+		rows, err := db.Query(c.q)
+		if err != nil {
+			t.Fatalf("%s: %v", c.q, err)
+		}
+		cols, _ := rows.Columns()
+		rows.Close()
+		if got := strings.Join(cols, ","); !strings.HasPrefix(got, c.label) {
+			t.Errorf("%s: labels %q, want %q", c.q, got, c.label)
+		}
+	}
 	var name, ddl string
 	if err := db.QueryRow("SHOW CREATE TABLE t_user").Scan(&name, &ddl); err != nil || name != "t_user" || !strings.Contains(ddl, "CREATE TABLE `t_user` (") {
 		t.Fatalf("SHOW CREATE TABLE: %v %q %q", err, name, ddl)

@@ -25,6 +25,9 @@ type ShowTables struct {
 	// Like is the LIKE pattern (empty: none).
 	Like string
 	Full bool
+	// Label renames the first column (MariaDB labels SHOW ... LIKE 'p'
+	// results "Database (p)" and "Tables_in_db (p)"); empty: keep it.
+	Label string
 }
 
 // planShowTables plans SHOW TABLES for a database with rules.
@@ -55,6 +58,7 @@ func planShowTables(show *ast.ShowStmt, rules *shard.Rules, db string) *ShardPla
 		}
 		s, _ := v.GetValue().(string)
 		st.Like = s
+		st.Label = "Tables_in_" + db + " (" + s + ")"
 	}
 	sql := "SHOW TABLES FROM `" + strings.ReplaceAll(db, "`", "``") + "`"
 	if show.Full {
@@ -91,6 +95,7 @@ func planShowDatabases(show *ast.ShowStmt, rules *shard.Rules) *ShardPlan {
 			return refuse("SHOW DATABASES LIKE with a pattern that is not a string")
 		}
 		st.Like, _ = v.GetValue().(string)
+		st.Label = "Database (" + st.Like + ")"
 	}
 	return &ShardPlan{Steps: []Step{{Slice: rules.DefaultSlice(), SQL: "SHOW DATABASES"}}, ShowTables: st}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 
 	"github.com/switchyard-db/switchyard/internal/merge"
+	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
@@ -67,6 +68,7 @@ func (sc *Scatter) Bind(n int) (*merge.Plan, error) {
 type scatterBuilder struct {
 	sel      *ast.SelectStmt
 	fields   []*ast.SelectField // the client's select items
+	orig     []ast.ExprNode     // each item's expression as the client wrote it
 	keys     []string           // restored text of each item's expression (before rewriting)
 	aliases  []string
 	aggs     []merge.Agg
@@ -157,6 +159,7 @@ func planScatterSets(n *ast.SelectStmt, refs []ruled, sets [][]shard.Target) *Sh
 			b.keys = append(b.keys, exprText(unparen(f.Expr)))
 		}
 		b.aliases = append(b.aliases, f.AsName.L)
+		b.orig = append(b.orig, f.Expr)
 		if f.Expr != nil && hasAggregate(f.Expr) {
 			b.grouped = true
 		}
@@ -266,6 +269,15 @@ func keepLabel(f *ast.SelectField) {
 		return
 	}
 	label := f.Text()
+	if v, ok := f.Expr.(ast.ValueExpr); ok {
+		// MariaDB labels a string literal with its value ('it''s' -> it's).
+		if s, ok := v.GetValue().(string); ok && label != "" && strings.ContainsAny(label[len(label)-1:], `'"`) {
+			if s == "" {
+				return // the server's own label (empty)
+			}
+			label = s
+		}
+	}
 	if label == "" {
 		label = exprText(f.Expr)
 	}
@@ -411,7 +423,9 @@ func (b *scatterBuilder) resolve(e ast.ExprNode) int {
 				if f.WildCard != nil {
 					continue
 				}
-				if fc, ok := unparen(f.Expr).(*ast.ColumnNameExpr); ok && fc.Name.Name.L == c.Name.Name.L &&
+				// The client's expression: an aggregate's physical column
+				// may have been rewritten to its argument.
+				if fc, ok := unparen(b.orig[i]).(*ast.ColumnNameExpr); ok && fc.Name.Name.L == c.Name.Name.L &&
 					(c.Name.Table.O == "" || fc.Name.Table.O == "" || fc.Name.Table.L == c.Name.Table.L) {
 					return i
 				}
@@ -500,15 +514,11 @@ func (b *scatterBuilder) planGrouped(p *merge.Plan) {
 			physOrder = append(physOrder, &ast.ByItem{Expr: by.Expr, NullOrder: true})
 		}
 	}
-	if b.distinctArg != nil {
-		if n.GroupBy == nil {
-			n.GroupBy = &ast.GroupByClause{}
-		}
-		n.GroupBy.Items = append(n.GroupBy.Items, &ast.ByItem{Expr: b.distinctArg, NullOrder: true})
-		p.SourceOrder = append(p.SourceOrder, merge.Order{Col: b.distinctCol})
-		physOrder = append(physOrder, &ast.ByItem{Expr: b.distinctArg, NullOrder: true})
-	}
+	// HAVING and ORDER BY are resolved before the DISTINCT argument is
+	// added to the physical grouping: a DISTINCT aggregate may appear
+	// only there.
 	if n.Having != nil {
+		b.checkHavingColumns(n.Having.Expr)
 		p.Having = b.havingExpr(n.Having.Expr)
 		n.Having = nil
 	}
@@ -520,6 +530,14 @@ func (b *scatterBuilder) planGrouped(p *merge.Plan) {
 			col := b.resolve(by.Expr)
 			p.OrderBy = append(p.OrderBy, merge.Order{Col: col, Desc: by.Desc})
 		}
+	}
+	if b.distinctArg != nil {
+		if n.GroupBy == nil {
+			n.GroupBy = &ast.GroupByClause{}
+		}
+		n.GroupBy.Items = append(n.GroupBy.Items, &ast.ByItem{Expr: b.distinctArg, NullOrder: true})
+		p.SourceOrder = append(p.SourceOrder, merge.Order{Col: b.distinctCol})
+		physOrder = append(physOrder, &ast.ByItem{Expr: b.distinctArg, NullOrder: true})
 	}
 	// Rows leave the fold in group-key order; a sort is needed unless the
 	// client's ORDER BY is an ascending prefix of the group keys.
@@ -541,6 +559,75 @@ func (b *scatterBuilder) planGrouped(p *merge.Plan) {
 		n.OrderBy = nil
 	}
 }
+
+// checkHavingColumns fails the plan with MariaDB's error 1054 when a
+// column of the HAVING condition (outside aggregate functions) is neither
+// a select item (a plain column or an alias) nor a plain column of the
+// GROUP BY: the proxy evaluates HAVING itself and must not answer where the
+// server refuses.
+func (b *scatterBuilder) checkHavingColumns(e ast.ExprNode) {
+	v := &havingCols{}
+	e.Accept(v)
+	for _, c := range v.cols {
+		if !b.havingResolves(c) {
+			name := c.Name.Name.O
+			if c.Name.Table.O != "" {
+				name = c.Name.Table.O + "." + name
+			}
+			if b.err == nil {
+				b.err = &ShardPlan{Err: protocol.NewError(1054, "42S22", "Unknown column '%s' in 'HAVING'", name)}
+			}
+			return
+		}
+	}
+}
+
+// havingResolves reports whether MariaDB finds a HAVING column in the
+// select list or among the plain GROUP BY columns.
+func (b *scatterBuilder) havingResolves(c *ast.ColumnNameExpr) bool {
+	same := func(e ast.ExprNode) bool {
+		fc, ok := unparen(e).(*ast.ColumnNameExpr)
+		return ok && fc.Name.Name.L == c.Name.Name.L &&
+			(c.Name.Table.O == "" || fc.Name.Table.O == "" || fc.Name.Table.L == c.Name.Table.L) &&
+			(c.Name.Schema.O == "" || fc.Name.Schema.O == "" || fc.Name.Schema.L == c.Name.Schema.L)
+	}
+	for i, f := range b.fields {
+		if f.WildCard != nil {
+			return true // not grouped: a scatter plan refuses * with GROUP BY
+		}
+		if c.Name.Table.O == "" && b.aliases[i] != "" && b.aliases[i] == c.Name.Name.L {
+			return true
+		}
+		if same(b.orig[i]) {
+			return true
+		}
+	}
+	if b.sel.GroupBy != nil {
+		for _, by := range b.sel.GroupBy.Items {
+			if same(by.Expr) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// havingCols collects column references outside aggregate functions and
+// subqueries.
+type havingCols struct{ cols []*ast.ColumnNameExpr }
+
+func (v *havingCols) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.AggregateFuncExpr, *ast.SubqueryExpr, *ast.WindowFuncExpr:
+		return n, true
+	case *ast.ColumnNameExpr:
+		v.cols = append(v.cols, x)
+		return n, true
+	}
+	return n, false
+}
+
+func (v *havingCols) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // havingExpr translates a HAVING condition into a merge expression over
 // output columns.

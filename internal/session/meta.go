@@ -94,6 +94,9 @@ func (s *Session) runMeta(a *router.Analysis, sp *router.ShardPlan, binary bool)
 		}
 	}
 	if st := sp.ShowTables; st != nil {
+		if st.Label != "" && len(cols) > 0 {
+			cols[0].Name = st.Label
+		}
 		seen := map[string]bool{}
 		var kept [][][]byte
 		for _, r := range rows {
