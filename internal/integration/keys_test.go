@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -74,4 +76,142 @@ func TestLockingReadsOnPrimary(t *testing.T) {
 			conn.Close()
 		}
 	}
+}
+
+// misplaced counts rows of t_a and t_b that are not in the physical table
+// their key selects (hash: CAST(key AS UNSIGNED) % 4; tables 0-1 on s0,
+// 2-3 on s1).
+func misplaced(t *testing.T, h *harness) int {
+	t.Helper()
+	n := 0
+	for i := 0; i < 4; i++ {
+		node := h.topo.Slices[i/2].Primary
+		d := h.rootDB(node, "it_keys")
+		for _, q := range []string{
+			fmt.Sprintf("SELECT COUNT(*) FROM t_a_%04d WHERE CAST(id AS UNSIGNED) %% 4 <> %d", i, i),
+			fmt.Sprintf("SELECT COUNT(*) FROM t_b_%04d WHERE CAST(a_id AS UNSIGNED) %% 4 <> %d", i, i),
+		} {
+			var k int
+			if err := d.QueryRow(q).Scan(&k); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			n += k
+		}
+	}
+	return n
+}
+
+// TestKeyValuesAsMariaDBReadsThem (issue 10, defects 1 and 2): rows are
+// placed by the value MariaDB stores, conditions route by the value it
+// compares with, for text and prepared statements.
+func TestKeyValuesAsMariaDBReadsThem(t *testing.T) {
+	h, db := keysSetup(t)
+	ps := h.open(splitUser, splitPass, "it_keys", "") // server-side prepares
+	for _, q := range []string{
+		"INSERT INTO t_a (id, s) VALUES ('-16115', 'a'), (' 14', 'b'), (1e1, 'c'), (0x0b, 'd'), (b'1100', 'e'), (TRUE, 'f')",
+		"INSERT INTO t_a (id, s) VALUES (13.0, 'g'), ('15 ', 'h'), ('1.6e1', 'i'), (' +17 ', 'j'), (18.5, 'k'), ('-19', 'l')",
+		"INSERT INTO t_a (id, s) VALUES (32, 'm'), (228, 'n'), (0, 'o')",
+		"INSERT INTO t_b (id, a_id) VALUES (1, ' 14'), (2, '-16115'), (3, 1e1), (4, 0x0b)",
+	} {
+		mustExec(t, db, q)
+	}
+	// Prepared parameters: mysql2 and others send JS numbers as DOUBLE;
+	// go-sql-driver sends float64 so.
+	if _, err := ps.Exec("INSERT INTO t_a (id, s) VALUES (?, ?)", float64(20), "p"); err != nil {
+		t.Fatalf("INSERT with a DOUBLE key parameter: %v", err)
+	}
+	if _, err := ps.Exec("INSERT INTO t_a (id, s) VALUES (?, ?)", " 21", "q"); err != nil {
+		t.Fatalf("INSERT with a string key parameter: %v", err)
+	}
+	if n := misplaced(t, h); n != 0 {
+		t.Fatalf("%d rows misplaced", n)
+	}
+	reads := []struct{ q, want string }{
+		{"SELECT s FROM t_a WHERE id = '-19' ORDER BY s", "l"},
+		{"SELECT s FROM t_a WHERE id = ' 10' ORDER BY s", "c"},
+		{"SELECT s FROM t_a WHERE id = '32 ' ORDER BY s", "m"},
+		{"SELECT s FROM t_a WHERE id IN (TRUE, ' 228') ORDER BY s", "f,n"},
+		{"SELECT s FROM t_a WHERE id = 0x0a ORDER BY s", "c"},
+		{"SELECT s FROM t_a WHERE id = X'0a' ORDER BY s", "o"},
+		{"SELECT s FROM t_a WHERE id = 'abc' ORDER BY s", "o"},
+		{"SELECT s FROM t_a WHERE id = 10.5 ORDER BY s", ""},
+		{"SELECT s FROM t_a WHERE id = 1.9e1 ORDER BY s", "k"},
+		{"SELECT s FROM t_a WHERE id = '20' ORDER BY s", "p"},
+		{"SELECT s FROM t_a WHERE id = -16115 ORDER BY s", "a"},
+		{"SELECT s FROM t_a WHERE id BETWEEN 13.5 AND '15.5' ORDER BY s", "b,h"},
+		{"SELECT b.id FROM t_b b WHERE a_id = ' 14' ORDER BY b.id", "1"},
+	}
+	for _, r := range reads {
+		for _, d := range []*sql.DB{db, ps} {
+			if got := strings.Join(queryStrings(t, d, "/*master*/ "+r.q), ","); got != r.want {
+				t.Errorf("%s: got %q want %q", r.q, got, r.want)
+			}
+		}
+	}
+	// Prepared key parameters of every type.
+	for _, p := range []struct {
+		arg  any
+		want string
+	}{{float64(10), "c"}, {" 10", "c"}, {"32 ", "m"}, {int64(-19), "l"}, {10.5, ""}, {"1e1", "c"}} {
+		if got := strings.Join(queryStrings(t, ps, "/*master*/ SELECT s FROM t_a WHERE id = ? ORDER BY s", p.arg), ","); got != p.want {
+			t.Errorf("id = ? with %T %v: got %q want %q", p.arg, p.arg, got, p.want)
+		}
+	}
+	// Writes by the same rules.
+	res, err := db.Exec("UPDATE t_a SET s = 'M' WHERE id = '32 '")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Errorf("UPDATE ... WHERE id = '32 ' changed %d rows", n)
+	}
+	res, err = db.Exec("DELETE FROM t_a WHERE id IN (TRUE, ' 228')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 2 {
+		t.Errorf("DELETE ... WHERE id IN (TRUE, ' 228') deleted %d rows", n)
+	}
+	if n := misplaced(t, h); n != 0 {
+		t.Fatalf("%d rows misplaced after writes", n)
+	}
+}
+
+// TestDateKeysAsMariaDBReadsThem (issue 10, defect 2): an integer compared
+// with a DATETIME key is a date (20230301 is 2023-03-01), a date outside
+// every configured month reads as an empty set, and an INSERT there is
+// refused with 1526 (MariaDB's "no partition for value").
+func TestDateKeysAsMariaDBReadsThem(t *testing.T) {
+	_, db := keysSetup(t)
+	mustExec(t, db,
+		"INSERT INTO t_c (id, dt) VALUES (1, '2023-01-15'), (2, 20230301), (3, '2023-03-01 12:00:00'), (4, 20230620), (5, 20230621103000), (6, '2023-12-31 23:59:59')")
+	for _, r := range []struct{ q, want string }{
+		{"SELECT id FROM t_c WHERE dt <= 20230301 ORDER BY id", "1,2"},
+		{"SELECT id FROM t_c WHERE dt < 20230621 ORDER BY id", "1,2,3,4"},
+		{"SELECT id FROM t_c WHERE dt = 20230301 ORDER BY id", "2"},
+		{"SELECT id FROM t_c WHERE dt = 230301120000 ORDER BY id", "3"},
+		{"SELECT id FROM t_c WHERE dt >= '2023-3-1 12' ORDER BY id", "3,4,5,6"},
+		{"SELECT id FROM t_c WHERE dt = '2022-06-15' ORDER BY id", ""},
+		{"SELECT COUNT(*) FROM t_c WHERE dt IN ('2022-06-15', '2024-01-01')", "0"},
+	} {
+		if got := strings.Join(queryStrings(t, db, "/*master*/ "+r.q), ","); got != r.want {
+			t.Errorf("%s: got %q want %q", r.q, got, r.want)
+		}
+	}
+	res, err := db.Exec("UPDATE t_c SET id = id + 10 WHERE dt < 20230621")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 4 {
+		t.Errorf("UPDATE ... WHERE dt < 20230621 changed %d rows, want 4", n)
+	}
+	res, err = db.Exec("DELETE FROM t_c WHERE dt = '2022-06-15'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 0 {
+		t.Errorf("DELETE outside every month deleted %d rows", n)
+	}
+	_, err = db.Exec("INSERT INTO t_c (id, dt) VALUES (9, '2022-06-15')")
+	mysqlErr(t, err, 1526, "HY000")
 }

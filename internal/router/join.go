@@ -378,7 +378,7 @@ func planMulti(n *ast.SelectStmt, refs []ruled, rules *shard.Rules) *ShardPlan {
 	if n.Where != nil {
 		for _, f := range family {
 			f := f
-			k := keyMatcher{t: f.table, owns: func(c *ast.ColumnName) bool {
+			k := keyMatcher{t: f.table, conv: f.conv, owns: func(c *ast.ColumnName) bool {
 				if c.Table.O == "" {
 					return soleKeyRef(n, &ast.ColumnNameExpr{Name: c}, []ruled{f}) == 0
 				}

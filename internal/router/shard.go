@@ -1,6 +1,7 @@
 package router
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/shard"
@@ -79,6 +81,11 @@ type Sources struct {
 	// Columns gives a table's columns (nil: INSERT without a column list
 	// is refused).
 	Columns ColumnSource
+	// Schema gives a table's column types, to convert key literals by
+	// MariaDB's rules (nil: literals are placed by their text, for tests of
+	// placement alone; a table it does not know: nothing is placed by a
+	// guess).
+	Schema SchemaSource
 }
 
 // AnalyzeShardedIDs is AnalyzeSharded with a source of generated IDs for
@@ -141,6 +148,8 @@ func mentionsRuledTable(sql string, rules *shard.Rules) bool {
 type ruled struct {
 	node  *ast.TableName
 	table *shard.Table
+	// conv converts literals to values of the table's key.
+	conv *keyConv
 }
 
 // ruledTables lists the table references of st that have a rule.
@@ -151,10 +160,12 @@ func ruledTables(st ast.Node, rules *shard.Rules, db string) []ruled {
 }
 
 type tableCollector struct {
-	rules *shard.Rules
-	db    string
-	found []ruled
-	all   int
+	rules  *shard.Rules
+	db     string
+	found  []ruled
+	all    int
+	schema SchemaSource
+	hex    map[*test_driver.ValueExpr]bool
 }
 
 func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
@@ -165,7 +176,7 @@ func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
 			db = v.db
 		}
 		if t, ok := v.rules.Table(db, tn.Name.O); ok {
-			v.found = append(v.found, ruled{tn, t})
+			v.found = append(v.found, ruled{node: tn, table: t, conv: newKeyConv(t, v.schema, v.hex)})
 		}
 	}
 	return n, false
@@ -175,7 +186,7 @@ func (v *tableCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // planShard routes one parsed statement.
 func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src Sources) *ShardPlan {
-	tc := &tableCollector{rules: rules, db: db}
+	tc := &tableCollector{rules: rules, db: db, schema: src.Schema, hex: hexForms(st, st.Text())}
 	st.Accept(tc)
 	a.NamesTables = tc.all > 0
 	if show, ok := st.(*ast.ShowStmt); ok && show.Tp == ast.ShowTables {
@@ -384,7 +395,7 @@ func fromHas(rs ast.ResultSetNode, tn *ast.TableName) bool {
 // tables to scatter to (all of them without a usable condition).
 func placeByKey(st ast.StmtNode, r ruled, where ast.ExprNode) (targets []shard.Target, done *ShardPlan) {
 	t := r.table
-	targets, perr := keyTargets(t, where)
+	targets, perr := keyTargets(r, where)
 	if perr != nil {
 		return nil, perr
 	}
@@ -429,8 +440,8 @@ func globalWrite(st ast.StmtNode, r ruled) *ShardPlan {
 // keyTargets returns the physical tables that the conditions on the key
 // among the top-level AND terms of where allow: nil when no term
 // restricts the key (every table), empty when the terms contradict.
-func keyTargets(t *shard.Table, where ast.ExprNode) ([]shard.Target, *ShardPlan) {
-	return keyMatcher{t: t}.targets(where)
+func keyTargets(r ruled, where ast.ExprNode) ([]shard.Target, *ShardPlan) {
+	return keyMatcher{t: r.table, conv: r.conv}.targets(where)
 }
 
 // keyMatcher finds conditions on a table's sharding key. owns, when set,
@@ -439,6 +450,7 @@ func keyTargets(t *shard.Table, where ast.ExprNode) ([]shard.Target, *ShardPlan)
 type keyMatcher struct {
 	t    *shard.Table
 	owns func(*ast.ColumnName) bool
+	conv *keyConv
 }
 
 func (k keyMatcher) isKey(e ast.ExprNode) bool {
@@ -519,20 +531,17 @@ func (k keyMatcher) term(term ast.ExprNode) ([]shard.Target, bool, error) {
 			if !k.isKey(col) || len(t.Keys()) != 1 {
 				return nil, false, nil
 			}
-			v, ok := literal(val)
+			name := col.(*ast.ColumnNameExpr).Name.Name.O
+			upper := op == opcode.LT || op == opcode.LE
+			b, ok := k.conv.bound(name, val, op == opcode.LT || op == opcode.GT, upper)
 			if !ok {
 				return nil, false, nil
 			}
 			lo, hi := shard.Unbounded, shard.Unbounded
-			switch op {
-			case opcode.LT:
-				hi = shard.Exclusive(v)
-			case opcode.LE:
-				hi = shard.Inclusive(v)
-			case opcode.GT:
-				lo = shard.Exclusive(v)
-			case opcode.GE:
-				lo = shard.Inclusive(v)
+			if upper {
+				hi = b
+			} else {
+				lo = b
 			}
 			ts, err := t.LocateRange(lo, hi)
 			if err != nil {
@@ -544,12 +553,19 @@ func (k keyMatcher) term(term ast.ExprNode) ([]shard.Target, bool, error) {
 		if x.Not || !k.isKey(x.Expr) || len(t.Keys()) != 1 {
 			return nil, false, nil
 		}
-		lo, lok := literal(x.Left)
-		hi, hok := literal(x.Right)
-		if !lok || !hok {
+		name := x.Expr.(*ast.ColumnNameExpr).Name.Name.O
+		lo, lok := k.conv.bound(name, x.Left, false, false)
+		hi, hok := k.conv.bound(name, x.Right, false, true)
+		if !lok {
+			lo = shard.Unbounded
+		}
+		if !hok {
+			hi = shard.Unbounded
+		}
+		if !lok && !hok {
 			return nil, false, nil
 		}
-		ts, err := t.LocateRange(shard.Inclusive(lo), shard.Inclusive(hi))
+		ts, err := t.LocateRange(lo, hi)
 		if err != nil {
 			return nil, false, nil
 		}
@@ -562,6 +578,11 @@ func (k keyMatcher) term(term ast.ExprNode) ([]shard.Target, bool, error) {
 	var out []shard.Target
 	for _, v := range vals {
 		ts, err := t.LocateColumn(col, v)
+		if errors.Is(err, shard.ErrNoTarget) {
+			// Outside every range or date configured: no row can match
+			// (MariaDB answers an empty set).
+			continue
+		}
 		if err != nil {
 			return nil, false, err
 		}
@@ -587,23 +608,30 @@ func (k keyMatcher) values(e ast.ExprNode) (col string, vals []shard.Value, ok b
 		if !k.isKey(c) {
 			return "", nil, false
 		}
-		v, ok := literal(val)
+		name := c.(*ast.ColumnNameExpr).Name.Name.O
+		v, none, ok := k.conv.equal(name, val)
 		if !ok {
 			return "", nil, false
 		}
-		return c.(*ast.ColumnNameExpr).Name.Name.O, []shard.Value{v}, true
+		if none {
+			return name, nil, true
+		}
+		return name, []shard.Value{v}, true
 	case *ast.PatternInExpr:
 		if x.Not || x.Sel != nil || !k.isKey(x.Expr) {
 			return "", nil, false
 		}
+		name := x.Expr.(*ast.ColumnNameExpr).Name.Name.O
 		for _, item := range x.List {
-			v, ok := literal(item)
+			v, none, ok := k.conv.equal(name, item)
 			if !ok {
 				return "", nil, false
 			}
-			vals = append(vals, v)
+			if !none {
+				vals = append(vals, v)
+			}
 		}
-		return x.Expr.(*ast.ColumnNameExpr).Name.Name.O, vals, true
+		return name, vals, true
 	}
 	return "", nil, false
 }
@@ -648,33 +676,6 @@ func andTerms(e ast.ExprNode) []ast.ExprNode {
 		return append(andTerms(b.L), andTerms(b.R)...)
 	}
 	return []ast.ExprNode{e}
-}
-
-// literal converts a SQL literal to a shard value.
-func literal(e ast.ExprNode) (shard.Value, bool) {
-	if u, ok := e.(*ast.UnaryOperationExpr); ok && u.Op == opcode.Minus {
-		if v, ok := literal(u.V); ok && v.Kind() == shard.IntValue {
-			var n int64
-			fmt.Sscan(v.String(), &n)
-			return shard.Int(-n), true
-		}
-		return shard.Value{}, false
-	}
-	ve, ok := e.(ast.ValueExpr)
-	if !ok {
-		return shard.Value{}, false
-	}
-	switch v := ve.GetValue().(type) {
-	case int64:
-		return shard.Int(v), true
-	case uint64:
-		return shard.Uint(v), true
-	case string:
-		return shard.String(v), true
-	case []byte:
-		return shard.Bytes(v), true
-	}
-	return shard.Value{}, false
 }
 
 // insert routes INSERT/REPLACE ... VALUES by the key column of every row:
@@ -750,9 +751,9 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 			if kc >= len(row) || len(row) != len(n.Columns) {
 				return &ShardPlan{Err: protocol.NewError(1136, "21S01", "Column count doesn't match value count at row %d", i+1)}
 			}
-			v, ok := literal(row[kc])
+			v, ok := r.conv.stored(t.Keys()[k], row[kc])
 			if !ok {
-				return refuse(fmt.Sprintf("INSERT into %s whose key %s is not a literal", t.Name(), t.Keys()[k]))
+				return refuse(insertKeyRefusal(t, t.Keys()[k], r.conv.typeOf(t.Keys()[k]), row[kc]))
 			}
 			vals[k] = v
 		}
@@ -762,6 +763,10 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 			x, err = t.Locate(vals[0])
 		} else {
 			x, err = t.LocateKeys(vals...)
+		}
+		if errors.Is(err, shard.ErrNoTarget) {
+			// Like a partitioned table without a partition for the value.
+			return &ShardPlan{Err: protocol.NewError(ErrNoPartitionForValue, "HY000", "Table has no partition for value %s (%v)", vals[0], err)}
 		}
 		if err != nil {
 			return &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", err)}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"errors"
 	"sort"
 
 	"github.com/pingcap/tidb/pkg/parser"
@@ -26,12 +27,26 @@ type Template struct {
 	KeyParam int
 	// SQL is the physical statement, with its ? markers, per physical table.
 	SQL map[shard.Target]string
+	// KeyType is the key column's type: Place converts the parameter as
+	// MariaDB stores it (INSERT) or compares with it (key = ?).
+	KeyType shard.ColumnType
+	// Insert: the parameter is the key of a row to store.
+	Insert bool
 }
+
+// errNotPlaced: the parameter's key value is not known exactly.
+var errNotPlaced = errors.New("the key parameter's value in the key column is not known exactly")
 
 // PrepareTemplate returns the template of a statement to prepare, or nil
 // when its placement does not depend on one key parameter alone (it is
 // then prepared by the proxy and routed at each execution).
 func PrepareTemplate(sql string, rules *shard.Rules, db string) *Template {
+	return PrepareTemplateWith(sql, rules, db, nil)
+}
+
+// PrepareTemplateWith is PrepareTemplate with the executor's column types
+// (see Sources.Schema).
+func PrepareTemplateWith(sql string, rules *shard.Rules, db string, schema SchemaSource) *Template {
 	p := parsers.Get().(*parser.Parser)
 	stmts, ok := parse(p, sql)
 	if !ok {
@@ -42,7 +57,7 @@ func PrepareTemplate(sql string, rules *shard.Rules, db string) *Template {
 		return nil
 	}
 	st := stmts[0]
-	tc := &tableCollector{rules: rules, db: db}
+	tc := &tableCollector{rules: rules, db: db, schema: schema}
 	st.Accept(tc)
 	if len(tc.found) != 1 || tc.all != 1 {
 		return nil
@@ -100,7 +115,8 @@ func PrepareTemplate(sql string, rules *shard.Rules, db string) *Template {
 	v := &markerCollector{}
 	st.Accept(v)
 	sort.Ints(v.offsets)
-	tpl := &Template{Table: t, KeyParam: -1, SQL: map[shard.Target]string{}}
+	_, insert := st.(*ast.InsertStmt)
+	tpl := &Template{Table: t, KeyParam: -1, SQL: map[shard.Target]string{}, KeyType: r.conv.types[0], Insert: insert}
 	for i, off := range v.offsets {
 		if off == m.Offset {
 			tpl.KeyParam = i
@@ -144,9 +160,33 @@ func keyMarker(where ast.ExprNode, t *shard.Table) ast.ExprNode {
 	return nil
 }
 
-// Place returns the physical statement for a key value.
-func (tpl *Template) Place(key shard.Value) (shard.Target, string, error) {
+// Place returns the physical statement for a key parameter's value. It
+// fails when the value cannot be placed exactly (the caller then routes
+// the execution with its parameters as literals).
+func (tpl *Template) Place(param shard.Value) (shard.Target, string, error) {
+	var key shard.Value
+	if tpl.Insert {
+		k, ok := tpl.KeyType.Stored(param)
+		if !ok {
+			return shard.Target{}, "", errNotPlaced
+		}
+		key = k
+	} else {
+		k, none, ok := tpl.KeyType.Equal(param)
+		if !ok {
+			return shard.Target{}, "", errNotPlaced
+		}
+		if none {
+			// No row matches: any physical table answers so.
+			x := tpl.Table.All()[0]
+			return x, tpl.SQL[x], nil
+		}
+		key = k
+	}
 	x, err := tpl.Table.Locate(key)
+	if errors.Is(err, shard.ErrNoTarget) && !tpl.Insert {
+		x, err = tpl.Table.All()[0], nil
+	}
 	if err != nil {
 		return shard.Target{}, "", err
 	}

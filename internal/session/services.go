@@ -247,6 +247,7 @@ func (e *Env) forgetColumns() {
 	e.colMu.Lock()
 	e.cols = nil
 	e.colMu.Unlock()
+	e.forgetSchema()
 }
 
 // sources are the router's sources for this session (made once: the
@@ -256,6 +257,7 @@ func (s *Session) sources() router.Sources {
 		s.src = router.Sources{
 			IDs:     s.nextIDs,
 			Columns: func(t *shard.Table) ([]string, error) { return s.env.tableColumns(s.ns, t) },
+			Schema:  func(t *shard.Table) ([]shard.Column, bool) { return s.env.tableSchema(s.ns, t) },
 		}
 	}
 	return s.src

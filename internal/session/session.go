@@ -54,6 +54,8 @@ type Env struct {
 	seqs  map[*shard.Table]sequence.Generator
 	colMu sync.Mutex
 	cols  map[*shard.Table][]string
+	// schema: key column types for the router (schema.go).
+	schema schemaCache
 
 	// ProxyID names this proxy in XA transaction ids.
 	ProxyID string

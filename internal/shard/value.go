@@ -11,11 +11,14 @@ type ValueKind uint8
 
 // Value kinds.
 const (
-	NoValue     ValueKind = iota // the zero Value; an unbounded Bound
-	IntValue                     // a signed integer literal or parameter
-	UintValue                    // an unsigned integer above MaxInt64, or an unsigned parameter
-	StringValue                  // a string literal or parameter (also []byte)
-	TimeValue                    // a DATE/DATETIME/TIMESTAMP parameter of the binary protocol
+	NoValue      ValueKind = iota // the zero Value; an unbounded Bound
+	IntValue                      // a signed integer literal or parameter
+	UintValue                     // an unsigned integer above MaxInt64, or an unsigned parameter
+	StringValue                   // a string literal or parameter (also []byte)
+	TimeValue                     // a DATE/DATETIME/TIMESTAMP parameter of the binary protocol
+	DecimalValue                  // a DECIMAL literal or parameter (its text, e.g. "-10.50")
+	FloatValue                    // a DOUBLE literal (1e1) or parameter
+	HexValue                      // a 0x... or b'...' literal: a number in a numeric context, else a binary string
 )
 
 func (k ValueKind) String() string {
@@ -28,6 +31,12 @@ func (k ValueKind) String() string {
 		return "string"
 	case TimeValue:
 		return "date-time"
+	case DecimalValue:
+		return "decimal"
+	case FloatValue:
+		return "double"
+	case HexValue:
+		return "hexadecimal"
 	}
 	return "no value"
 }
@@ -37,8 +46,9 @@ func (k ValueKind) String() string {
 type Value struct {
 	kind ValueKind
 	n    uint64 // IntValue (two's complement) and UintValue
-	s    string
+	s    string // StringValue, DecimalValue, HexValue (its bytes)
 	t    time.Time
+	f    float64
 }
 
 // Int returns an integer value.
@@ -58,6 +68,25 @@ func Bytes(b []byte) Value { return Value{kind: StringValue, s: string(b)} }
 // zone.
 func Time(t time.Time) Value { return Value{kind: TimeValue, t: t} }
 
+// Decimal returns a DECIMAL value from its text ([-]digits[.digits]).
+func Decimal(text string) Value { return Value{kind: DecimalValue, s: text} }
+
+// Float returns a DOUBLE value.
+func Float(f float64) Value { return Value{kind: FloatValue, f: f} }
+
+// Hex returns the value of a 0x... or b'...' literal with these bytes
+// (X'...' is a string: use Bytes).
+func Hex(b []byte) Value { return Value{kind: HexValue, s: string(b)} }
+
+// Int64 returns an IntValue's integer.
+func (v Value) Int64() int64 { return int64(v.n) }
+
+// Uint64 returns a UintValue's integer.
+func (v Value) Uint64() uint64 { return v.n }
+
+// Float64 returns a FloatValue's number.
+func (v Value) Float64() float64 { return v.f }
+
 // Kind returns the value's kind.
 func (v Value) Kind() ValueKind { return v.kind }
 
@@ -73,6 +102,12 @@ func (v Value) String() string {
 		return strconv.Quote(v.s)
 	case TimeValue:
 		return v.t.Format("2006-01-02 15:04:05.999999999")
+	case DecimalValue:
+		return v.s
+	case FloatValue:
+		return strconv.FormatFloat(v.f, 'g', -1, 64)
+	case HexValue:
+		return fmt.Sprintf("0x%x", v.s)
 	}
 	return "<no value>"
 }

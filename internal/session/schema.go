@@ -1,0 +1,82 @@
+package session
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchyard-db/switchyard/internal/shard"
+	"github.com/switchyard-db/switchyard/internal/topology"
+)
+
+// schemaCache holds the column types of ruled tables (SHOW FULL COLUMNS of
+// their first physical table), which the router needs to convert key
+// literals as MariaDB does. Entries live until the next DDL through the
+// proxy.
+type schemaCache struct {
+	mu   sync.Mutex
+	cols map[*shard.Table][]shard.Column
+}
+
+// tableSchema returns t's columns from the cache, reading them on a miss.
+// ok is false when they cannot be read (the router then places nothing by
+// a guess). A miss is the only I/O, once per table until the next DDL.
+func (e *Env) tableSchema(ns *topology.Namespace, t *shard.Table) ([]shard.Column, bool) {
+	c := &e.schema
+	c.mu.Lock()
+	cols, ok := c.cols[t]
+	c.mu.Unlock()
+	if ok {
+		return cols, true
+	}
+	cols, err := e.readSchema(ns, t)
+	if err != nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	if c.cols == nil {
+		c.cols = map[*shard.Table][]shard.Column{}
+	}
+	c.cols[t] = cols
+	c.mu.Unlock()
+	return cols, true
+}
+
+func (e *Env) readSchema(ns *topology.Namespace, t *shard.Table) ([]shard.Column, error) {
+	x := t.All()[0]
+	slice := ns.Slices[x.Slice]
+	node, err := slice.WaitPrimary(context.Background(), e.FailoverHold)
+	if err != nil {
+		return nil, err
+	}
+	pool := node.Pool(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pool.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := "SHOW FULL COLUMNS FROM `" + strings.ReplaceAll(x.Database, "`", "``") + "`.`" + strings.ReplaceAll(x.Table, "`", "``") + "`"
+	_, rows, err := conn.QueryRows(q)
+	pool.Put(conn)
+	if err != nil {
+		return nil, err
+	}
+	// Field, Type, Collation, Null, Key, Default, Extra, Privileges, Comment
+	cols := make([]shard.Column, 0, len(rows))
+	for _, r := range rows {
+		if len(r) < 7 {
+			continue
+		}
+		cols = append(cols, shard.ParseColumn(r[0], r[1], r[2], r[5], r[6]))
+	}
+	return cols, nil
+}
+
+// forgetSchema drops the cached column types (after DDL).
+func (e *Env) forgetSchema() {
+	e.schema.mu.Lock()
+	e.schema.cols = nil
+	e.schema.mu.Unlock()
+}
