@@ -82,6 +82,8 @@ type Config struct {
 	Namespaces []*Namespace
 	// Source is the file name the configuration was read from.
 	Source string
+	// LoginThrottle delays and then refuses clients that fail to log in.
+	LoginThrottle LoginThrottle
 
 	users map[string]userRef // built by Parse; nil for hand-built configs
 }
@@ -185,6 +187,9 @@ type Namespace struct {
 	// Databases hold the sharding rules of logical databases (see
 	// docs/sharding.md); tables without a rule live on DefaultSlice.
 	Databases []*Database
+	// Access says which databases and client addresses the namespace's
+	// clients may use (see docs/operations.md "Access control").
+	Access NamespaceAccess
 
 	slices map[string]*Slice // built by Parse; nil for hand-built configs
 }
@@ -200,6 +205,9 @@ type User struct {
 	// ReadConsistency is the user's default read consistency level:
 	// eventual, session or global (default eventual).
 	ReadConsistency string
+	// Access limits the user further than its namespace (see
+	// docs/operations.md "Access control").
+	Access UserAccess
 }
 
 // Credentials are a backend user name and password.

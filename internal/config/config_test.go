@@ -102,6 +102,7 @@ func TestParseGood(t *testing.T) {
 				SlowQueryThreshold: time.Second,
 				Monitor:            Monitor{Interval: DefaultMonitorInterval, DownAfter: DefaultMonitorDownAfter},
 				FailoverHold:       DefaultFailoverHold,
+				LoginThrottle:      DefaultLoginThrottle,
 				Namespaces: []*Namespace{{
 					Name:               "shop",
 					Users:              []User{{Name: "app", Password: "pw", ReadConsistency: "eventual"}},
@@ -128,6 +129,7 @@ func TestParseGood(t *testing.T) {
 				SlowQueryThreshold: 250 * time.Millisecond,
 				Monitor:            Monitor{Interval: DefaultMonitorInterval, DownAfter: DefaultMonitorDownAfter},
 				FailoverHold:       DefaultFailoverHold,
+				LoginThrottle:      DefaultLoginThrottle,
 				IdleClientTimeout:  8 * time.Hour,
 				Namespaces: []*Namespace{
 					{
@@ -189,6 +191,7 @@ namespaces:
 				SlowQueryThreshold: 0,
 				Monitor:            Monitor{Interval: DefaultMonitorInterval, DownAfter: DefaultMonitorDownAfter},
 				FailoverHold:       DefaultFailoverHold,
+				LoginThrottle:      DefaultLoginThrottle,
 				Namespaces: []*Namespace{{
 					Name:               "shop",
 					Users:              []User{{Name: "app", Password: "secret", ReadConsistency: "eventual"}},

@@ -193,6 +193,7 @@ func (p *parser) parse(data []byte) *Config {
 		Monitor:            Monitor{Interval: DefaultMonitorInterval, DownAfter: DefaultMonitorDownAfter},
 		FailoverHold:       DefaultFailoverHold,
 		Source:             p.file,
+		LoginThrottle:      DefaultLoginThrottle,
 	}
 	p.mapping(root, "", "at top level", fields{
 		"listen": p.str(&c.Listen),
@@ -232,6 +233,7 @@ func (p *parser) parse(data []byte) *Config {
 			})
 		},
 		"failover_hold_timeout": p.duration(&c.FailoverHold),
+		"login_throttle":        p.loginThrottle(&c.LoginThrottle),
 		"namespaces": func(n *yaml.Node, path string) {
 			p.sequence(n, path, func(item *yaml.Node, path string) {
 				c.Namespaces = append(c.Namespaces, p.namespace(item, path))
@@ -263,6 +265,11 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 					"password":         p.str(&u.Password),
 					"rw_split":         p.boolean(&u.RWSplit),
 					"read_consistency": p.str(&u.ReadConsistency),
+					"databases":        p.strList(&u.Access.Databases),
+					"read_only":        p.boolean(&u.Access.ReadOnly),
+					"allowed_ips":      p.strList(&u.Access.AllowedIPs),
+					"require_tls":      p.boolean(&u.Access.RequireTLS),
+					"max_connections":  p.integer(&u.Access.MaxConnections),
 				})
 				ns.Users = append(ns.Users, u)
 			})
@@ -323,7 +330,10 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 				ns.Slices = append(ns.Slices, s)
 			})
 		},
-		"datasources": func(n *yaml.Node, path string) { p.dataSources(n, path, ns) },
+		"datasources":       func(n *yaml.Node, path string) { p.dataSources(n, path, ns) },
+		"allowed_databases": p.strList(&ns.Access.AllowedDatabases),
+		"allowed_ips":       p.strList(&ns.Access.AllowedIPs),
+		"require_tls":       p.boolean(&ns.Access.RequireTLS),
 		"databases": func(n *yaml.Node, path string) {
 			p.sequence(n, path, func(item *yaml.Node, path string) {
 				ns.Databases = append(ns.Databases, p.database(item, path))

@@ -83,7 +83,9 @@ func (p *parser) validate(c *Config) {
 			nsNames[ns.Name] = path
 		}
 		p.validateNamespace(ns, path, userNames)
+		p.validateAccess(ns, path)
 	}
+	p.validateLoginThrottle(c)
 }
 
 func (p *parser) validateTLS(c *Config) {

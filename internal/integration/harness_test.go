@@ -47,6 +47,9 @@ type options struct {
 	nsExtra string
 	// listen is the client listen address (default 127.0.0.1:0).
 	listen string
+	// users is YAML appended to the namespace's users list (indented by 6
+	// spaces).
+	users string
 }
 
 // Users of the generated namespace "itest".
@@ -73,6 +76,7 @@ func startProxyOn(t *testing.T, topo *testtopo.Topology, o options) *harness {
 	fmt.Fprintf(&b, "listen: %s\nadmin: {listen: 127.0.0.1:0, user: admin, password: admin}\nlog: {level: warn}\n%s\n", o.listen, o.extraTop)
 	b.WriteString("namespaces:\n  - name: itest\n")
 	fmt.Fprintf(&b, "    users:\n      - {name: %s, password: %s, rw_split: true}\n      - {name: %s, password: %s}\n", splitUser, splitPass, plainUser, plainPass)
+	b.WriteString(o.users)
 	fmt.Fprintf(&b, "    backend: {user: %s, password: %s}\n", topo.BackendUser, topo.BackendPassword)
 	fmt.Fprintf(&b, "    admin_backend: {user: %s, password: %s}\n", topo.RootUser, topo.RootPassword)
 	fmt.Fprintf(&b, "    replication: {user: %s, password: %s}\n", topo.ReplUser, topo.ReplPassword)

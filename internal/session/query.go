@@ -20,6 +20,10 @@ import (
 func (s *Session) query(sql string) bool {
 	start := time.Now()
 	s.env.queries.Add(1)
+	sql, handled, alive := s.govern(sql, false)
+	if handled {
+		return alive
+	}
 	var a *router.Analysis
 	var sp *router.ShardPlan
 	if s.ns.Rules != nil {
@@ -235,6 +239,9 @@ func queryType(k router.Kind) metrics.QueryType {
 
 // initDB changes the session's database after checking it on a backend.
 func (s *Session) initDB(db string) *protocol.Error {
+	if e := s.gov.CheckDB(db); e != nil {
+		return e
+	}
 	plan := router.Plan{Analysis: &router.Analysis{Kind: router.KindUse, DB: db}, Target: router.TargetPrimary}
 	if s.pinned != nil {
 		plan.Target = router.TargetPinned
@@ -469,7 +476,8 @@ func (s *Session) changeUser(p []byte) bool {
 		r, n := protocol.ReadNulString(p[pos:])
 		resp, pos = r, pos+n
 	}
-	db, n := protocol.ReadNulString(p[min(pos, len(p)):])
+	dbName, n := protocol.ReadNulString(p[min(pos, len(p)):])
+	db := string(dbName) // p's buffer is reused by the auth exchange below
 	pos += n
 	var collation uint8 = protocol.CharsetUTF8MB4GeneralCI
 	if pos+2 <= len(p) {

@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/auth"
 	"github.com/switchyard-db/switchyard/internal/backend"
 	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/governance"
 	"github.com/switchyard-db/switchyard/internal/metrics"
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/relay"
@@ -118,6 +119,7 @@ type Session struct {
 	secure bool
 	host   string
 	user   *config.User
+	gov    *governance.Policy // what the user may access (governance package)
 	ns     *topology.Namespace
 	nsm    *metrics.NamespaceMetrics
 	log    *slog.Logger
@@ -225,6 +227,7 @@ func (s *Session) setUser(nc *config.Namespace, u *config.User) {
 	s.lastGTID, s.wroteWithoutGTID = "", false
 	s.gtidBySlice, s.dirtySlices = nil, nil
 	s.ns = s.env.Topology.Namespaces[nc.Name]
+	s.gov = s.newPolicy(nc, u)
 	s.nsm = s.env.Metrics.Namespace(nc.Name)
 	s.log = s.env.Log.With("conn", s.ID, "user", u.Name, "namespace", nc.Name)
 }

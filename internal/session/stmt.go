@@ -38,6 +38,10 @@ type stmt struct {
 // prepare implements COM_STMT_PREPARE.
 func (s *Session) prepare(sql string) bool {
 	start := time.Now()
+	sql, handled, alive := s.govern(sql, true)
+	if handled {
+		return alive
+	}
 	a := router.Analyze(sql)
 	if s.ns.Rules != nil {
 		_, sp := router.AnalyzeSharded(sql, s.ns.Rules, s.db)

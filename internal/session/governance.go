@@ -1,0 +1,155 @@
+package session
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/governance"
+	"github.com/switchyard-db/switchyard/internal/merge"
+	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/relay"
+	"github.com/switchyard-db/switchyard/internal/router"
+)
+
+// newPolicy builds the access policy of the session's user.
+func (s *Session) newPolicy(nc *config.Namespace, u *config.User) *governance.Policy {
+	p := governance.NewPolicy(s.env.Config, nc, u, s.host)
+	p.Exists = s.dbExists
+	return p
+}
+
+// dbExists asks the default slice whether a database exists (for
+// statements the parser does not understand). Errors count as existing.
+func (s *Session) dbExists(db string) bool {
+	node := s.ns.Default.Primary()
+	if node == nil {
+		node = s.ns.Default.PickReplica()
+	}
+	if node == nil {
+		return true
+	}
+	pool := node.Pool(false)
+	c, err := pool.Get(context.Background())
+	if err != nil {
+		return true
+	}
+	defer pool.Put(c)
+	_, rows, err := c.QueryRows("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '" +
+		strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(db) + "'")
+	if err != nil {
+		return true
+	}
+	return len(rows) > 0
+}
+
+// govern checks a client statement against the user's access policy. It
+// returns the statement to run (possibly rewritten), or handled = true when
+// the answer was already written (an error, or a filtered SHOW); ok is
+// false when the client is gone.
+func (s *Session) govern(sql string, binary bool) (out string, handled, ok bool) {
+	if s.gov == nil {
+		return sql, false, true
+	}
+	v := s.gov.Check(sql, s.db)
+	if v.Err != nil {
+		s.writeErr(v.Err)
+		return "", true, true
+	}
+	if v.Show != nil {
+		if binary {
+			s.writeErr(protocol.ErrUnsupported("this SHOW as a prepared statement (it lists several databases); run it as a plain query"))
+			return "", true, true
+		}
+		_, err := s.showFiltered(v.SQL, v.Show)
+		return "", true, err == nil
+	}
+	return v.SQL, false, true
+}
+
+// showFiltered runs a SHOW that lists several databases on the default
+// slice and keeps the rows of databases the client may see (the first
+// column names the database).
+func (s *Session) showFiltered(sql string, sh *governance.Show) (failed bool, clientErr error) {
+	plan := router.Plan{Analysis: &router.Analysis{Kind: router.KindShow}, Target: router.TargetPrimary}
+	if s.pinned != nil {
+		plan.Target = router.TargetPinned
+	}
+	c, node, err := s.acquire(&plan)
+	if err != nil {
+		s.writeErr(toProtoErr(err))
+		return true, nil
+	}
+	c.Seq = 0
+	s.buf = append(s.buf[:0], protocol.ComQuery)
+	s.buf = append(s.buf, sql...)
+	if err := c.WriteFlush(s.buf); err != nil {
+		s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
+		return true, nil
+	}
+	cols, err := readHeader(c)
+	if err != nil {
+		s.failOn(c, node, err)
+		return true, nil
+	}
+	src := &branch{c: c, node: node, sent: true}
+	var rows [][][]byte
+	seen := map[string]bool{}
+	for {
+		p, err := src.Next()
+		if err != nil {
+			s.failOn(c, node, err)
+			return true, nil
+		}
+		if p == nil {
+			break
+		}
+		fields, ok := splitRow(p, len(cols))
+		if !ok {
+			c.MarkBroken()
+			s.writeErr(s.lost(c, node, &relay.BackendError{Err: protocol.ErrMalformed}))
+			return true, nil
+		}
+		if len(fields) == 0 || fields[0] == nil || !s.gov.Listed(string(fields[0])) {
+			continue
+		}
+		if len(rows) >= metaMaxRows {
+			src.drain()
+			s.release(c, node)
+			s.writeErr(protocol.NewError(1038, "HY001", "SHOW result too large to filter (more than %d rows)", metaMaxRows))
+			return true, nil
+		}
+		seen[string(fields[0])] = true
+		rows = append(rows, fields)
+	}
+	node.CountStatement()
+	s.release(c, node)
+	if sh.Databases && !sh.Where && len(cols) > 0 {
+		// Logical databases of sharding rules need not exist on the
+		// default slice.
+		for _, db := range s.gov.Logical() {
+			if seen[db] || sh.Like != "" && !router.LikeMatch(db, sh.Like) {
+				continue
+			}
+			seen[db] = true
+			r := make([][]byte, len(cols))
+			r[0] = []byte(db)
+			rows = append(rows, r)
+		}
+		sort.SliceStable(rows, func(i, j int) bool { return string(rows[i][0]) < string(rows[j][0]) })
+	}
+	held := &branch{rows: make([][]byte, 0, len(rows))}
+	for _, r := range rows {
+		var p []byte
+		for _, v := range r {
+			if v == nil {
+				p = append(p, 0xfb)
+			} else {
+				p = protocol.AppendLenEncBytes(p, v)
+			}
+		}
+		held.rows = append(held.rows, p)
+	}
+	return s.mergeOut(&passthrough, cols, []merge.Source{held}, false)
+}
