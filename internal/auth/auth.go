@@ -9,7 +9,9 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"sync"
+	"time"
 
 	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/protocol"
@@ -30,6 +32,22 @@ type Authenticator struct {
 
 	mu    sync.Mutex
 	cache map[string][32]byte // user -> SHA256(password): caching_sha2 fast path
+
+	throttle *Throttle // nil: failed logins are not throttled
+}
+
+// SetThrottle throttles failed logins (nil: no throttling).
+func (a *Authenticator) SetThrottle(t *Throttle) {
+	a.mu.Lock()
+	a.throttle = t
+	a.mu.Unlock()
+}
+
+// Throttle returns the failed-login throttle (nil when none).
+func (a *Authenticator) Throttle() *Throttle {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.throttle
 }
 
 // New returns an Authenticator. defaultPlugin is offered in the handshake.
@@ -73,13 +91,37 @@ type Request struct {
 	// ForceSwitch asks the client to re-authenticate with a fresh scramble
 	// (COM_CHANGE_USER).
 	ForceSwitch bool
+	// Check, when set, vets a known user before its password is checked
+	// (allowed client addresses); its error is the answer.
+	Check func(*config.Namespace, *config.User) error
 }
 
 // Verify completes authentication on cl, exchanging auth-switch and
 // caching_sha2 packets as needed. On success it returns the user's
 // namespace and user; the caller sends the final OK. On failure it returns
-// a *protocol.Error (1045) for the caller to send.
+// a *protocol.Error (1045) for the caller to send. While the throttle
+// blocks the address or the user the login is refused (1129, 4151) before
+// any password check, and failures beyond its delay_after are answered
+// late.
 func (a *Authenticator) Verify(cl *protocol.Conn, r Request) (*config.Namespace, *config.User, error) {
+	t := a.Throttle()
+	if e := t.Blocked(r.Host, r.User); e != nil {
+		return nil, nil, e
+	}
+	ns, u, err := a.verify(cl, r)
+	var pe *protocol.Error
+	switch {
+	case err == nil:
+		t.Success(r.Host, r.User)
+	case errors.As(err, &pe) && pe.Code == protocol.ErrAccessDenied:
+		if d := t.Fail(r.Host, r.User); d > 0 {
+			time.Sleep(d)
+		}
+	}
+	return ns, u, err
+}
+
+func (a *Authenticator) verify(cl *protocol.Conn, r Request) (*config.Namespace, *config.User, error) {
 	a.mu.Lock()
 	lookup := a.lookup
 	a.mu.Unlock()
@@ -109,6 +151,11 @@ func (a *Authenticator) Verify(cl *protocol.Conn, r Request) (*config.Namespace,
 		}
 		resp = append([]byte(nil), p...)
 		usedPassword = len(resp) > 0 && !(len(resp) == 1 && resp[0] == 0)
+	}
+	if found && r.Check != nil {
+		if err := r.Check(ns, u); err != nil {
+			return nil, nil, err
+		}
 	}
 	if !found {
 		if plugin == protocol.AuthCachingSHA2Password && usedPassword {

@@ -12,7 +12,7 @@ import (
 type NamespaceAccess struct {
 	// AllowedDatabases lists the databases the namespace's clients may use
 	// (exact names). The logical databases of sharding rules are added. When
-	// empty (and the namespace has no sharding rules) the namespace is open:
+	// both are empty the namespace is open:
 	// every database except the reserved ones and those of other namespaces.
 	AllowedDatabases []string
 	// AllowedIPs are the client addresses or CIDR ranges allowed to log in
@@ -140,14 +140,13 @@ func (ns *Namespace) ClientDatabases() (dbs []string, closed bool) {
 			dbs = append(dbs, d)
 		}
 	}
-	closed = len(dbs) > 0
 	for _, d := range ns.Databases {
 		if !seen[d.Name] {
 			seen[d.Name] = true
 			dbs = append(dbs, d.Name)
 		}
 	}
-	return dbs, closed
+	return dbs, len(dbs) > 0
 }
 
 // LoginThrottle delays and then refuses clients that keep failing to log

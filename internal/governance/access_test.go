@@ -73,6 +73,8 @@ func TestCheck(t *testing.T) {
 		{user: "ua", db: "a1", sql: "PREPARE s FROM 'SELECT * FROM b1.t'", code: 1044},
 		{user: "ua", db: "a1", sql: "PREPARE s FROM @q", code: 1235},
 		{user: "ua", db: "a1", sql: "EXECUTE IMMEDIATE 'SELECT * FROM b1.t'", code: 1235},
+		{user: "ua", db: "a1", sql: "XA PREPARE 'x1'"},
+		{user: "ua", db: "a1", sql: "CREATE PROCEDURE p() BEGIN PREPARE s FROM @q; EXECUTE s; END", code: 1235},
 		{user: "ua", db: "a1", sql: "SELECT b1.f()", code: 1044},
 		{user: "ua", db: "a1", sql: "CALL b1.p()", code: 1044},
 		{user: "ua", db: "a1", sql: "INSERT INTO t SELECT * FROM b1.t", code: 1044},

@@ -39,6 +39,9 @@ type Verdict struct {
 	Err *protocol.Error
 	// Show, when set, asks for the rows to be filtered (see Show).
 	Show *Show
+	// Reason names the rule that refused the statement (metrics): access
+	// or read_only.
+	Reason string
 }
 
 // infoFiltered maps the information_schema tables that name databases to
@@ -100,11 +103,11 @@ func (p *Policy) Check(sql, db string) Verdict {
 			db = u.DBName
 		}
 		if c.err != nil {
-			return Verdict{Err: c.err}
+			return Verdict{Err: c.err, Reason: c.reason}
 		}
 		if c.show != nil {
 			if len(stmts) > 1 {
-				return Verdict{Err: protocol.ErrUnsupported("SHOW DATABASES (or a SHOW listing several databases) inside a multi-statement query")}
+				return Verdict{Reason: "unsupported", Err: protocol.ErrUnsupported("SHOW DATABASES (or a SHOW listing several databases) inside a multi-statement query")}
 			}
 			v.Show = c.show
 		}
@@ -118,7 +121,7 @@ func (p *Policy) Check(sql, db string) Verdict {
 		for _, st := range stmts {
 			var b strings.Builder
 			if err := st.Restore(format.NewRestoreCtx(restoreFlags, &b)); err != nil {
-				return Verdict{Err: protocol.ErrUnsupported("this query on information_schema: " + err.Error())}
+				return Verdict{Reason: "unsupported", Err: protocol.ErrUnsupported("this query on information_schema: " + err.Error())}
 			}
 			parts = append(parts, b.String())
 		}
@@ -164,6 +167,7 @@ type checker struct {
 	db        string
 	err       *protocol.Error
 	show      *Show
+	reason    string
 	rewritten bool
 	depth     int
 }
@@ -171,6 +175,9 @@ type checker struct {
 func (c *checker) fail(e *protocol.Error) {
 	if c.err == nil {
 		c.err = e
+		if c.reason == "" {
+			c.reason = "access"
+		}
 	}
 }
 
@@ -183,6 +190,7 @@ func (c *checker) needDB(db string) {
 func (c *checker) stmt(st ast.StmtNode) {
 	if c.p.ReadOnly {
 		if cmd, table := writeOf(st, c.db); cmd != "" {
+			c.reason = "read_only"
 			if table[1] != "" {
 				c.fail(c.p.denyTable(cmd, table[0], table[1]))
 			} else {
@@ -216,6 +224,7 @@ func (c *checker) stmt(st ast.StmtNode) {
 		sub := c.p.Check(n.SQLText, c.db)
 		switch {
 		case sub.Err != nil:
+			c.reason = sub.Reason
 			c.fail(sub.Err)
 		case sub.Show != nil || sub.SQL != n.SQLText:
 			c.fail(protocol.ErrUnsupported("PREPARE of SHOW DATABASES or of a query on information_schema tables that name databases; run it as a plain query"))

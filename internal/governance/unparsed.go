@@ -151,13 +151,13 @@ func (p *Policy) checkUnparsed(sql, db string) Verdict {
 	}
 	kw := words(1)
 	if p.ReadOnly && !readOnlyKeywords[kw] {
-		return Verdict{Err: denyPrivilege(kw)}
+		return Verdict{Err: denyPrivilege(kw), Reason: "read_only"}
 	}
 	if kw == "SHOW" {
 		two, three := words(2), words(3)
 		for _, r := range refusedShows {
 			if two == r || three == r || strings.HasPrefix(three, r+" ") {
-				return Verdict{Err: denyPrivilege("PROCESS")}
+				return Verdict{Err: denyPrivilege("PROCESS"), Reason: "access"}
 			}
 		}
 	}
@@ -166,23 +166,24 @@ func (p *Policy) checkUnparsed(sql, db string) Verdict {
 			continue
 		}
 		up := strings.ToUpper(t.text)
-		if !t.quoted && (up == "PREPARE" || up == "EXECUTE" && i+1 < len(toks) && strings.EqualFold(toks[i+1].text, "IMMEDIATE")) {
-			return Verdict{Err: protocol.ErrUnsupported("dynamic SQL (PREPARE or EXECUTE IMMEDIATE) in a statement the proxy cannot parse; it could not be checked against the namespace's databases")}
+		xa := i > 0 && strings.EqualFold(toks[i-1].text, "XA") // XA PREPARE 'xid'
+		if !t.quoted && (up == "PREPARE" && !xa || up == "EXECUTE" && i+1 < len(toks) && strings.EqualFold(toks[i+1].text, "IMMEDIATE")) {
+			return Verdict{Reason: "access", Err: protocol.ErrUnsupported("dynamic SQL (PREPARE or EXECUTE IMMEDIATE) in a statement the proxy cannot parse; it could not be checked against the namespace's databases")}
 		}
 		if i+2 < len(toks) && toks[i+1].kind == tokDot && toks[i+2].kind == tokIdent && !allDigits(t.text) {
 			if e := p.unparsedName(t.text, db); e != nil {
-				return Verdict{Err: e}
+				return Verdict{Err: e, Reason: "access"}
 			}
 		}
 		if !t.quoted && (up == "USE" || up == "DATABASE" || up == "SCHEMA" || up == "FROM" || up == "IN") &&
 			i+1 < len(toks) && toks[i+1].kind == tokIdent && (i+2 >= len(toks) || toks[i+2].kind != tokDot) {
 			if e := p.unparsedName(toks[i+1].text, db); e != nil {
-				return Verdict{Err: e}
+				return Verdict{Err: e, Reason: "access"}
 			}
 		}
 	}
 	if strings.EqualFold(db, InfoSchema) {
-		return Verdict{Err: protocol.ErrUnsupported("this statement in information_schema (the proxy cannot parse it to answer it for the namespace's databases)")}
+		return Verdict{Reason: "access", Err: protocol.ErrUnsupported("this statement in information_schema (the proxy cannot parse it to answer it for the namespace's databases)")}
 	}
 	return Verdict{SQL: sql}
 }

@@ -2,11 +2,13 @@ package integration
 
 import (
 	"context"
+	"database/sql"
 
 	"fmt"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard-db/switchyard/internal/protocol"
 )
@@ -134,6 +136,10 @@ func TestAccessIsolation(t *testing.T) {
 		t.Fatalf("own tables: %q", got)
 	}
 
+	if m := h.scrape(t); !strings.Contains(m, `switchyard_statements_refused_total{namespace="itest",reason="access"}`) {
+		t.Error("refusals not counted")
+	}
+
 	// The other tenant sees its own database and not the first's.
 	b := h.open("ub", "pw", "gov_b", "")
 	if got := queryString(t, b, "SELECT secret FROM t"); got != "gov_b-secret" {
@@ -255,5 +261,78 @@ func TestAccessMariadbCLI(t *testing.T) {
 	out, err = h.mariadbCLI(t, plainUser, plainPass, "gov_a", nil, "SHOW DATABASES;\nSELECT * FROM gov_b.t;\n")
 	if !strings.Contains(out, "Database\ngov_a\ngov_a2\ninformation_schema\n") || !strings.Contains(out, "ERROR 1044 (42000)") {
 		t.Fatalf("mariadb: %v\n%s", err, out)
+	}
+}
+
+// TestAccessLogin: allowed addresses (1130), require_tls (1045 without TLS),
+// connections per user (1203), and the failed-login throttle (delayed, then
+// the address is refused with 1129 even with the right password).
+func TestAccessLogin(t *testing.T) {
+	cert, key := writeCert(t, t.TempDir())
+	h := startProxy(t, options{
+		extraTop: fmt.Sprintf("tls: {cert: %s, key: %s}\nlogin_throttle: {delay_after: 2, delay: 100ms, block_after: 5, cool_down: 1h}", cert, key),
+		users: "      - {name: far, password: pw, allowed_ips: [10.0.0.0/8]}\n" +
+			"      - {name: near, password: pw, allowed_ips: [10.0.0.0/8, 127.0.0.1]}\n" +
+			"      - {name: sec, password: pw, require_tls: true}\n" +
+			"      - {name: one, password: pw, max_connections: 1}\n",
+	})
+	ctx := context.Background()
+	// Addresses.
+	err := h.open("far", "pw", "", "").PingContext(ctx)
+	me := mysqlErr(t, err, 1130, "HY000")
+	if me.Message != "Host '127.0.0.1' is not allowed to connect to this MariaDB server" {
+		t.Fatalf("1130 message: %q", me.Message)
+	}
+	if got := queryString(t, h.open("near", "pw", "", ""), "SELECT 'near'"); got != "near" {
+		t.Fatal(got)
+	}
+	// TLS.
+	mysqlErr(t, h.open("sec", "pw", "", "").PingContext(ctx), 1045, "28000")
+	if got := queryString(t, h.open("sec", "pw", "", "tls=skip-verify"), "SELECT 'sec'"); got != "sec" {
+		t.Fatal(got)
+	}
+	// Connections per user.
+	one := h.open("one", "pw", "", "")
+	held := h.conn(one)
+	if err := held.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second, err := sql.Open("mysql", h.dsn("one", "pw", "", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	me = mysqlErr(t, second.PingContext(ctx), 1203, "42000")
+	if me.Message != "User one already has more than 'max_user_connections' active connections" {
+		t.Fatalf("1203 message: %q", me.Message)
+	}
+	held.Close()
+	one.Close() // closes the client connection, not just returns it to the pool
+	waitFor(t, 10*time.Second, func() bool { return second.PingContext(ctx) == nil })
+
+	// Failed logins: the first two answer at once, the next ones late,
+	// the fifth blocks the address.
+	for i := 1; i <= 5; i++ {
+		start := time.Now()
+		bad, _ := sql.Open("mysql", h.dsn(plainUser, "wrong", "", ""))
+		err := bad.PingContext(ctx)
+		bad.Close()
+		mysqlErr(t, err, 1045, "28000")
+		if took := time.Since(start); i > 2 && took < 100*time.Millisecond {
+			t.Fatalf("failure %d answered after %v, want the 100ms delay", i, took)
+		}
+	}
+	err = h.open(plainUser, plainPass, "", "").PingContext(ctx)
+	me = mysqlErr(t, err, 1129, "HY000")
+	if !strings.Contains(me.Message, "Host '127.0.0.1' is blocked") {
+		t.Fatalf("1129 message: %q", me.Message)
+	}
+	m := h.scrape(t)
+	for _, want := range []string{`switchyard_login_refused_total{reason="blocked_host"} 1`, `switchyard_login_refused_total{reason="host_not_allowed"} 1`,
+		`switchyard_login_refused_total{reason="tls_required"} 1`, `switchyard_login_refused_total{reason="max_user_connections"} 1`,
+		`switchyard_auth_failures_total{namespace="itest"} 5`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

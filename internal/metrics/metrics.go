@@ -123,6 +123,7 @@ type Metrics struct {
 	namespaces map[string]*NamespaceMetrics
 
 	cons consistencyMetrics
+	gov  govMetrics
 }
 
 // New creates a Metrics with its own registry.
@@ -174,6 +175,7 @@ func New() *Metrics {
 		m.pools,
 	)
 	m.unknownUserAuth = m.authFailures.WithLabelValues("")
+	m.gov.register(m.Registry)
 	return m
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/auth"
 	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/globalcheck"
+	"github.com/switchyard-db/switchyard/internal/governance"
 	"github.com/switchyard-db/switchyard/internal/metrics"
 	"github.com/switchyard-db/switchyard/internal/monitor"
 	"github.com/switchyard-db/switchyard/internal/protocol"
@@ -52,8 +53,14 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 	authn := auth.New(func(user string) (*config.Namespace, *config.User, bool) {
 		return cfg.UserNamespace(user)
 	}, cfg.AuthPlugin)
+	authn.SetThrottle(auth.NewThrottle(cfg.LoginThrottle))
+	for _, nc := range cfg.Namespaces {
+		if _, closed := nc.ClientDatabases(); !closed && len(cfg.Namespaces) > 1 {
+			log.Warn("namespace lists no databases (allowed_databases or sharding rules): its clients may use every database of its backend account except the reserved ones and those other namespaces list", "namespace", nc.Name)
+		}
+	}
 	p.env = &session.Env{Topology: p.topo, Metrics: p.metrics, Log: log, Auth: authn, Config: cfg, Started: time.Now(), FailoverHold: cfg.FailoverHold,
-		ProxyID: proxyID(cfg.Listen)}
+		ProxyID: proxyID(cfg.Listen), Gate: governance.NewGate()}
 	creds := map[string]monitor.Credentials{}
 	for _, nc := range cfg.Namespaces {
 		creds[nc.Name] = monitor.Credentials{User: nc.Backend.User, Password: nc.Backend.Password}

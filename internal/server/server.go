@@ -66,6 +66,8 @@ type Server struct {
 
 	mu   sync.Mutex
 	live map[net.Conn]struct{}
+
+	loginLog *auth.LogLimiter // rate-limits the "login refused" log line
 }
 
 // New creates a server; call Start to listen.
@@ -76,7 +78,7 @@ func New(opts Options, env *session.Env) *Server {
 	if opts.HandshakeTimeout == 0 {
 		opts.HandshakeTimeout = 10 * time.Second
 	}
-	return &Server{opts: opts, env: env, log: env.Log, live: map[net.Conn]struct{}{}}
+	return &Server{opts: opts, env: env, log: env.Log, live: map[net.Conn]struct{}{}, loginLog: auth.NewLogLimiter(loginLogPerSecond)}
 }
 
 // SetVersion sets the version announced in the handshake (the backends'
@@ -288,20 +290,21 @@ func (s *Server) login(pc *protocol.Conn, id uint32) *session.Session {
 	}
 	ns, user, err := s.env.Auth.Verify(pc, auth.Request{
 		User: resp.User, Host: host, Plugin: resp.AuthPlugin, Response: resp.AuthResponse,
-		Scramble: scramble, Secure: secure,
+		Scramble: scramble, Secure: secure, Check: s.checkHost(host),
 	})
 	if err != nil {
 		var pe *protocol.Error
 		if errors.As(err, &pe) {
-			if ns, _, ok := s.env.Config.UserNamespace(resp.User); ok {
-				s.env.Metrics.Namespace(ns.Name).AuthFailure()
-			} else {
-				s.env.Metrics.AuthFailureUnknownUser()
-			}
-			s.log.Info("login refused", "conn", id, "user", resp.User, "host", host, "err", pe.Message)
+			s.loginRefused(id, resp.User, host, pe)
 			return fail(pe)
 		}
 		return nil
+	}
+	release, why, e := s.env.Gate.Admit(ns, user, host, secure)
+	if e != nil {
+		s.env.Metrics.LoginRefused(string(why))
+		s.logRefusal(id, resp.User, host, string(why))
+		return fail(e)
 	}
 	if clientCaps&protocol.ClientConnectWithDB == 0 {
 		resp.Database = ""
@@ -313,7 +316,9 @@ func (s *Server) login(pc *protocol.Conn, id uint32) *session.Session {
 		ID: id, Conn: pc, Caps: clientCaps, Secure: secure, Host: host,
 		Namespace: ns, User: user, DB: resp.Database, Collation: resp.Charset,
 	})
+	sess.Admitted(release)
 	if e := sess.UseDB(resp.Database); e != nil {
+		release()
 		fail(e)
 		return nil
 	}

@@ -13,6 +13,30 @@ import (
 	"github.com/switchyard-db/switchyard/internal/router"
 )
 
+// Admitted records the release of the connection slot the login took.
+func (s *Session) Admitted(release func()) { s.admit = release }
+
+// leave gives the connection slot back.
+func (s *Session) leave() {
+	if s.admit != nil {
+		s.admit()
+		s.admit = nil
+	}
+}
+
+// admitChange admits the new user of COM_CHANGE_USER; the old user's slot
+// is given back once the new one is taken.
+func (s *Session) admitChange(nc *config.Namespace, u *config.User) *protocol.Error {
+	release, why, e := s.env.Gate.Admit(nc, u, s.host, s.secure)
+	if e != nil {
+		s.env.Metrics.LoginRefused(string(why))
+		return e
+	}
+	s.leave()
+	s.admit = release
+	return nil
+}
+
 // newPolicy builds the access policy of the session's user.
 func (s *Session) newPolicy(nc *config.Namespace, u *config.User) *governance.Policy {
 	p := governance.NewPolicy(s.env.Config, nc, u, s.host)
@@ -54,6 +78,7 @@ func (s *Session) govern(sql string, binary bool) (out string, handled, ok bool)
 	}
 	v := s.gov.Check(sql, s.db)
 	if v.Err != nil {
+		s.env.Metrics.StatementRefused(s.ns.Name, v.Reason)
 		s.writeErr(v.Err)
 		return "", true, true
 	}
@@ -152,4 +177,13 @@ func (s *Session) showFiltered(sql string, sh *governance.Show) (failed bool, cl
 		held.rows = append(held.rows, p)
 	}
 	return s.mergeOut(&passthrough, cols, []merge.Source{held}, false)
+}
+
+// checkHost refuses client addresses the user may not log in from.
+func (s *Session) checkHost(nc *config.Namespace, u *config.User) error {
+	if e := governance.CheckHost(nc, u, s.host); e != nil {
+		s.env.Metrics.LoginRefused(string(governance.RefusedHost))
+		return e
+	}
+	return nil
 }

@@ -491,13 +491,18 @@ func (s *Session) changeUser(p []byte) bool {
 	}
 	nc, u, err := s.env.Auth.Verify(s.cl, auth.Request{
 		User: string(user), Host: s.host, Plugin: plugin, Response: append([]byte(nil), resp...),
-		Secure: s.secure, ForceSwitch: true,
+		Secure: s.secure, ForceSwitch: true, Check: s.checkHost,
 	})
 	if err != nil {
 		if pe, ok := err.(*protocol.Error); ok {
 			s.writeErr(pe)
 			s.cl.Flush()
 		}
+		return false
+	}
+	if e := s.admitChange(nc, u); e != nil {
+		s.writeErr(e)
+		s.cl.Flush()
 		return false
 	}
 	s.resetSession()

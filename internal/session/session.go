@@ -39,7 +39,10 @@ type Env struct {
 	Log      *slog.Logger
 	Auth     *auth.Authenticator
 	Config   *config.Config
-	Started  time.Time
+	// Gate admits logins (TLS required, connections per user); nil: no
+	// limits.
+	Gate    *governance.Gate
+	Started time.Time
 	// FailoverHold bounds how long a statement that needs a primary waits
 	// for one during a failover.
 	FailoverHold time.Duration
@@ -120,6 +123,7 @@ type Session struct {
 	host   string
 	user   *config.User
 	gov    *governance.Policy // what the user may access (governance package)
+	admit  func()             // releases the user's connection slot (governance.Gate)
 	ns     *topology.Namespace
 	nsm    *metrics.NamespaceMetrics
 	log    *slog.Logger
@@ -703,6 +707,7 @@ func (s *Session) lost(c *backend.Conn, node *topology.Node, err error) *protoco
 
 // Close releases the session's backend state.
 func (s *Session) Close() {
+	s.leave()
 	s.dropPinned()
 	s.cl.Close()
 }
