@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -182,6 +183,7 @@ func (c *gaeaConverter) convert(data []byte) ([]byte, error) {
 		}
 	}
 	dbs := c.rules(&ns)
+	allowedDBs, allowedIPs := c.access(&ns)
 	replicas := make([][]string, len(ns.Slices))
 	for i, s := range ns.Slices {
 		replicas[i] = c.replicas(s)
@@ -213,7 +215,17 @@ func (c *gaeaConverter) convert(data []byte) ([]byte, error) {
 		if u.RWSplit == 1 {
 			entry += ", rw_split: true"
 		}
+		if u.RWFlag == 1 || ns.ReadOnly {
+			// Gaea's rw_flag 1, or a read-only namespace.
+			entry += ", read_only: true"
+		}
 		y.line(3, "%s}", entry)
+	}
+	if len(allowedDBs) > 0 {
+		y.line(2, "allowed_databases: [%s]", strings.Join(allowedDBs, ", "))
+	}
+	if len(allowedIPs) > 0 {
+		y.line(2, "allowed_ips: [%s]", strings.Join(allowedIPs, ", "))
 	}
 	y.line(2, "backend: {user: %s, password: %s}", q(backend.User), q(backend.Password))
 	if defaultSlice != "" {
@@ -251,17 +263,8 @@ func (c *gaeaConverter) namespaceWarnings(ns *gaeaNamespace) {
 	if ns.Online != nil && !*ns.Online {
 		c.warnf("the namespace is offline in Gaea (online: false); Switchyard serves it")
 	}
-	if ns.ReadOnly {
-		c.warnf("the namespace is read-only in Gaea (read_only: true); Switchyard has no read-only mode and lets its users write")
-	}
-	if len(ns.AllowedDBs) > 0 {
-		c.warnf("allowed_dbs is not enforced: clients may use any database the backend user can")
-	}
 	if nonEmpty(ns.BlackSQL) {
 		c.warnf("black_sql (%d statements) is not supported: those statements are no longer blocked", countNonEmpty(ns.BlackSQL))
-	}
-	if nonEmpty(ns.AllowedIP) {
-		c.warnf("allowed_ip is not supported: clients from any address may connect; restrict access in the network")
 	}
 	if len(ns.GlobalSequences) > 0 && string(ns.GlobalSequences) != "null" && string(ns.GlobalSequences) != "[]" {
 		c.warnf("global_sequences are not supported: inserts that relied on Gaea's global sequences must supply their ids")
@@ -293,9 +296,6 @@ func (c *gaeaConverter) namespaceWarnings(ns *gaeaNamespace) {
 	for _, u := range ns.Users {
 		if u.Namespace != "" && u.Namespace != ns.Name {
 			c.errorf("user %q belongs to namespace %q, not %q", u.UserName, u.Namespace, ns.Name)
-		}
-		if u.RWFlag == 1 {
-			c.warnf("user %q is read-only in Gaea (rw_flag 1); Switchyard has no read-only users, so it can write", u.UserName)
 		}
 		if u.OtherProperty == 1 {
 			c.warnf("user %q is a statistics user (other_property 1); statistic_slaves are not supported, its reads go to the regular replicas", u.UserName)
@@ -560,4 +560,33 @@ func (w *yamlWriter) line(indent int, format string, args ...any) {
 	w.WriteString(strings.Repeat("  ", indent))
 	fmt.Fprintf(w, format, args...)
 	w.WriteByte('\n')
+}
+
+// access maps Gaea's allowed_dbs and allowed_ip to allowed_databases and
+// allowed_ips (quoted YAML scalars).
+func (c *gaeaConverter) access(ns *gaeaNamespace) (dbs, ips []string) {
+	var names []string
+	for db, ok := range ns.AllowedDBs {
+		if ok {
+			names = append(names, db)
+		}
+	}
+	sort.Strings(names)
+	for _, db := range names {
+		dbs = append(dbs, q(db))
+	}
+	for _, ip := range ns.AllowedIP {
+		ip = strings.TrimSpace(ip)
+		if ip == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(ip); err != nil {
+			if _, err := netip.ParseAddr(ip); err != nil {
+				c.warnf("allowed_ip entry %q is not an address or CIDR range and was dropped", ip)
+				continue
+			}
+		}
+		ips = append(ips, q(ip))
+	}
+	return dbs, ips
 }

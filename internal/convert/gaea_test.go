@@ -385,10 +385,9 @@ func TestGaeaWarnings(t *testing.T) {
 		json []byte
 		want string
 	}{
-		{"read only namespace", modify(t, func(ns map[string]any) { ns["read_only"] = true }), "the namespace is read-only in Gaea"},
 		{"offline", modify(t, func(ns map[string]any) { ns["online"] = false }), "the namespace is offline in Gaea"},
 		{"black sql", modify(t, func(ns map[string]any) { ns["black_sql"] = []string{"delete from t_user", ""} }), "black_sql (1 statements) is not supported"},
-		{"allowed ip", modify(t, func(ns map[string]any) { ns["allowed_ip"] = []string{"10.0.0.0/8"} }), "allowed_ip is not supported"},
+		{"bad allowed ip", modify(t, func(ns map[string]any) { ns["allowed_ip"] = []string{"10.0.0.0/8", "not-an-ip"} }), `allowed_ip entry "not-an-ip" is not an address or CIDR range`},
 		{"sequences", modify(t, func(ns map[string]any) {
 			ns["global_sequences"] = []any{map[string]any{"db": "shop", "table": "t_user", "type": "mycat", "pk_name": "id", "slice_name": "slice-0"}}
 		}), "global_sequences are not supported"},
@@ -441,5 +440,36 @@ func TestGaeaZeroLocations(t *testing.T) {
 	want := "slice-0:t_account_0000 slice-0:t_account_0001 slice-0:t_account_0002 slice-2:t_account_0003 slice-2:t_account_0004"
 	if strings.Join(got, " ") != want {
 		t.Errorf("t_account: %q", got)
+	}
+}
+
+// TestGaeaAccess: Gaea's access settings map to Switchyard's.
+func TestGaeaAccess(t *testing.T) {
+	tests := []struct {
+		name string
+		json []byte
+		want []string
+	}{
+		{"allowed dbs", modify(t, func(ns map[string]any) { ns["allowed_dbs"] = map[string]bool{"shop": true, "crm": true, "old": false} }),
+			[]string{`allowed_databases: ["crm", "shop"]`}},
+		{"allowed ip", modify(t, func(ns map[string]any) { ns["allowed_ip"] = []string{"10.0.0.0/8", "192.168.1.7"} }),
+			[]string{`allowed_ips: ["10.0.0.0/8", "192.168.1.7"]`}},
+		{"read only namespace", modify(t, func(ns map[string]any) { ns["read_only"] = true }),
+			[]string{`{name: "app", password: "app_pw", rw_split: true, read_only: true}`}},
+		{"read only user", modify(t, func(ns map[string]any) { ns["users"].([]any)[0].(map[string]any)["rw_flag"] = 1 }),
+			[]string{`{name: "app", password: "app_pw", rw_split: true, read_only: true}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := Gaea(tt.json)
+			if err != nil {
+				t.Fatalf("Gaea: %v", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("output lacks %s:\n%s", w, out)
+				}
+			}
+		})
 	}
 }
