@@ -84,6 +84,12 @@ func (p *Policy) Check(sql, db string) Verdict {
 	if p.fastPath(sql, db) {
 		return Verdict{SQL: sql}
 	}
+	if e := adminStatement(sql); e != nil {
+		return Verdict{Err: e, Reason: "access"}
+	}
+	// MariaDB runs the body of /*M!NNNNNN ... */ comments; the parser sees
+	// a comment. Check (and send) them as /*! ... */, which both run.
+	sql = mariadbComments(sql)
 	ps := parsers.Get().(*parser.Parser)
 	stmts, ok := parse(ps, sql)
 	if !ok {
@@ -149,7 +155,8 @@ func parse(p *parser.Parser, sql string) (stmts []ast.StmtNode, ok bool) {
 // database: one DML statement or transaction control with no "." at all
 // (so no qualified name), outside information_schema.
 func (p *Policy) fastPath(sql, db string) bool {
-	if strings.EqualFold(db, InfoSchema) || strings.ContainsAny(sql, ".;") || hasFold(sql, "outfile") || hasFold(sql, "dumpfile") {
+	if strings.EqualFold(db, InfoSchema) || strings.ContainsAny(sql, ".;") || hasFold(sql, "outfile") || hasFold(sql, "dumpfile") ||
+		hasFold(sql, "load_file") || hasFold(sql, "/*m!") {
 		return false
 	}
 	switch strings.ToUpper(firstKeyword(sql)) {
@@ -255,6 +262,22 @@ func (c *checker) stmt(st ast.StmtNode) {
 			c.stmt(n.Stmt)
 			return
 		}
+	case *ast.OptimizeTableStmt:
+		// Its Accept does not visit the tables.
+		for _, t := range n.Tables {
+			c.Enter(t)
+		}
+	case *ast.RepairTableStmt:
+		if n.Table != nil {
+			c.Enter(n.Table)
+		}
+	case *ast.SetStmt:
+		for _, v := range n.Variables {
+			if v.IsGlobal {
+				c.fail(denyPrivilege("SUPER"))
+				return
+			}
+		}
 	}
 	st.Accept(c)
 }
@@ -318,6 +341,9 @@ func (c *checker) Enter(n ast.Node) (ast.Node, bool) {
 		c.needDB(x.Schema.O)
 	case *ast.FuncCallExpr:
 		c.needDB(x.Schema.O)
+		if x.FnName.L == "load_file" {
+			c.fail(denyPrivilege("FILE"))
+		}
 	case *ast.SelectStmt:
 		if x.SelectIntoOpt != nil && x.SelectIntoOpt.Tp != ast.SelectIntoVars {
 			c.fail(denyPrivilege("FILE"))
@@ -401,4 +427,53 @@ func keepLabels(st ast.StmtNode) {
 		}
 		f.AsName = ast.NewCIStr(label)
 	}
+}
+
+// adminStatements start statements that act on the whole server (every
+// tenant): replication, binary logs, plugins, server definitions, shutdown.
+var adminStatements = map[string]string{
+	"BINLOG": "SUPER", "CHANGE": "SUPER", "STOP": "SUPER", "RESET": "RELOAD", "PURGE": "SUPER",
+	"SHUTDOWN": "SHUTDOWN", "INSTALL": "INSERT", "UNINSTALL": "DELETE",
+}
+
+// adminStatement refuses server-wide statements (1227).
+func adminStatement(sql string) *protocol.Error {
+	kw := strings.ToUpper(firstKeyword(sql))
+	if kw == "START" || kw == "CREATE" || kw == "ALTER" || kw == "DROP" {
+		second := ""
+		for i, t := range tokens(sql) {
+			if i == 1 && t.kind == tokIdent {
+				second = strings.ToUpper(t.text)
+			}
+		}
+		switch {
+		case kw == "START" && (second == "SLAVE" || second == "REPLICA" || second == "ALL"):
+			return denyPrivilege("SUPER")
+		case kw != "START" && (second == "SERVER" || second == "ROLE" || second == "USER"):
+			return denyPrivilege("CREATE USER")
+		}
+		return nil
+	}
+	if priv, ok := adminStatements[kw]; ok {
+		return denyPrivilege(priv)
+	}
+	return nil
+}
+
+// mariadbComments turns MariaDB's executable comments /*M!NNNNNN into
+// /*!NNNNNN, which the parser (and MariaDB) run as well.
+func mariadbComments(sql string) string {
+	if !hasFold(sql, "/*m!") {
+		return sql
+	}
+	var b strings.Builder
+	for i := 0; i < len(sql); i++ {
+		if i+3 < len(sql) && sql[i] == '/' && sql[i+1] == '*' && (sql[i+2] == 'M' || sql[i+2] == 'm') && sql[i+3] == '!' {
+			b.WriteString("/*!")
+			i += 3
+			continue
+		}
+		b.WriteByte(sql[i])
+	}
+	return b.String()
 }

@@ -161,6 +161,11 @@ func (p *Policy) checkUnparsed(sql, db string) Verdict {
 			}
 		}
 	}
+	for _, t := range toks {
+		if up := strings.ToUpper(t.text); t.kind == tokIdent && !t.quoted && (up == "OUTFILE" || up == "DUMPFILE" || up == "LOAD_FILE" || up == "INFILE") {
+			return Verdict{Err: denyPrivilege("FILE"), Reason: "access"}
+		}
+	}
 	for i, t := range toks {
 		if t.kind != tokIdent {
 			continue
