@@ -13,7 +13,8 @@ import (
 //     slice of the next statement;
 //   - COMMIT / ROLLBACK / SAVEPOINT / XA inside a transaction over several
 //     slices: every participant (two-phase commit with transactions: xa);
-//   - SET autocommit = 1 commits an open transaction first, as MariaDB does;
+//   - SET autocommit = 1 (when it was 0) commits an open transaction
+//     first, as MariaDB does;
 //   - DDL (other than on temporary tables) commits an open transaction
 //     first (implicit commit);
 //   - with autocommit off, a statement outside a transaction starts one,
@@ -24,6 +25,10 @@ import (
 func (s *Session) txnControl(a *router.Analysis, sql string) (done, failed bool) {
 	if s.ns.Rules == nil || a.Err != nil {
 		return false, false
+	}
+	if !s.autocommit && s.pendingBegin == "" && !s.inTxn() && !s.distributed() && startsTxn(a) {
+		// autocommit=0: this statement opens a transaction, as BEGIN would.
+		s.pendingBegin, s.implicitTxn = "BEGIN", true
 	}
 	switch a.Kind {
 	case router.KindBegin:
@@ -51,6 +56,14 @@ func (s *Session) txnControl(a *router.Analysis, sql string) (done, failed bool)
 		if a.Flags&router.FlagAutocommit != 0 {
 			switch a.Autocommit {
 			case router.AutocommitOn:
+				if s.autocommit {
+					// Already on: nothing changes, no implicit commit.
+					if s.distributed() {
+						s.writeOK(0, 0)
+						return true, false
+					}
+					break
+				}
 				// Turning autocommit on commits the open transaction.
 				if s.distributed() {
 					if err := s.finishTxn(true); err != nil {
@@ -85,10 +98,6 @@ func (s *Session) txnControl(a *router.Analysis, sql string) (done, failed bool)
 			}
 		}
 	}
-	if !s.autocommit && s.pendingBegin == "" && !s.inTxn() && !s.distributed() && startsTxn(a) {
-		// autocommit=0: this statement opens a transaction, as BEGIN would.
-		s.pendingBegin, s.implicitTxn = "BEGIN", true
-	}
 	return false, false
 }
 
@@ -111,6 +120,8 @@ func startsTxn(a *router.Analysis) bool {
 		return false
 	}
 	switch a.Kind {
+	case router.KindSavepoint:
+		return a.SavepointOp == router.SavepointSet
 	case router.KindSelect, router.KindInsert, router.KindReplace, router.KindUpdate, router.KindDelete,
 		router.KindCall, router.KindDo, router.KindLoadData, router.KindOther:
 		return true
