@@ -97,8 +97,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		go func() { log.Info("pprof", "err", http.ListenAndServe(addr, nil)) }()
 	}
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	s := <-sig
+	for s == syscall.SIGHUP {
+		// Reload: Reload logs the outcome and keeps the running
+		// configuration when the new one is rejected.
+		_ = p.Reload()
+		s = <-sig
+	}
 	log.Info("shutting down", "signal", s.String())
 	p.Close()
 	return 0

@@ -107,6 +107,8 @@ type nodeMon struct {
 	catchUp string
 	// notAurora: the node has no replica_host_status (asked once).
 	notAurora bool
+	// quit ends this node's checks (the node left the topology).
+	quit chan struct{}
 }
 
 type sliceMon struct {
@@ -125,10 +127,7 @@ func New(topo *topology.Topology, creds map[string]Credentials, opts Options, lo
 	opts.defaults()
 	m := &Monitor{topo: topo, opts: opts, log: log, creds: creds, nodes: map[*topology.Node]*nodeMon{}, slices: map[*topology.Slice]*sliceMon{}, stop: make(chan struct{})}
 	topo.EachNode(func(ns *topology.Namespace, s *topology.Slice, n *topology.Node) {
-		m.nodes[n] = &nodeMon{node: n, ns: ns.Name, creds: creds[ns.Name], st: NodeState{Namespace: ns.Name, Slice: s.Name, Addr: n.Addr, Up: true, LagSeconds: -1}}
-		if m.slices[s] == nil {
-			m.slices[s] = &sliceMon{}
-		}
+		m.addNode(ns, s, n)
 	})
 	return m
 }
@@ -210,6 +209,8 @@ func (m *Monitor) run(nm *nodeMon) {
 		select {
 		case <-m.stop:
 			return
+		case <-nm.quit:
+			return
 		case <-t.C:
 		case <-nm.node.Poked():
 		}
@@ -218,7 +219,10 @@ func (m *Monitor) run(nm *nodeMon) {
 
 // check runs one round of queries against a node and updates its slice.
 func (m *Monitor) check(nm *nodeMon) {
-	sm := m.slices[nm.node.Slice]
+	sm := m.sliceMon(nm.node.Slice)
+	if sm == nil {
+		return // the slice left the topology
+	}
 	gen := sm.gen.Load()
 	st, err := m.probe(nm)
 	m.mu.Lock()
@@ -246,7 +250,7 @@ func (m *Monitor) check(nm *nodeMon) {
 		st.Up, st.Checked, st.LastCheck = true, true, now
 		nm.node.SetGTID(st.CurrentPos)
 		primaryPos := ""
-		if p := nm.node.Slice.Primary(); p != nil && p != nm.node {
+		if p := nm.node.Slice.Primary(); p != nil && p != nm.node && m.nodes[p] != nil {
 			primaryPos = m.nodes[p].st.BinlogPos
 		}
 		if !prev.Up && prev.Checked {
@@ -432,8 +436,8 @@ func resolve(addr string) string {
 // evaluate decides the slice's primary from its nodes' states: the one
 // writable node that is up. With none, writes wait; with two, writes stop.
 func (m *Monitor) evaluate(s *topology.Slice) {
-	sm := m.slices[s]
-	if !sm.switching.TryLock() {
+	sm := m.sliceMon(s)
+	if sm == nil || !sm.switching.TryLock() {
 		return // a planned switchover owns the slice
 	}
 	defer sm.switching.Unlock()
@@ -441,7 +445,12 @@ func (m *Monitor) evaluate(s *topology.Slice) {
 	var writable []*topology.Node
 	states := map[*topology.Node]NodeState{}
 	for _, n := range s.Nodes {
-		st := m.nodes[n].st
+		nm := m.nodes[n]
+		if nm == nil {
+			m.mu.Unlock()
+			return // the slice left the topology
+		}
+		st := nm.st
 		states[n] = st
 		// A node never checked yet keeps its configured role.
 		isWritable := st.Up && (st.Checked && !st.ReadOnly || !st.Checked && n.Role() == topology.RolePrimary && s.Primary() == n)

@@ -51,7 +51,7 @@ func (m *Monitor) Switchover(ctx context.Context, s *topology.Slice, target *top
 		o.CatchUp = 30 * time.Second
 	}
 	res := SwitchoverResult{Slice: s.Name, NewPrimary: target.Addr}
-	sm := m.slices[s]
+	sm := m.sliceMon(s)
 	if sm == nil || target.Slice != s {
 		return res, fmt.Errorf("node %s is not in slice %s", target.Addr, s.Name)
 	}
@@ -130,8 +130,12 @@ func (m *Monitor) Switchover(ctx context.Context, s *topology.Slice, target *top
 	released = true
 	// What the monitor probed before now is stale: record the new roles.
 	m.mu.Lock()
-	m.nodes[old].st.ReadOnly = true
-	m.nodes[target].st.ReadOnly = false
+	if nm := m.nodes[old]; nm != nil {
+		nm.st.ReadOnly = true
+	}
+	if nm := m.nodes[target]; nm != nil {
+		nm.st.ReadOnly = false
+	}
 	sm.gen.Add(1)
 	m.mu.Unlock()
 	s.SetPrimary(target, "")

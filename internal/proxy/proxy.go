@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/switchyard-db/switchyard/internal/admin"
@@ -40,18 +41,29 @@ type Proxy struct {
 	// stopXA ends the two-phase-commit recovery loop.
 	stopXA context.CancelFunc
 	xaDone chan struct{}
+
+	// Reloads (reload.go).
+	applyMu   sync.Mutex
+	stateMu   sync.Mutex
+	state     ConfigStatus
+	reloader  func() error
+	drains    sync.WaitGroup
+	stopDrain chan struct{}
+	stopOnce  sync.Once
 }
 
 // New builds a proxy from a validated configuration.
 func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
-	p := &Proxy{cfg: cfg, log: log, metrics: metrics.New()}
+	p := &Proxy{cfg: cfg, log: log, metrics: metrics.New(), stopDrain: make(chan struct{})}
+	p.state.Source, p.state.Revision, p.state.Generation, p.state.AppliedAt = cfg.Source, 1, 1, time.Now()
+	p.state.Namespaces = namespaceNames(cfg)
 	topo, err := topology.New(cfg)
 	if err != nil {
 		return nil, err
 	}
 	p.topo = topo
 	authn := auth.New(func(user string) (*config.Namespace, *config.User, bool) {
-		return cfg.UserNamespace(user)
+		return p.env.Current().Config.UserNamespace(user)
 	}, cfg.AuthPlugin)
 	authn.SetThrottle(auth.NewThrottle(cfg.LoginThrottle))
 	for _, nc := range cfg.Namespaces {
@@ -61,11 +73,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 	}
 	p.env = &session.Env{Topology: p.topo, Metrics: p.metrics, Log: log, Auth: authn, Config: cfg, Started: time.Now(), FailoverHold: cfg.FailoverHold,
 		ProxyID: proxyID(cfg.Listen), Gate: governance.NewGate()}
-	creds := map[string]monitor.Credentials{}
-	for _, nc := range cfg.Namespaces {
-		creds[nc.Name] = monitor.Credentials{User: nc.Backend.User, Password: nc.Backend.Password}
-	}
-	p.monitor = monitor.New(p.topo, creds, monitor.Options{
+	p.monitor = monitor.New(p.topo, credentials(cfg), monitor.Options{
 		Interval:      cfg.Monitor.Interval,
 		Timeout:       cfg.Monitor.Timeout,
 		DownAfter:     cfg.Monitor.DownAfter,
@@ -94,7 +102,11 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 	p.admin.Handle("/api/nodes", http.HandlerFunc(p.handleNodes))
 	p.admin.Handle("/api/switchover", http.HandlerFunc(p.handleSwitchover))
 	p.admin.Handle("/api/xa", http.HandlerFunc(p.handleXA))
-	p.admin.Handle("/api/global-tables", globalcheck.Handler(p.topo))
+	p.admin.Handle("/api/global-tables", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		globalcheck.Handler(p.Topology()).ServeHTTP(w, r)
+	}))
+	p.admin.Handle("/api/reload", http.HandlerFunc(p.handleReload))
+	p.admin.Handle("GET /api/config", http.HandlerFunc(p.handleConfig))
 	return p, nil
 }
 
@@ -198,8 +210,8 @@ func (p *Proxy) Monitor() *monitor.Monitor { return p.monitor }
 // Metrics returns the proxy's metrics.
 func (p *Proxy) Metrics() *metrics.Metrics { return p.metrics }
 
-// Topology returns the runtime topology.
-func (p *Proxy) Topology() *topology.Topology { return p.topo }
+// Topology returns the runtime topology in use.
+func (p *Proxy) Topology() *topology.Topology { return p.env.Current().Topology }
 
 // Sessions returns the number of logged-in client sessions.
 func (p *Proxy) Sessions() int { return p.env.Count() }
@@ -213,13 +225,15 @@ func (p *Proxy) Close() error {
 		<-p.xaDone
 	}
 	p.monitor.Stop()
-	p.topo.Close()
+	p.stopOnce.Do(func() { close(p.stopDrain) })
+	p.drains.Wait()
+	p.Topology().Close()
 	return err
 }
 
 func (p *Proxy) poolStats() []metrics.PoolStats {
 	var out []metrics.PoolStats
-	p.topo.EachNode(func(ns *topology.Namespace, s *topology.Slice, n *topology.Node) {
+	p.Topology().EachNode(func(ns *topology.Namespace, s *topology.Slice, n *topology.Node) {
 		for _, pool := range n.Pools() {
 			st := pool.Stats()
 			out = append(out, metrics.PoolStats{
@@ -264,8 +278,9 @@ func (p *Proxy) Status() any {
 		Uptime            string     `json:"uptime"`
 		Namespaces        []nsStatus `json:"namespaces"`
 	}{ClientConnections: p.server.Connections(), Sessions: p.env.Count(), Uptime: time.Since(p.env.Started).Round(time.Second).String()}
-	for _, nc := range p.cfg.Namespaces {
-		ns := p.topo.Namespaces[nc.Name]
+	cur := p.env.Current()
+	for _, nc := range cur.Config.Namespaces {
+		ns := cur.Topology.Namespaces[nc.Name]
 		st := nsStatus{Name: ns.Name}
 		for _, sc := range nc.Slices {
 			sl := ns.Slices[sc.Name]
@@ -297,7 +312,7 @@ func (p *Proxy) handleSwitchover(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	ns := p.topo.Namespaces[q.Get("namespace")]
+	ns := p.Topology().Namespaces[q.Get("namespace")]
 	if ns == nil {
 		admin.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "unknown namespace " + q.Get("namespace")})
 		return

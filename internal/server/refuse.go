@@ -31,7 +31,7 @@ func (s *Server) loginRefused(id uint32, user, host string, pe *protocol.Error) 
 	case 1130:
 		s.env.Metrics.LoginRefused(string(governance.RefusedHost))
 	default:
-		if ns, _, ok := s.env.Config.UserNamespace(user); ok {
+		if ns, _, ok := s.env.Current().Config.UserNamespace(user); ok {
 			s.env.Metrics.Namespace(ns.Name).AuthFailure()
 		} else {
 			s.env.Metrics.AuthFailureUnknownUser()

@@ -155,7 +155,7 @@ func (e *Env) withPrimaries(ns *topology.Namespace, fn func(conns map[string]xa.
 // prepared branches left by a proxy that died are committed or rolled
 // back by their decision.
 func (e *Env) RecoverXA(ctx context.Context) {
-	for _, ns := range e.Topology.Namespaces {
+	for _, ns := range e.Current().Topology.Namespaces {
 		if ns.Rules == nil || ns.Config.Transactions != "xa" {
 			continue
 		}
@@ -183,7 +183,7 @@ func (e *Env) RecoverXA(ctx context.Context) {
 // (admin API).
 func (e *Env) PendingXA(ctx context.Context) map[string][]xa.InDoubt {
 	out := map[string][]xa.InDoubt{}
-	for _, ns := range e.Topology.Namespaces {
+	for _, ns := range e.Current().Topology.Namespaces {
 		if ns.Rules == nil || ns.Config.Transactions != "xa" {
 			continue
 		}

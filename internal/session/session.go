@@ -65,6 +65,9 @@ type Env struct {
 	ProxyID string
 	xaMu    sync.Mutex
 	xas     map[string]*xa.Coordinator
+
+	// snap is the current configuration snapshot (see reload.go).
+	snap atomic.Pointer[Snapshot]
 }
 
 // positions returns the GTID position batcher of a slice.
@@ -192,6 +195,15 @@ type Session struct {
 	// current scatter query.
 	activeMany atomic.Pointer[[]*backend.Conn]
 	closing    atomic.Bool
+
+	// Reloads (see reload.go): gen is the snapshot the session uses, hold
+	// the one it may still use (0: none, idle outside a transaction), gone
+	// that its user was removed; userName and nsName are read by reloads.
+	gen      uint64
+	hold     atomic.Uint64
+	gone     atomic.Bool
+	userName atomic.Pointer[string]
+	nsName   atomic.Pointer[string]
 }
 
 // Login describes a client that has just authenticated.
@@ -230,7 +242,11 @@ func (s *Session) setUser(nc *config.Namespace, u *config.User) {
 	s.level, _ = parseLevel(u.ReadConsistency)
 	s.lastGTID, s.wroteWithoutGTID = "", false
 	s.gtidBySlice, s.dirtySlices = nil, nil
-	s.ns = s.env.Topology.Namespaces[nc.Name]
+	ns, gen, ok := s.env.namespaceFor(nc)
+	s.ns, s.gen = ns, gen
+	s.hold.Store(gen)
+	s.gone.Store(!ok)
+	s.noteUser(u, nc.Name)
 	s.gov = s.newPolicy(nc, u)
 	s.nsm = s.env.Metrics.Namespace(nc.Name)
 	s.log = s.env.Log.With("conn", s.ID, "user", u.Name, "namespace", nc.Name)
@@ -286,6 +302,9 @@ func (s *Session) Run() {
 	}()
 	for {
 		s.cl.Seq = 0
+		if !s.parkIdle() {
+			return
+		}
 		p, err := s.cl.ReadPacket()
 		if err != nil {
 			if errors.Is(err, protocol.ErrPacketTooLarge) {
@@ -301,7 +320,7 @@ func (s *Session) Run() {
 			}
 			continue
 		}
-		if !s.dispatch(p) {
+		if !s.boundary() || !s.dispatch(p) {
 			return
 		}
 		if err := s.cl.Flush(); err != nil {

@@ -50,6 +50,14 @@ type Node struct {
 	// stmts counts statements run on the node (a metric), when set.
 	stmts Counter
 
+	// ps holds the node's connection pools; a reload that keeps the node
+	// hands the same set to the node's successor.
+	ps *poolSet
+}
+
+// poolSet is the pools of one backend address with one set of options.
+type poolSet struct {
+	addr  string
 	opts  backend.PoolOptions
 	mu    sync.Mutex
 	pools [2]*backend.Pool // [0] plain, [1] CLIENT_FOUND_ROWS
@@ -75,6 +83,9 @@ type Counter interface{ Inc() }
 
 // SetStatementCounter attaches the node's statement counter.
 func (n *Node) SetStatementCounter(c Counter) { n.stmts = c }
+
+// HasStatementCounter reports whether SetStatementCounter was called.
+func (n *Node) HasStatementCounter() bool { return n.stmts != nil }
 
 // CountStatement counts one statement run on the node.
 func (n *Node) CountStatement() {
@@ -135,37 +146,42 @@ func (n *Node) Pool(foundRows bool) *backend.Pool {
 	if foundRows {
 		i = 1
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.pools[i] == nil {
-		o := n.opts
+	ps := n.ps
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.pools[i] == nil {
+		o := ps.opts
 		o.Dial.FoundRows = foundRows
 		if foundRows {
 			o.MinIdle = 0
 		}
-		n.pools[i] = backend.NewPool(n.Addr, o)
+		ps.pools[i] = backend.NewPool(ps.addr, o)
 	}
-	return n.pools[i]
+	return ps.pools[i]
 }
 
 // Pools returns the pools created so far.
-func (n *Node) Pools() []*backend.Pool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var ps []*backend.Pool
-	for _, p := range n.pools {
+func (n *Node) Pools() []*backend.Pool { return n.ps.list() }
+
+func (ps *poolSet) list() []*backend.Pool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	var out []*backend.Pool
+	for _, p := range ps.pools {
 		if p != nil {
-			ps = append(ps, p)
+			out = append(out, p)
 		}
 	}
-	return ps
+	return out
 }
 
-func (n *Node) close() {
-	for _, p := range n.Pools() {
+func (ps *poolSet) close() {
+	for _, p := range ps.list() {
 		p.Close()
 	}
 }
+
+func (n *Node) close() { n.ps.close() }
 
 // Slice is a primary with its replicas.
 type Slice struct {
@@ -354,45 +370,127 @@ type Topology struct {
 func New(cfg *config.Config) (*Topology, error) {
 	t := &Topology{Namespaces: map[string]*Namespace{}}
 	for _, nc := range cfg.Namespaces {
-		ns := &Namespace{Name: nc.Name, Config: nc, Slices: map[string]*Slice{}}
-		opts := backend.PoolOptions{
-			Dial: backend.DialOptions{
-				User:           nc.Backend.User,
-				Password:       nc.Backend.Password,
-				ConnectTimeout: nc.Pool.ConnectTimeout,
-			},
-			MaxOpen:     nc.Pool.MaxOpen,
-			MinIdle:     nc.Pool.MinIdle,
-			IdleTimeout: nc.Pool.IdleTimeout,
-			MaxLifetime: nc.Pool.MaxLifetime,
-			WaitTimeout: nc.Pool.WaitTimeout,
-			MaxPrepared: nc.Pool.MaxPrepared,
-		}
-		for _, sc := range nc.Slices {
-			s := &Slice{Name: sc.Name, Namespace: ns, changed: make(chan struct{})}
-			p := &Node{Addr: sc.Primary, Weight: 1, Slice: s, opts: opts, poke: make(chan struct{}, 1)}
-			p.role.Store(uint32(RolePrimary))
-			s.Nodes = append(s.Nodes, p)
-			s.primary.Store(p)
-			for _, r := range sc.Replicas {
-				n := &Node{Addr: r.Addr, Weight: r.Weight, Slice: s, opts: opts, poke: make(chan struct{}, 1)}
-				n.role.Store(uint32(RoleReplica))
-				s.Nodes = append(s.Nodes, n)
-			}
-			s.rebuildReplicas()
-			ns.Slices[s.Name] = s
-		}
-		ns.Default = ns.Slices[nc.DefaultSlice]
-		rules, err := shard.Build(nc)
+		ns, err := newNamespace(nc, nil)
 		if err != nil {
-			return nil, fmt.Errorf("namespace %s: %w", nc.Name, err)
-		}
-		if rules.HasRules() {
-			ns.Rules = rules
+			return nil, err
 		}
 		t.Namespaces[ns.Name] = ns
 	}
 	return t, nil
+}
+
+// poolOptions are the pool options of every node of a namespace.
+func poolOptions(nc *config.Namespace) backend.PoolOptions {
+	return backend.PoolOptions{
+		Dial: backend.DialOptions{
+			User:           nc.Backend.User,
+			Password:       nc.Backend.Password,
+			ConnectTimeout: nc.Pool.ConnectTimeout,
+		},
+		MaxOpen:     nc.Pool.MaxOpen,
+		MinIdle:     nc.Pool.MinIdle,
+		IdleTimeout: nc.Pool.IdleTimeout,
+		MaxLifetime: nc.Pool.MaxLifetime,
+		WaitTimeout: nc.Pool.WaitTimeout,
+		MaxPrepared: nc.Pool.MaxPrepared,
+	}
+}
+
+// newNamespace builds the runtime form of nc. With old (the namespace of
+// the same name in the running topology, during a reload), nodes whose
+// address and pool options did not change keep their pools and runtime
+// state (see Rebuild).
+func newNamespace(nc *config.Namespace, old *Namespace) (*Namespace, error) {
+	ns := &Namespace{Name: nc.Name, Config: nc, Slices: map[string]*Slice{}}
+	opts := poolOptions(nc)
+	for _, sc := range nc.Slices {
+		s := &Slice{Name: sc.Name, Namespace: ns, changed: make(chan struct{})}
+		var prev *Slice
+		if old != nil && poolOptions(old.Config) == opts {
+			prev = old.Slices[sc.Name]
+		}
+		newNode := func(addr string, weight int, role Role) *Node {
+			n := &Node{Addr: addr, Weight: weight, Slice: s, poke: make(chan struct{}, 1)}
+			n.role.Store(uint32(role))
+			if o := prev.node(addr); o != nil {
+				n.ps = o.ps
+				n.stmts = o.stmts
+				n.down.Store(o.Down())
+				n.lagging.Store(o.Lagging())
+				if g := o.gtid.Load(); g != nil {
+					n.gtid.Store(g)
+				}
+			} else {
+				n.ps = &poolSet{addr: addr, opts: opts}
+			}
+			return n
+		}
+		p := newNode(sc.Primary, 1, RolePrimary)
+		s.Nodes = append(s.Nodes, p)
+		s.primary.Store(p)
+		for _, r := range sc.Replicas {
+			s.Nodes = append(s.Nodes, newNode(r.Addr, r.Weight, RoleReplica))
+		}
+		if prev != nil {
+			// The running primary wins over the configured one (the
+			// monitor may have followed a failover since the file was
+			// written) as long as it is still a node of the slice.
+			prev.mu.Lock()
+			cur, problem := prev.primary.Load(), prev.problem
+			prev.mu.Unlock()
+			switch {
+			case cur == nil:
+				for _, n := range s.Nodes {
+					n.role.Store(uint32(prev.node(n.Addr).roleOr(n.Role())))
+				}
+				s.primary.Store(nil)
+				s.problem = problem
+			case s.node(cur.Addr) != nil:
+				np := s.node(cur.Addr)
+				for _, n := range s.Nodes {
+					if n == np {
+						n.role.Store(uint32(RolePrimary))
+					} else {
+						n.role.Store(uint32(RoleReplica))
+					}
+				}
+				s.primary.Store(np)
+			}
+		}
+		s.rebuildReplicas()
+		ns.Slices[s.Name] = s
+	}
+	ns.Default = ns.Slices[nc.DefaultSlice]
+	rules, err := shard.Build(nc)
+	if err != nil {
+		return nil, fmt.Errorf("namespace %s: %w", nc.Name, err)
+	}
+	if rules.HasRules() {
+		ns.Rules = rules
+	}
+	return ns, nil
+}
+
+// node returns the slice's node with the given address, or nil (also for a
+// nil slice).
+func (s *Slice) node(addr string) *Node {
+	if s == nil {
+		return nil
+	}
+	for _, n := range s.Nodes {
+		if n.Addr == addr {
+			return n
+		}
+	}
+	return nil
+}
+
+// roleOr returns the node's role, or def for a nil node.
+func (n *Node) roleOr(def Role) Role {
+	if n == nil {
+		return def
+	}
+	return n.Role()
 }
 
 // Close closes every pool.
