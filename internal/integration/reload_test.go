@@ -29,7 +29,7 @@ func reloadConfig(topo *testtopo.Topology, users []string, pool string, withRepl
 	b.WriteString("namespaces:\n  - name: rl\n    users:\n")
 	for _, u := range users {
 		name, pw, _ := strings.Cut(u, ":")
-		fmt.Fprintf(&b, "      - {name: %s, password: %s, rw_split: true}\n", name, pw)
+		fmt.Fprintf(&b, "      - {name: %s, password: %s, rw_split: true, read_consistency: session}\n", name, pw)
 	}
 	fmt.Fprintf(&b, "    backend: {user: %s, password: %s}\n", topo.BackendUser, topo.BackendPassword)
 	if pool != "" {
@@ -100,6 +100,18 @@ func TestReloadUnderLoad(t *testing.T) {
 	h.createDB("reload_t")
 	root := h.rootDB(topo.Slices[0].Primary, "reload_t")
 	mustExec(t, root, "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, w INT, v INT)")
+	// Reads go to the replica: wait until it has the table.
+	replica := h.rootDB(topo.Slices[0].Replicas[0], "reload_t")
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var n int
+		if replica.QueryRow("SELECT COUNT(*) FROM t").Scan(&n) == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the replica did not get the table within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 
 	// The load: autocommit writes and reads, transactions, prepared statements.
 	db := h.open("app", "app_pw", "reload_t", "")
@@ -249,7 +261,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		t.Fatalf("a removed user's transaction could not commit: %v", err)
 	}
 	var kept int
-	if err := db.QueryRow("SELECT COUNT(*) FROM t WHERE w = 99").Scan(&kept); err != nil || kept != 2 {
+	if err := root.QueryRow("SELECT COUNT(*) FROM t WHERE w = 99").Scan(&kept); err != nil || kept != 2 {
 		t.Fatalf("the removed user's committed rows: %d, %v", kept, err)
 	}
 	if _, err := h.open("u2", "u2_pw", "reload_t", "").Exec("SELECT 1"); err == nil {
