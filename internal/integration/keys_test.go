@@ -37,7 +37,7 @@ func keysSetup(t *testing.T) (*harness, *sql.DB) {
 		"CREATE TABLE t_a (id INT PRIMARY KEY, s VARCHAR(20))",
 		"CREATE TABLE t_b (id INT PRIMARY KEY, a_id INT)",
 		"CREATE TABLE t_c (id INT PRIMARY KEY, dt DATETIME)",
-		"CREATE TABLE t_g (id INT PRIMARY KEY, s VARCHAR(40))")
+		"CREATE TABLE t_g (id INT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(80), n BIGINT, ts TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6))")
 	return h, db
 }
 
@@ -214,4 +214,59 @@ func TestDateKeysAsMariaDBReadsThem(t *testing.T) {
 	}
 	_, err = db.Exec("INSERT INTO t_c (id, dt) VALUES (9, '2022-06-15')")
 	mysqlErr(t, err, 1526, "HY000")
+}
+
+// globalCopies returns every row of t_g on each slice's primary.
+func globalCopies(t *testing.T, h *harness) [2]string {
+	var out [2]string
+	for i := 0; i < 2; i++ {
+		rows := queryStrings(t, h.rootDB(h.topo.Slices[i].Primary, "it_keys"),
+			"SELECT CONCAT_WS('|', id, s, n, ts) FROM t_g ORDER BY id")
+		out[i] = strings.Join(rows, "\n")
+	}
+	return out
+}
+
+// TestGlobalCopiesNeverDiffer (issue 10, defect 10): non-deterministic
+// values in writes to a global table are evaluated once and sent to every
+// copy; DEFAULT CURRENT_TIMESTAMP columns an INSERT leaves out get that
+// value too; what cannot be made the same (ids left to AUTO_INCREMENT, ON
+// UPDATE CURRENT_TIMESTAMP left to each copy, per-row functions in an
+// UPDATE) is refused with 1235.
+func TestGlobalCopiesNeverDiffer(t *testing.T) {
+	h, db := keysSetup(t)
+	ps := h.open(splitUser, splitPass, "it_keys", "")
+	for _, q := range []string{
+		"INSERT INTO t_g (id, s, n) VALUES (1, UUID(), UUID_SHORT()), (2, CONCAT(@@hostname, RAND()), CONNECTION_ID())",
+		"INSERT INTO t_g (id, s, n, ts) VALUES (3, SYSDATE(6), @@server_id, NOW(6))",
+		"INSERT INTO t_g SET id = 4, s = UUID(), n = UNIX_TIMESTAMP()",
+		"UPDATE t_g SET s = CONCAT(s, NOW(6)), ts = NOW(6) WHERE id IN (1, 2)",
+		"DELETE FROM t_g WHERE id = 2 AND ts < NOW(6) + INTERVAL 1 DAY",
+		"REPLACE INTO t_g (id, s, n) VALUES (5, UUID(), @@server_id)",
+	} {
+		mustExec(t, db, q)
+	}
+	if _, err := ps.Exec("INSERT INTO t_g (id, s, n) VALUES (?, UUID(), @@server_id)", 6); err != nil {
+		t.Fatalf("prepared INSERT: %v", err)
+	}
+	c := globalCopies(t, h)
+	if c[0] != c[1] {
+		t.Fatalf("copies differ:\ns0: %s\ns1: %s", c[0], c[1])
+	}
+	if n := strings.Count(c[0], "\n") + 1; n != 5 {
+		t.Fatalf("%d rows, want 5:\n%s", n, c[0])
+	}
+	for _, q := range []string{
+		"INSERT INTO t_g (s) VALUES ('auto')",
+		"INSERT INTO t_g (id, s) VALUES (NULL, 'auto')",
+		"UPDATE t_g SET s = 'y' WHERE id = 1",
+		"UPDATE t_g SET s = UUID(), ts = NOW() WHERE id = 1",
+		"DELETE FROM t_g WHERE RAND() < 0.5",
+	} {
+		_, err := db.Exec(q)
+		mysqlErr(t, err, 1235, "42000")
+	}
+	if c2 := globalCopies(t, h); c2 != c {
+		t.Fatalf("a refused write changed the copies")
+	}
 }

@@ -34,7 +34,7 @@ func newKeyConv(t *shard.Table, schema SchemaSource, hex map[*test_driver.ValueE
 	c := &keyConv{table: t, hex: hex, types: make([]shard.ColumnType, len(t.Keys()))}
 	var cols []shard.Column
 	ok := false
-	if schema != nil {
+	if schema != nil && len(t.Keys()) > 0 {
 		cols, ok = schema(t)
 	}
 	for i, k := range t.Keys() {

@@ -21,6 +21,11 @@ import (
 //     string (id = X'0a' is id = 0): hexadecimal literals keep the form the
 //     client wrote (taken from text, the statement's SQL).
 func restoreSQL(st ast.Node, text string) (string, error) {
+	return restoreSQLWith(st, text, nil)
+}
+
+// restoreSQLWith is restoreSQL printing the nodes of subst as their text.
+func restoreSQLWith(st ast.Node, text string, subst map[ast.Node]string) (string, error) {
 	locks := &lockMarker{}
 	st.Accept(locks)
 	defer locks.undo()
@@ -28,9 +33,12 @@ func restoreSQL(st ast.Node, text string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(subst) > 0 {
+		st.Accept(&substWrapper{subst: subst})
+	}
 	var b strings.Builder
 	rerr := st.Restore(format.NewRestoreCtx(restoreFlags, &b))
-	if len(hexes) > 0 {
+	if len(hexes) > 0 || len(subst) > 0 {
 		st.Accept(&hexUnwrapper{})
 	}
 	if rerr != nil {
@@ -306,4 +314,33 @@ func replaceOutsideQuotes(s, old string, repl func(k int) string) string {
 		}
 	}
 	return b.String()
+}
+
+// substNode prints a node as a fixed text.
+type substNode struct {
+	ast.ExprNode
+	text string
+}
+
+func (n *substNode) Restore(ctx *format.RestoreCtx) error {
+	ctx.WritePlain(n.text)
+	return nil
+}
+
+// substWrapper replaces the nodes of subst by substNodes (their Accept is
+// the wrapped node's, so any later walk puts the node back).
+type substWrapper struct{ subst map[ast.Node]string }
+
+func (v *substWrapper) Enter(n ast.Node) (ast.Node, bool) {
+	_, skip := v.subst[n]
+	return n, skip
+}
+
+func (v *substWrapper) Leave(n ast.Node) (ast.Node, bool) {
+	if text, ok := v.subst[n]; ok {
+		if e, isExpr := n.(ast.ExprNode); isExpr {
+			return &substNode{ExprNode: e, text: text}, true
+		}
+	}
+	return n, true
 }

@@ -50,6 +50,9 @@ type ShardPlan struct {
 	// Global: a write to every copy of a global table; the client sees the
 	// affected rows of one copy.
 	Global bool
+	// Eval: values to evaluate once before a global write (see
+	// GlobalEval); nil when there are none.
+	Eval *GlobalEval
 	// InsertID is the first ID the proxy generated for the INSERT (0: none).
 	InsertID uint64
 	// Err refuses the statement, saying precisely what is not supported.
@@ -150,6 +153,9 @@ type ruled struct {
 	table *shard.Table
 	// conv converts literals to values of the table's key.
 	conv *keyConv
+	// subst prints these nodes as the given text (values a global write
+	// evaluates once).
+	subst map[ast.Node]string
 }
 
 // ruledTables lists the table references of st that have a rule.
@@ -272,7 +278,7 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 		return planScatter(n, r, targets)
 	case *ast.UpdateStmt:
 		if t.Kind() == shard.Global {
-			return globalWrite(st, r)
+			return globalWriteSame(st, r, src)
 		}
 		for _, as := range n.List {
 			if t.IsKey(as.Column.Name.O) {
@@ -285,7 +291,7 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 			return refuse("multi-table DELETE on sharded or global tables")
 		}
 		if t.Kind() == shard.Global {
-			return globalWrite(st, r)
+			return globalWriteSame(st, r, src)
 		}
 		return writeByKey(st, r, n.Where, n.Order != nil || n.Limit != nil, "DELETE")
 	case *ast.InsertStmt:
@@ -293,7 +299,7 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 			if n.Select != nil {
 				return refuse("INSERT ... SELECT into a global table")
 			}
-			return globalWrite(st, r)
+			return globalWriteSame(st, r, src)
 		}
 		return insert(st, n, r, src)
 	}
@@ -952,7 +958,13 @@ func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, err
 		st.Accept(cols)
 		renamers = append(renamers, cols)
 	}
-	return restoreSQL(st, st.Text())
+	var subst map[ast.Node]string
+	for _, r := range refs {
+		if r.subst != nil {
+			subst = r.subst
+		}
+	}
+	return restoreSQLWith(st, st.Text(), subst)
 }
 
 type columnRenamer struct {

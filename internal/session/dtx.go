@@ -350,6 +350,9 @@ func (s *Session) stepConn(slice *topology.Slice) (*backend.Conn, *topology.Node
 // transaction it runs as its own transaction (two-phase commit when it
 // spans slices); inside one, a savepoint makes it atomic.
 func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed bool) {
+	if s.evalGlobal(sp) {
+		return true
+	}
 	slices := map[string]bool{}
 	for _, st := range sp.Steps {
 		slices[st.Slice] = true
