@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
+	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
@@ -158,7 +159,31 @@ func (c *keyConv) equal(col string, e ast.ExprNode) (key shard.Value, none, ok b
 	if !ok {
 		return shard.Value{}, false, false
 	}
-	return c.typeOf(col).Equal(v)
+	ct := c.typeOf(col)
+	k, none, ok := ct.Equal(v)
+	if !ok || none {
+		return k, none, ok
+	}
+	k, ok = c.asKey(ct, k)
+	return k, false, ok
+}
+
+// asKey gives date-times to algorithms other than the date rules as the
+// text MariaDB prints for the stored value ('2024-03-01 10:11:12'), which
+// hash, mod, range and inline rules read as a string. Columns with
+// fractional seconds are not placed (their text depends on the precision).
+func (c *keyConv) asKey(ct shard.ColumnType, k shard.Value) (shard.Value, bool) {
+	if k.Kind() != shard.TimeValue || c == nil {
+		return k, true
+	}
+	switch c.table.Algorithm() {
+	case config.AlgDateYear, config.AlgDateMonth, config.AlgDateDay:
+		return k, true
+	}
+	if strings.Contains(ct.Text, "(") {
+		return shard.Value{}, false
+	}
+	return shard.String(ct.Format(k)), true
 }
 
 // bound converts a range bound on col.
@@ -176,7 +201,12 @@ func (c *keyConv) stored(col string, e ast.ExprNode) (shard.Value, bool) {
 	if !ok {
 		return shard.Value{}, false
 	}
-	return c.typeOf(col).Stored(v)
+	ct := c.typeOf(col)
+	k, ok := ct.Stored(v)
+	if !ok {
+		return k, false
+	}
+	return c.asKey(ct, k)
 }
 
 // hexForms maps each hexadecimal literal of st to whether text wrote it

@@ -724,3 +724,18 @@ func pow10(n int) uint64 {
 	}
 	return p
 }
+
+// Format prints a date-time value as MariaDB prints a value of the column
+// type: 'YYYY-MM-DD' for DATE, 'YYYY-MM-DD hh:mm:ss[.ffffff]' for
+// DATETIME/TIMESTAMP without fractional seconds.
+func (ct ColumnType) Format(v Value) string {
+	if v.kind != TimeValue {
+		return v.String()
+	}
+	t := v.t
+	if ct.Class == TypeDate {
+		return t.Format("2006-01-02")
+	}
+	// DATETIME(0) drops fractions.
+	return t.Format("2006-01-02 15:04:05")
+}
