@@ -27,7 +27,7 @@ const (
 )
 
 // ciFeatures are the generator features whose answers are right today.
-var ciFeatures = randtest.Features{Writes: true}
+var ciFeatures = randtest.Features{Writes: true, AggExprs: true, HexLiterals: true}
 
 func randFeatures(t *testing.T) randtest.Features {
 	v := os.Getenv(randFeatEnv)

@@ -63,6 +63,11 @@ func outputDef(i int, n *node, cols []protocol.ColumnDef) protocol.ColumnDef {
 	if n == nil {
 		return d
 	}
+	if n.typedBy > 0 && n.typedBy <= len(cols) {
+		src := &cols[n.typedBy-1]
+		d.Charset, d.Length, d.Type, d.Flags, d.Decimals = src.Charset, src.Length, src.Type, src.Flags, src.Decimals
+		return d
+	}
 	if n.op == nCol {
 		if n.i != i {
 			src := &cols[n.i]

@@ -245,16 +245,16 @@ func (d dec) mul(e dec) dec {
 	return r
 }
 
-// div divides with scale min(d.scale+divIncrement, maxScale), rounding half
-// away from zero. e must not be zero.
+// div divides as MariaDB's decimal_div with div_precision_increment 4:
+// the fractions of both operands count in whole 9-digit words, the
+// increment is what that padding does not already give, and the quotient
+// is truncated (toward zero) at a whole number of words of decimals. The
+// value keeps those decimals; the result's declared scale (d.scale+4) is
+// applied when it is printed. e must not be zero.
 func (d dec) div(e dec) dec {
-	s := min(d.scale+divIncrement, maxScale)
-	// d/e = (dc/ec) × 10^(es-ds); the result coefficient is that × 10^s.
-	if d.b == nil && e.b == nil {
-		if q, ok := divSmall(d.c, e.c, s+e.scale-d.scale); ok {
-			return dec{c: q, scale: s}
-		}
-	}
+	f1, f2 := roundUp9(d.scale), roundUp9(e.scale)
+	incr := max(0, divIncrement-(f1-d.scale)-(f2-e.scale))
+	s := roundUp9(f1 + f2 + incr)
 	n := d.bigInt()
 	m := e.bigInt()
 	if k := s + e.scale - d.scale; k > 0 {
@@ -262,51 +262,11 @@ func (d dec) div(e dec) dec {
 	} else if k < 0 {
 		m.Mul(m, pow10Big(-k))
 	}
-	return dec{b: quoRound(n, m), scale: s}.norm()
+	return dec{b: n.Quo(n, m), scale: s}.norm()
 }
 
-// divSmall returns n×10^k / m rounded half away from zero when that is
-// computable in int64.
-func divSmall(n, m int64, k int32) (int64, bool) {
-	if m == 0 || m == math.MinInt64 || n == math.MinInt64 {
-		return 0, false
-	}
-	if k >= 0 {
-		if k >= int32(len(pow10)) {
-			return 0, false
-		}
-		ok, p := mul64(n, pow10[k])
-		if !ok {
-			return 0, false
-		}
-		n = p
-	} else {
-		if -k >= int32(len(pow10)) {
-			return 0, false
-		}
-		ok, p := mul64(m, pow10[-k])
-		if !ok {
-			return 0, false
-		}
-		m = p
-	}
-	q, r := n/m, n%m
-	if r < 0 {
-		r = -r
-	}
-	am := m
-	if am < 0 {
-		am = -am
-	}
-	if r >= am-r {
-		if (n < 0) != (m < 0) {
-			q--
-		} else {
-			q++
-		}
-	}
-	return q, true
-}
+// roundUp9 rounds a number of decimals up to whole 9-digit words.
+func roundUp9(s int32) int32 { return (s + 8) / 9 * 9 }
 
 // quoTrunc returns the integer part of d/e (e not zero).
 func (d dec) quoTrunc(e dec) *big.Int {

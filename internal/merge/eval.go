@@ -51,6 +51,10 @@ func (n *node) eval(en *env) (val, error) {
 		return n.evalAvg(en)
 	case nDistinct:
 		return n.evalDistinct(en)
+	case nFunc:
+		return n.evalFunc(en)
+	case nCase:
+		return n.evalCase(en)
 	}
 	return nullVal, nil
 }
@@ -115,6 +119,9 @@ func (n *node) evalBin(en *env) (val, error) {
 		return boolVal(compareVals(l, r) > 0), nil
 	case OpGE:
 		return boolVal(compareVals(l, r) >= 0), nil
+	}
+	if n.real {
+		l, r = val{k: vFloat, f: toFloat(l)}, val{k: vFloat, f: toFloat(r)}
 	}
 	return arith(n.bin, l, r)
 }
@@ -256,7 +263,7 @@ func (n *node) evalAvg(en *env) (val, error) {
 		return nullVal, nil
 	}
 	sum := en.prow[sf.start:sf.end]
-	if n.dfloat {
+	if n.dfloat || n.real {
 		return val{k: vFloat, f: atof(sum) / cnt.float()}, nil
 	}
 	d, ok := parseDec(sum)
@@ -288,6 +295,9 @@ func (n *node) evalDistinct(en *env) (val, error) {
 		}
 		return val{k: vDec, d: ds.sum}, nil
 	case DistinctAvg:
+		if n.real && !n.dfloat {
+			return val{k: vFloat, f: ds.sum.float() / float64(ds.n)}, nil
+		}
 		if n.dfloat {
 			return val{k: vFloat, f: ds.fsum / float64(ds.n)}, nil
 		}

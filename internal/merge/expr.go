@@ -35,15 +35,23 @@ const (
 
 // node is a compiled, validated expression.
 type node struct {
-	op     nodeOp
-	i, j   int // Col index; Avg sum and count columns
-	bin    BinOp
-	not    bool // IsNull.Not
-	lit    val
-	l, r   *node
-	dfunc  DistinctFunc
-	t      typeInfo
-	dfloat bool // Avg / DistinctAgg: the sum is a double
+	op    nodeOp
+	i, j  int // Col index; Avg sum and count columns
+	bin   BinOp
+	not   bool // IsNull.Not
+	lit   val
+	l, r  *node
+	dfunc DistinctFunc
+	fname string // Func
+	// real: evaluated in a double context (val_real): Avg divides in
+	// doubles, arithmetic converts its operands to doubles first.
+	real bool
+	// typedBy-1 is the physical column whose definition the output takes
+	// (AsColumn); 0: the static type.
+	typedBy int
+	args    []*node // Func arguments; Case WHEN/THEN pairs
+	t       typeInfo
+	dfloat  bool // Avg / DistinctAgg: the sum is a double
 }
 
 // compileCtx says what the columns an expression reads are.
@@ -121,6 +129,16 @@ func compile(e Expr, cx *compileCtx) (*node, error) {
 		}
 		n := &node{op: nBin, bin: x.Op, l: l, r: r}
 		n.t = binType(x.Op, l.t, r.t)
+		if x.Op >= OpAdd && n.t.k == vFloat || x.Op < OpAnd && (numericKind(l.t.k) == vFloat) != (numericKind(r.t.k) == vFloat) {
+			// MariaDB evaluates a double context with val_real all the
+			// way down: AVG as sum/count in doubles, decimals as doubles.
+			if err := markReal(l); err != nil {
+				return nil, err
+			}
+			if err := markReal(r); err != nil {
+				return nil, err
+			}
+		}
 		return n, nil
 	case *Bin:
 		if x != nil {
@@ -203,6 +221,33 @@ func compile(e Expr, cx *compileCtx) (*node, error) {
 		if x != nil {
 			return compile(*x, cx)
 		}
+	case AsColumn:
+		n, err := compile(x.E, cx)
+		if err != nil {
+			return nil, err
+		}
+		if x.Col < 0 || x.Col >= len(cx.specs) {
+			return nil, badPlan("column %d out of range (%d columns)", x.Col, len(cx.specs))
+		}
+		if n.op == nCol {
+			// A copy of a column: keep it a plain column.
+			return n, nil
+		}
+		n.t = typeOfSpec(&cx.specs[x.Col], -1)
+		n.typedBy = x.Col + 1
+		return n, nil
+	case Func:
+		return compileFunc(x, cx)
+	case *Func:
+		if x != nil {
+			return compileFunc(*x, cx)
+		}
+	case Case:
+		return compileCase(x, cx)
+	case *Case:
+		if x != nil {
+			return compileCase(*x, cx)
+		}
 	}
 	return nil, badPlan("unsupported expression %T", e)
 }
@@ -276,4 +321,51 @@ func binType(op BinOp, l, r typeInfo) typeInfo {
 		}
 	}
 	return t
+}
+
+// markReal marks the numeric subtree of n as evaluated in doubles. An AVG
+// of exact values there is refused: MariaDB reads it as sum/count in
+// doubles, or as the 9-decimal quotient when the grouping went through a
+// temporary table, which the proxy cannot tell apart.
+func markReal(n *node) error {
+	var err error
+	mark := func(c *node) {
+		if e := markReal(c); e != nil && err == nil {
+			err = e
+		}
+	}
+	switch n.op {
+	case nAvg, nDistinct:
+		if (n.op == nAvg || n.dfunc == DistinctAvg) && !n.dfloat {
+			return unsupported("AVG() of an exact value inside a double expression (with a DOUBLE, a string or a float literal)")
+		}
+		n.real = true
+	case nBin:
+		if n.bin >= OpAdd {
+			n.real = true
+			mark(n.l)
+			mark(n.r)
+		}
+	case nNeg:
+		mark(n.l)
+	case nFunc:
+		switch n.fname {
+		case "IFNULL", "COALESCE", "NULLIF", "ABS":
+			for _, a := range n.args {
+				mark(a)
+			}
+		case "IF":
+			for _, a := range n.args[1:] {
+				mark(a)
+			}
+		}
+	case nCase:
+		for i := 1; i < len(n.args); i += 2 {
+			mark(n.args[i])
+		}
+		if n.r != nil {
+			mark(n.r)
+		}
+	}
+	return err
 }

@@ -177,10 +177,16 @@ func TestDecimal(t *testing.T) {
 		{text(parse("-9223372036854775808").neg()), "9223372036854775808"},
 		{text(parse("1.25").mul(parse("-0.5"))), "-0.625"},
 		{text(parse("99999999999.99").mul(parse("99999999999.99"))), "9999999999998000000000.0001"},
-		{text(parse("1").div(parse("3"))), "0.3333"},
-		{text(parse("2").div(parse("3"))), "0.6667"},
-		{text(parse("1.25").div(parse("3"))), "0.416667"},
-		{text(parse("-1").div(parse("0.32"))), "-3.1250"},
+		// MariaDB's decimal_div: whole 9-digit words of decimals, truncated
+		// (SELECT 2/3*1000000000000 is 666666666000.0000); printing rounds
+		// to the declared scale.
+		{text(parse("1").div(parse("3"))), "0.333333333"},
+		{text(parse("2").div(parse("3"))), "0.666666666"},
+		{text(parse("2").div(parse("3")).round(4)), "0.6667"},
+		{text(parse("1.25").div(parse("3"))), "0.416666666"},
+		{text(parse("-1").div(parse("0.32"))), "-3.125000000"},
+		{text(parse("1.00").div(parse("3.0"))), "0.333333333333333333"},
+		{text(parse("1").div(parse("3.0000000000"))), "0.333333333333333333"},
 		{text(parse("1.23456").round(4)), "1.2346"},
 		{text(parse("-1.23455").round(4)), "-1.2346"},
 		{text(parse("-1.23454").round(4)), "-1.2345"},

@@ -16,9 +16,10 @@ type Result struct {
 }
 
 // fold maps a string to its utf8mb4_general_ci weight for the strings the
-// generator uses: case and accents ignored, trailing spaces ignored.
+// generator uses: case and accents ignored, and spaces (trailing spaces
+// of a group's value may stand inside CONCAT(MIN(s), '-', ...)).
 func fold(s string) string {
-	s = strings.TrimRight(s, " ")
+	s = strings.ReplaceAll(s, " ", "")
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {
 		switch r {

@@ -94,6 +94,27 @@ func exprString(e merge.Expr) string {
 		return fmt.Sprintf("avg($%d/$%d)", x.Sum, x.Count)
 	case merge.DistinctAgg:
 		return [...]string{"count", "sum", "avg", "group_concat"}[x.Func] + "(distinct)"
+	case merge.AsColumn:
+		return exprString(x.E)
+	case merge.Func:
+		var args []string
+		for _, a := range x.Args {
+			args = append(args, exprString(a))
+		}
+		return strings.ToLower(x.Name) + "(" + strings.Join(args, ", ") + ")"
+	case merge.Case:
+		var b strings.Builder
+		b.WriteString("case")
+		if x.Value != nil {
+			b.WriteString(" " + exprString(x.Value))
+		}
+		for i := range x.When {
+			fmt.Fprintf(&b, " when %s then %s", exprString(x.When[i]), exprString(x.Then[i]))
+		}
+		if x.Else != nil {
+			b.WriteString(" else " + exprString(x.Else))
+		}
+		return b.String() + " end"
 	}
 	return fmt.Sprintf("%T", e)
 }

@@ -66,15 +66,17 @@ func (sc *Scatter) Bind(n int) (*merge.Plan, error) {
 // scatterBuilder turns a single-table SELECT into physical statements and
 // a merge plan.
 type scatterBuilder struct {
-	sel      *ast.SelectStmt
-	fields   []*ast.SelectField // the client's select items
-	orig     []ast.ExprNode     // each item's expression as the client wrote it
-	keys     []string           // restored text of each item's expression (before rewriting)
-	aliases  []string
-	aggs     []merge.Agg
-	outputs  []merge.Expr
-	hidden   int
-	wildcard bool
+	sel    *ast.SelectStmt
+	fields []*ast.SelectField // the client's select items
+	orig   []ast.ExprNode     // each item's expression as the client wrote it
+	// exprItems are the items that are expressions over aggregates.
+	exprItems []int
+	keys      []string // restored text of each item's expression (before rewriting)
+	aliases   []string
+	aggs      []merge.Agg
+	outputs   []merge.Expr
+	hidden    int
+	wildcard  bool
 	// plainStar: the select list has an unqualified *; hiddenCols: every
 	// hidden column is a plain column reference.
 	plainStar  bool
@@ -179,6 +181,14 @@ func planScatterSets(n *ast.SelectStmt, refs []ruled, sets [][]shard.Target) *Sh
 	for i, f := range b.fields {
 		b.item(i, f)
 	}
+	// Expressions over aggregates read the merged aggregates: a term that
+	// resolved to a column whose output is computed (AVG from SUM and
+	// COUNT, a DISTINCT aggregate, another expression) reads that
+	// computation, not the physical partial. Their type is the physical
+	// column's: the shards evaluate the same expression.
+	for _, i := range b.exprItems {
+		b.outputs[i] = merge.AsColumn{E: b.merged(b.outputs[i], 0), Col: i}
+	}
 	sc := &Scatter{Wildcard: b.wildcard}
 	p := &sc.Plan
 	p.Limit = -1
@@ -237,7 +247,7 @@ func (b *scatterBuilder) item(i int, f *ast.SelectField) {
 		return
 	}
 	keepLabel(f)
-	agg, ok := f.Expr.(*ast.AggregateFuncExpr)
+	agg, ok := unparen(f.Expr).(*ast.AggregateFuncExpr)
 	if !ok {
 		if hasAggregate(f.Expr) {
 			// An expression over aggregates: the physical column keeps the
@@ -248,6 +258,7 @@ func (b *scatterBuilder) item(i int, f *ast.SelectField) {
 				return
 			}
 			b.outputs[i] = b.havingExpr(f.Expr)
+			b.exprItems = append(b.exprItems, i)
 		}
 		return
 	}
@@ -345,7 +356,10 @@ func (b *scatterBuilder) aggregate(agg *ast.AggregateFuncExpr, col int) (merge.A
 	case ast.AggFuncAvg:
 		sum := &ast.AggregateFuncExpr{F: ast.AggFuncSum, Args: agg.Args}
 		cnt := b.addHidden(&ast.AggregateFuncExpr{F: ast.AggFuncCount, Args: agg.Args}, merge.Agg{Func: merge.AggCount}, nil)
-		return merge.Agg{Func: merge.AggSum}, merge.Avg{Sum: col, Count: cnt}, sum
+		// The shards' own AVG gives the column its type (precision,
+		// scale); its value is not used.
+		typ := b.addHidden(&ast.AggregateFuncExpr{F: ast.AggFuncAvg, Args: agg.Args}, merge.Agg{}, nil)
+		return merge.Agg{Func: merge.AggSum}, merge.AsColumn{E: merge.Avg{Sum: col, Count: cnt}, Col: typ}, sum
 	}
 	b.refuse(fmt.Sprintf("the aggregate function %s() in a query over several shards", strings.ToUpper(name)))
 	return merge.Agg{}, merge.Col{I: col}, nil
@@ -560,6 +574,63 @@ func (b *scatterBuilder) planGrouped(p *merge.Plan) {
 	}
 }
 
+// merged rewrites an output expression so that a Col reads the output
+// computed for that column (in outputs, Col{I} is physical column I).
+func (b *scatterBuilder) merged(e merge.Expr, depth int) merge.Expr {
+	if depth > 16 {
+		b.refuse("expressions over aggregate functions nested this deeply")
+		return e
+	}
+	switch x := e.(type) {
+	case merge.Col:
+		if x.I < len(b.outputs) {
+			switch o := b.outputs[x.I].(type) {
+			case nil:
+			case merge.Col:
+				if o.I != x.I {
+					return b.merged(o, depth+1)
+				}
+			case merge.AsColumn:
+				return b.merged(o.E, depth+1)
+			default:
+				return b.merged(o, depth+1)
+			}
+		}
+		return x
+	case merge.Bin:
+		return merge.Bin{Op: x.Op, L: b.merged(x.L, depth+1), R: b.merged(x.R, depth+1)}
+	case merge.Not:
+		return merge.Not{E: b.merged(x.E, depth+1)}
+	case merge.Neg:
+		return merge.Neg{E: b.merged(x.E, depth+1)}
+	case merge.IsNull:
+		return merge.IsNull{E: b.merged(x.E, depth+1), Not: x.Not}
+	case merge.Func:
+		args := make([]merge.Expr, len(x.Args))
+		for i, a := range x.Args {
+			args[i] = b.merged(a, depth+1)
+		}
+		return merge.Func{Name: x.Name, Args: args}
+	case merge.Case:
+		c := merge.Case{When: make([]merge.Expr, len(x.When)), Then: make([]merge.Expr, len(x.Then))}
+		if x.Value != nil {
+			c.Value = b.merged(x.Value, depth+1)
+		}
+		if x.Else != nil {
+			c.Else = b.merged(x.Else, depth+1)
+		}
+		for i := range x.When {
+			c.When[i] = b.merged(x.When[i], depth+1)
+			c.Then[i] = b.merged(x.Then[i], depth+1)
+		}
+		return c
+	}
+	return e
+}
+
+// scalarFuncs are the functions the merge evaluates over aggregates.
+var scalarFuncs = map[string]bool{"ifnull": true, "coalesce": true, "nullif": true, "if": true, "abs": true, "round": true, "concat": true}
+
 // checkHavingColumns fails the plan with MariaDB's error 1054 when a
 // column of the HAVING condition (outside aggregate functions) is neither
 // a select item (a plain column or an alias) nor a plain column of the
@@ -603,11 +674,20 @@ func (b *scatterBuilder) havingResolves(c *ast.ColumnNameExpr) bool {
 		}
 	}
 	if b.sel.GroupBy != nil {
+		// MariaDB does not find the column when GROUP BY has two columns
+		// of that name from different tables (GROUP BY g.d, a.d HAVING a.d).
+		found, tables := false, map[string]bool{}
 		for _, by := range b.sel.GroupBy.Items {
-			if same(by.Expr) {
-				return true
+			if fc, ok := unparen(by.Expr).(*ast.ColumnNameExpr); ok && fc.Name.Name.L == c.Name.Name.L {
+				if fc.Name.Table.L != "" {
+					tables[fc.Name.Table.L] = true
+				}
+				if same(by.Expr) {
+					found = true
+				}
 			}
 		}
+		return found && len(tables) <= 1
 	}
 	return false
 }
@@ -685,6 +765,29 @@ func (b *scatterBuilder) havingExpr(e ast.ExprNode) merge.Expr {
 		return valueLit(x)
 	case *ast.ColumnNameExpr, *ast.AggregateFuncExpr, *ast.PositionExpr:
 		return merge.Col{I: b.resolve(e)}
+	case *ast.FuncCallExpr:
+		if hasAggregate(e) && scalarFuncs[x.FnName.L] {
+			f := merge.Func{Name: strings.ToUpper(x.FnName.L)}
+			for _, a := range x.Args {
+				f.Args = append(f.Args, b.havingExpr(a))
+			}
+			return f
+		}
+	case *ast.CaseExpr:
+		if hasAggregate(e) {
+			c := merge.Case{}
+			if x.Value != nil {
+				c.Value = b.havingExpr(x.Value)
+			}
+			for _, w := range x.WhenClauses {
+				c.When = append(c.When, b.havingExpr(w.Expr))
+				c.Then = append(c.Then, b.havingExpr(w.Result))
+			}
+			if x.ElseClause != nil {
+				c.Else = b.havingExpr(x.ElseClause)
+			}
+			return c
+		}
 	}
 	if !hasAggregate(e) {
 		return merge.Col{I: b.resolve(e)}
