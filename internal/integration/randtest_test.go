@@ -27,7 +27,7 @@ const (
 )
 
 // ciFeatures are the generator features whose answers are right today.
-var ciFeatures = randtest.Features{Writes: true, AggExprs: true, HexLiterals: true}
+var ciFeatures = randtest.Features{Writes: true, AggExprs: true, HexLiterals: true, OddKeyLiterals: true, IntDateKeys: true}
 
 func randFeatures(t *testing.T) randtest.Features {
 	v := os.Getenv(randFeatEnv)
@@ -50,6 +50,8 @@ func randFeatures(t *testing.T) randtest.Features {
 			f.Writes = true
 		case "hex":
 			f.HexLiterals = true
+		case "hexinserts":
+			f.HexInserts = true
 		case "":
 		default:
 			t.Fatalf("%s: unknown feature %q", randFeatEnv, x)

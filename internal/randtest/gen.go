@@ -20,13 +20,16 @@ type Features struct {
 	AggExprs bool
 	// Writes generates INSERT/UPDATE/DELETE statements.
 	Writes bool
-	// HexLiterals writes integers as hex literals (0x26) anywhere: the
-	// proxy's SQL rewriting turns them into x'26', a string in MariaDB.
+	// HexLiterals writes integers as hex literals (0x26) in queries,
+	// UPDATEs and DELETEs.
 	HexLiterals bool
+	// HexInserts writes hex literals in INSERTs too (a multi-row INSERT
+	// split over physical tables with a hex literal fails with 1105).
+	HexInserts bool
 }
 
 // AllFeatures turns everything on.
-var AllFeatures = Features{OddKeyLiterals: true, IntDateKeys: true, AggExprs: true, Writes: true, HexLiterals: true}
+var AllFeatures = Features{OddKeyLiterals: true, IntDateKeys: true, AggExprs: true, Writes: true, HexLiterals: true, HexInserts: true}
 
 // Gen generates rows and statements from one seed.
 type Gen struct {
@@ -174,6 +177,10 @@ func (g *Gen) Load(n int) []string {
 
 // intLit writes the integer v as some literal MariaDB reads as v.
 func (g *Gen) intLit(v int64, odd bool) string {
+	return g.intLitHex(v, odd, g.F.HexLiterals)
+}
+
+func (g *Gen) intLitHex(v int64, odd, hex bool) string {
 	s := strconv.FormatInt(v, 10)
 	if !odd || g.chance(0.5) {
 		return s
@@ -186,7 +193,7 @@ func (g *Gen) intLit(v int64, odd bool) string {
 	case 2:
 		return "'" + s + " '"
 	case 3:
-		if v >= 0 && g.F.HexLiterals {
+		if v >= 0 && hex {
 			return fmt.Sprintf("0x%02x", v)
 		}
 		return s

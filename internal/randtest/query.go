@@ -413,12 +413,12 @@ func (g *Gen) Write() Write {
 			if k := t.Key; (k == "id" || k == "a_id") && g.F.OddKeyLiterals {
 				var v int64
 				fmt.Sscan(r[k], &v)
-				r[k] = g.intLit(v, true)
+				r[k] = g.intLitHex(v, true, g.F.HexInserts)
 			}
 			if t.Key != "i" && r["i"] != "NULL" && g.chance(0.3) {
 				var v int64
 				fmt.Sscan(r["i"], &v)
-				r["i"] = g.intLit(v, true)
+				r["i"] = g.intLitHex(v, true, g.F.HexInserts)
 			}
 			rows = append(rows, r)
 		}
