@@ -213,6 +213,9 @@ func (c *keyConv) stored(col string, e ast.ExprNode) (shard.Value, bool) {
 // 0x... (true) or X'...' (false). Literals it cannot match to text are
 // left out.
 func hexForms(st ast.Node, text string) map[*test_driver.ValueExpr]bool {
+	if !mayHaveZeroX(text) && !strings.Contains(text, "'") {
+		return nil // no hexadecimal literal of either form
+	}
 	c := &hexCollector{}
 	st.Accept(c)
 	if len(c.found) == 0 {

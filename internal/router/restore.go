@@ -27,8 +27,10 @@ func restoreSQL(st ast.Node, text string) (string, error) {
 // restoreSQLWith is restoreSQL printing the nodes of subst as their text.
 func restoreSQLWith(st ast.Node, text string, subst map[ast.Node]string) (string, error) {
 	locks := &lockMarker{}
-	st.Accept(locks)
-	defer locks.undo()
+	if text == "" || strings.Contains(strings.ToUpper(text), "SHARE") {
+		st.Accept(locks)
+		defer locks.undo()
+	}
 	hexes, err := wrapHexLiterals(st, text)
 	if err != nil {
 		return "", err
@@ -159,6 +161,9 @@ func (hexUnwrapper) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 // wrapHexLiterals wraps the literals written 0x... in text so that they
 // print so. It returns the wrapped literals.
 func wrapHexLiterals(st ast.Node, text string) ([]*test_driver.ValueExpr, error) {
+	if !mayHaveZeroX(text) {
+		return nil, nil
+	}
 	c := &hexCollector{}
 	st.Accept(c)
 	if len(c.found) == 0 {
@@ -343,4 +348,9 @@ func (v *substWrapper) Leave(n ast.Node) (ast.Node, bool) {
 		}
 	}
 	return n, true
+}
+
+// mayHaveZeroX reports whether text may hold a 0x... literal.
+func mayHaveZeroX(text string) bool {
+	return strings.Contains(text, "0x") || strings.Contains(text, "0X")
 }
