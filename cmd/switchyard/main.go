@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/convert"
+	"github.com/switchyard-db/switchyard/internal/fleet"
 	"github.com/switchyard-db/switchyard/internal/globalcheck"
 	"github.com/switchyard-db/switchyard/internal/proxy"
 )
@@ -30,6 +31,16 @@ const usage = `usage:
   switchyard convert gaea NAMESPACE.json  print a Gaea namespace as Switchyard YAML
   switchyard convert shardingsphere FILE [--slices s0,s1,...] [--single TABLE=DS,...] [--skip-unconvertible]
                                           print a ShardingSphere rule file as Switchyard YAML
+  switchyard serve --config FILE --etcd ENDPOINTS --cluster NAME [--secret-key-file F]
+                                          run in a fleet: namespaces from etcd, the rest from FILE
+  switchyard config put --etcd ENDPOINTS --cluster NAME [--secret-key-file F] FILE
+                                          validate FILE's namespaces and write them to etcd
+  switchyard config get --etcd ENDPOINTS --cluster NAME
+                                          print the namespaces in etcd as YAML (passwords redacted)
+  switchyard config diff --etcd ENDPOINTS --cluster NAME FILE
+                                          show what put would change
+  switchyard config rm --etcd ENDPOINTS --cluster NAME NAMESPACE
+                                          remove a namespace from etcd
   switchyard version                      print the version
 `
 
@@ -56,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "convert":
 		return convertCmd(rest, stdout, stderr)
+	case "config":
+		return configCmd(rest, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -66,12 +79,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file (YAML)")
+	endpoints := fs.String("etcd", "", "etcd endpoints (comma separated): namespaces come from etcd")
+	cluster := fs.String("cluster", "", "fleet name in etcd (with --etcd)")
+	keyFile := fs.String("secret-key-file", "", "AES key for encrypted passwords in etcd (or $"+fleet.KeyEnv+")")
 	if err := fs.Parse(rest); err != nil {
 		return 2
 	}
 	if *path == "" {
 		fmt.Fprintf(stderr, "switchyard %s: --config FILE is required\n", cmd)
 		return 2
+	}
+	if cmd == "serve" && *endpoints != "" {
+		return serveFleet(fleet.Options{Endpoints: *endpoints, Cluster: *cluster, ConfigFile: *path, Version: version}, *keyFile, stderr)
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {

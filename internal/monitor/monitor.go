@@ -94,6 +94,9 @@ type Monitor struct {
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	// Fleet mode (leader.go).
+	fleet fleetState
 }
 
 type nodeMon struct {
@@ -468,11 +471,22 @@ func (m *Monitor) evaluate(s *topology.Slice) {
 	case 1:
 		w := writable[0]
 		if cur != w {
+			if !m.mayPromote(s, w) {
+				// In a fleet, only the leader's decision promotes: stop
+				// writing to the old primary and wait for it.
+				if cur != nil {
+					s.SetPrimary(nil, fmt.Sprintf("the primary %s is no longer writable; waiting for the fleet leader to publish the new one", cur.Addr))
+					cur.KillConnections()
+					m.log.Warn("slice holds writes until the fleet leader publishes its primary", "slice", s.Name, "old", cur.Addr, "writable", w.Addr)
+				}
+				return
+			}
 			if cur != nil {
 				cur.KillConnections()
 			}
 			s.SetPrimary(w, "")
 			m.log.Warn("slice follows a new primary", "slice", s.Name, "old", addrOf(cur), "new", w.Addr)
+			m.decided(s, w)
 		}
 	case 0:
 		if cur != nil {

@@ -89,12 +89,14 @@ func (m *Monitor) Switchover(ctx context.Context, s *topology.Slice, target *top
 	// 1. Hold new writes; let running statements and transactions finish.
 	start := time.Now()
 	s.SetPrimary(nil, "planned switchover to "+target.Addr)
+	m.decided(s, nil)
 	released := false
 	defer func() {
 		if !released {
 			// Failed before promotion: give the old primary back its role.
 			_, _ = oc.Exec("SET GLOBAL read_only = OFF")
 			s.SetPrimary(old, "")
+			m.decided(s, old)
 		}
 	}()
 	drainBy := time.Now().Add(o.Drain)
@@ -139,6 +141,7 @@ func (m *Monitor) Switchover(ctx context.Context, s *topology.Slice, target *top
 	sm.gen.Add(1)
 	m.mu.Unlock()
 	s.SetPrimary(target, "")
+	m.decided(s, target)
 	res.WritesHeld = time.Since(start)
 	m.log.Warn("planned switchover done", "slice", s.Name, "old", old.Addr, "new", target.Addr, "gtid", res.GTID, "writes_held", res.WritesHeld)
 	// 5. Repoint the other nodes (the old primary included) at the target.

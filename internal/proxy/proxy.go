@@ -50,6 +50,8 @@ type Proxy struct {
 	drains    sync.WaitGroup
 	stopDrain chan struct{}
 	stopOnce  sync.Once
+	// switchoverGuard refuses planned switchovers (a fleet follower).
+	switchoverGuard func() error
 }
 
 // New builds a proxy from a validated configuration.
@@ -331,6 +333,12 @@ func (p *Proxy) handleSwitchover(w http.ResponseWriter, r *http.Request) {
 	if target == nil {
 		admin.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "target must be a node of the slice: " + q.Get("target")})
 		return
+	}
+	if p.switchoverGuard != nil {
+		if err := p.switchoverGuard(); err != nil {
+			admin.WriteJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			return
+		}
 	}
 	nc := ns.Config
 	if nc.AdminBackend == nil || nc.Replication == nil {

@@ -217,3 +217,7 @@ func (p *Proxy) ID() string { return p.env.ProxyID }
 
 // Started returns when the proxy was created.
 func (p *Proxy) Started() time.Time { return p.env.Started }
+
+// SetSwitchoverGuard sets a check run before a planned switchover; an
+// error refuses it with 409 (in a fleet only the leader switches over).
+func (p *Proxy) SetSwitchoverGuard(fn func() error) { p.switchoverGuard = fn }
