@@ -42,7 +42,7 @@ func (s *Session) query(sql string) bool {
 		return true
 	}
 	if sp != nil {
-		failed, err := s.runSharded(a, sp)
+		failed, err := s.runSharded(a, sp, false)
 		s.observe(a.Kind, router.TargetPrimary, start, failed, sql)
 		return err == nil
 	}

@@ -70,26 +70,29 @@ func (s *Session) beginPending(slice *topology.Slice) (*backend.Conn, *topology.
 	return c, node, nil
 }
 
-// runSharded executes a statement routed by sharding rules.
-func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan) (failed bool, clientErr error) {
-	if sp.Err != nil {
+// runSharded executes a statement routed by sharding rules; the text and
+// the binary protocol (executions of statements the proxy prepared) take
+// this one path, and differ only in how rows are encoded.
+func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan, binary bool) (failed bool, clientErr error) {
+	switch {
+	case sp.Err != nil:
 		s.writeErr(sp.Err)
 		return true, nil
-	}
-	if sp.Fanout {
+	case sp.Fanout:
 		return s.fanout(sp), nil
-	}
-	if sp.Scatter != nil {
-		return s.runScatter(a, sp, false)
-	}
-	if sp.Rename != nil || sp.ShowTables != nil {
-		return s.runMeta(a, sp, false)
-	}
-	if sp.Explain != nil {
-		return s.explain(sp.Explain, false), nil
-	}
-	if sp.Write || sp.InsertID != 0 {
+	case sp.Rename != nil || sp.ShowTables != nil:
+		return s.runMeta(a, sp, binary)
+	case sp.Explain != nil:
+		return s.explain(sp.Explain, binary), nil
+	case sp.Scatter != nil:
+		return s.runScatter(a, sp, binary)
+	case sp.Write || sp.InsertID != 0:
 		return s.runWrite(a, sp), nil
+	case binary && a.Kind == router.KindSelect:
+		// One physical SELECT: its text rows are re-encoded as binary.
+		one := *sp
+		one.Scatter = &passthrough
+		return s.runScatter(a, &one, true)
 	}
 	step := sp.Steps[0]
 	plan := router.Decide(a, s.routerState())
@@ -97,7 +100,7 @@ func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan) (failed b
 	if plan.Target == router.TargetProxy || plan.Target == router.TargetError {
 		plan.Target = router.TargetPrimary
 	}
-	s.pipelineOK = true
+	s.pipelineOK = !binary
 	return s.run(&plan, func(c *backend.Conn) error {
 		c.Seq = 0
 		s.buf = append(s.buf[:0], protocol.ComQuery)

@@ -66,24 +66,7 @@ func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool,
 	if done, failed := s.txnControl(a, sql); done {
 		return failed, nil
 	}
-	if sp.Rename != nil || sp.ShowTables != nil {
-		return s.runMeta(a, sp, true)
-	}
-	if sp.Err == nil && sp.Scatter == nil && !sp.Fanout && sp.Explain == nil && a.Kind == router.KindSelect {
-		one := *sp
-		one.Scatter = &passthrough
-		return s.runScatter(a, &one, true)
-	}
-	if sp.Scatter != nil {
-		return s.runScatter(a, sp, true)
-	}
-	if sp.Write || sp.InsertID != 0 {
-		return s.runWrite(a, sp), nil
-	}
-	if sp.Explain != nil {
-		return s.explain(sp.Explain, true), nil
-	}
-	return s.runSharded(a, sp)
+	return s.runSharded(a, sp, true)
 }
 
 // prepareTemplate prepares a statement whose physical table follows one
