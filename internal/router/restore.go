@@ -21,17 +21,20 @@ import (
 //     string (id = X'0a' is id = 0): hexadecimal literals keep the form the
 //     client wrote (taken from text, the statement's SQL).
 func restoreSQL(st ast.Node, text string) (string, error) {
-	return restoreSQLWith(st, text, nil)
+	return restoreSQLWith(st, text, nil, nil)
 }
 
-// restoreSQLWith is restoreSQL printing the nodes of subst as their text.
-func restoreSQLWith(st ast.Node, text string, subst map[ast.Node]string) (string, error) {
+// restoreSQLWith is restoreSQL printing the nodes of subst as their text;
+// forms, when not nil, tells the form of each hexadecimal literal (from
+// hexForms over the whole statement, which text may no longer match: an
+// INSERT split over physical tables prints some of its rows only).
+func restoreSQLWith(st ast.Node, text string, subst map[ast.Node]string, forms map[*test_driver.ValueExpr]bool) (string, error) {
 	locks := &lockMarker{}
 	if text == "" || strings.Contains(strings.ToUpper(text), "SHARE") {
 		st.Accept(locks)
 		defer locks.undo()
 	}
-	hexes, err := wrapHexLiterals(st, text)
+	hexes, err := wrapHexLiterals(st, text, forms)
 	if err != nil {
 		return "", err
 	}
@@ -160,7 +163,7 @@ func (hexUnwrapper) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // wrapHexLiterals wraps the literals written 0x... in text so that they
 // print so. It returns the wrapped literals.
-func wrapHexLiterals(st ast.Node, text string) ([]*test_driver.ValueExpr, error) {
+func wrapHexLiterals(st ast.Node, text string, forms map[*test_driver.ValueExpr]bool) ([]*test_driver.ValueExpr, error) {
 	if !mayHaveZeroX(text) {
 		return nil, nil
 	}
@@ -168,6 +171,27 @@ func wrapHexLiterals(st ast.Node, text string) ([]*test_driver.ValueExpr, error)
 	st.Accept(c)
 	if len(c.found) == 0 {
 		return nil, nil
+	}
+	if forms != nil {
+		wrap := map[*test_driver.ValueExpr]bool{}
+		for _, x := range c.found {
+			zeroX, known := forms[x]
+			if !known {
+				return nil, fmt.Errorf("mixed 0x... and X'...' literals in an order the proxy cannot follow; write them in one form")
+			}
+			if zeroX {
+				wrap[x] = true
+			}
+		}
+		if len(wrap) == 0 {
+			return nil, nil
+		}
+		st.Accept(&hexWrapper{wrap: wrap})
+		out := make([]*test_driver.ValueExpr, 0, len(wrap))
+		for x := range wrap {
+			out = append(out, x)
+		}
+		return out, nil
 	}
 	toks := scanHexLiterals(text)
 	zeroX := 0

@@ -58,3 +58,22 @@ func TestScanHexLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestHexLiteralsOfSplitInsert: an INSERT split over physical tables
+// prints only some rows; each keeps the form its literal was written in.
+func TestHexLiteralsOfSplitInsert(t *testing.T) {
+	rules := loadRules(t)
+	_, p := AnalyzeSharded("INSERT INTO t_user (id, name) VALUES (1, 0x10), (2, X'11'), (5, 0x12)", rules, "shop")
+	if p == nil || p.Err != nil || len(p.Steps) != 2 {
+		t.Fatalf("plan %+v", p)
+	}
+	want := []string{
+		"INSERT INTO `t_user_0001` (`id`,`name`) VALUES (1,0x10),(5,0x12)",
+		"INSERT INTO `t_user_0002` (`id`,`name`) VALUES (2,x'11')",
+	}
+	for i, w := range want {
+		if !strings.EqualFold(p.Steps[i].SQL, w) {
+			t.Errorf("step %d: %s, want %s", i, p.Steps[i].SQL, w)
+		}
+	}
+}

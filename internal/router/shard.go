@@ -959,12 +959,16 @@ func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, err
 		renamers = append(renamers, cols)
 	}
 	var subst map[ast.Node]string
+	var forms map[*test_driver.ValueExpr]bool
 	for _, r := range refs {
 		if r.subst != nil {
 			subst = r.subst
 		}
+		if r.conv != nil && r.conv.hex != nil {
+			forms = r.conv.hex
+		}
 	}
-	return restoreSQLWith(st, st.Text(), subst)
+	return restoreSQLWith(st, st.Text(), subst, forms)
 }
 
 type columnRenamer struct {
