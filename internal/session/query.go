@@ -20,6 +20,7 @@ import (
 func (s *Session) query(sql string) bool {
 	start := time.Now()
 	s.env.queries.Add(1)
+	s.route = routeNote{}
 	sql, handled, alive := s.govern(sql, false)
 	if handled {
 		return alive
@@ -192,17 +193,8 @@ func (s *Session) relayAndFinish(plan *router.Plan, c *backend.Conn, node *topol
 
 func (s *Session) observe(k router.Kind, t router.Target, start time.Time, failed bool, sql string) {
 	d := time.Since(start)
-	route := metrics.RoutePrimary
-	switch t {
-	case router.TargetReplica:
-		route = metrics.RouteReplica
-	case router.TargetProxy, router.TargetError:
-		route = metrics.RouteProxy
-	case router.TargetPinned:
-		if s.pinnedNode != nil && s.pinnedNode.Role() == topology.RoleReplica {
-			route = metrics.RouteReplica
-		}
-	}
+	route := s.route.route(t)
+	s.route = routeNote{}
 	s.nsm.ObserveQuery(queryType(k), route, d, failed)
 	if th := s.env.Config.SlowQueryThreshold; th > 0 && d >= th {
 		s.nsm.SlowQuery()

@@ -376,6 +376,7 @@ func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool,
 		switch {
 		case s.pinnedNode.Slice == slice:
 			conns[i], nodes[i] = s.pinned, s.pinnedNode
+			s.route.note(s.pinnedNode)
 		case s.canSpan():
 			c, node, err := s.joinSlice(slice)
 			if err != nil {

@@ -190,6 +190,9 @@ type Session struct {
 	rowBuf       []byte // scatter rows re-encoded for the binary protocol
 	src          router.Sources
 
+	// route records the nodes the running statement used, for metrics.
+	route routeNote
+
 	active atomic.Pointer[backend.Conn] // connection running the current statement
 	// activeMany: the connections running the physical statements of the
 	// current scatter query.
@@ -427,6 +430,7 @@ func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, err
 	if !crossCheck && s.pinned != nil && plan.Target == router.TargetPinned {
 		// A statement naming no table runs on the pinned connection,
 		// whatever its slice (COMMIT, SELECT 1, SET ...).
+		s.route.note(s.pinnedNode)
 		return s.pinned, s.pinnedNode, nil
 	}
 	if crossCheck && s.pinned != nil && s.pinnedNode.Slice != slice {
@@ -442,6 +446,7 @@ func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, err
 		// wait times out: wait synchronously.
 		s.pipelineOK = false
 		if s.pinned != nil {
+			s.route.note(s.pinnedNode)
 			return s.pinned, s.pinnedNode, nil
 		}
 		if s.pendingBegin != "" {
@@ -534,6 +539,7 @@ func (s *Session) get(node *topology.Node) (*backend.Conn, error) {
 		s.nsm.BackendError(node.Slice.Name, node.Addr)
 		return nil, s.backendUnavailable(node, err)
 	}
+	s.route.note(node)
 	if err := s.sync(c); err != nil {
 		pool.Put(c)
 		return nil, err

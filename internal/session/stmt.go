@@ -176,6 +176,7 @@ func (s *Session) lookupStmt(p []byte, cmd string) (*stmt, *protocol.Error) {
 func (s *Session) execute(p []byte) bool {
 	start := time.Now()
 	s.env.queries.Add(1)
+	s.route = routeNote{}
 	st, e := s.lookupStmt(p, "mysqld_stmt_execute")
 	if e != nil {
 		s.writeErr(e)

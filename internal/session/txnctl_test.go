@@ -86,3 +86,40 @@ func TestStatusFlags(t *testing.T) {
 		t.Error("SET autocommit=1: no autocommit flag")
 	}
 }
+
+// TestRouteMetrics: statements are counted under where they ran: a read of
+// both slices as scatter, a keyed write as primary.
+func TestRouteMetrics(t *testing.T) {
+	h := newHarness(t, "xa")
+	c := h.connect()
+	c.run(false, "SELECT * FROM t_user")
+	c.run(true, "SELECT * FROM t_user")
+	c.run(false, "INSERT INTO t_user (id, name) VALUES (1, 'a')")
+	got := map[string]float64{}
+	mfs, err := h.env.Metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "switchyard_queries_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var typ, route string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "type":
+					typ = l.GetValue()
+				case "route":
+					route = l.GetValue()
+				}
+			}
+			if v := m.GetCounter().GetValue(); v > 0 {
+				got[typ+"/"+route] = v
+			}
+		}
+	}
+	if got["select/scatter"] != 2 || got["insert/primary"] != 1 {
+		t.Errorf("queries by type/route: %v, want select/scatter 2 and insert/primary 1", got)
+	}
+}
