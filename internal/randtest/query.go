@@ -331,13 +331,22 @@ func (g *Gen) Query() Select {
 				s.Items = append(s.Items, k)
 			}
 		}
+		var aggs []string
 		for i := 1 + g.n(3); i > 0; i-- {
-			s.Items = append(s.Items, g.aggItem(src))
+			aggs = append(aggs, g.aggItem(src))
+		}
+		s.Items = append(s.Items, aggs...)
+		aliasKey := len(src.tabs) == 1 && g.chance(0.08)
+		if aliasKey {
+			// A select alias that is also a column name: MariaDB's GROUP
+			// BY takes the column (an ORDER BY k would take the alias).
+			s.Items = append([]string{pick(g, "12 AS k", "COUNT(*) AS k", "MAX(a.i) AS k")}, aggs...)
+			s.GroupBy = []string{"k"}
 		}
 		if g.chance(0.3) {
 			s.Having = append(s.Having, g.having(src, s))
 		}
-		if g.chance(0.6) {
+		if !aliasKey && g.chance(0.6) {
 			if g.chance(0.3) {
 				s.OrderBy = append(s.OrderBy, g.aggNoGC(src)+pick(g, "", " DESC"))
 			}

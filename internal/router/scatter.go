@@ -71,12 +71,17 @@ type scatterBuilder struct {
 	orig   []ast.ExprNode     // each item's expression as the client wrote it
 	// exprItems are the items that are expressions over aggregates.
 	exprItems []int
-	keys      []string // restored text of each item's expression (before rewriting)
-	aliases   []string
-	aggs      []merge.Agg
-	outputs   []merge.Expr
-	hidden    int
-	wildcard  bool
+	// refs are the statement's tables with rules.
+	refs []ruled
+	// shadowed are GROUP BY names resolved to a table column although a
+	// select alias has the same name.
+	shadowed map[string]bool
+	keys     []string // restored text of each item's expression (before rewriting)
+	aliases  []string
+	aggs     []merge.Agg
+	outputs  []merge.Expr
+	hidden   int
+	wildcard bool
 	// plainStar: the select list has an unqualified *; hiddenCols: every
 	// hidden column is a plain column reference.
 	plainStar  bool
@@ -149,7 +154,7 @@ func planScatterSets(n *ast.SelectStmt, refs []ruled, sets [][]shard.Target) *Sh
 	case n.WindowSpecs != nil:
 		return refuse("window functions in a query over several shards")
 	}
-	b := &scatterBuilder{sel: n, fields: n.Fields.Fields}
+	b := &scatterBuilder{sel: n, fields: n.Fields.Fields, refs: refs}
 	for _, f := range b.fields {
 		if f.WildCard != nil {
 			b.wildcard = true
@@ -522,10 +527,25 @@ func (b *scatterBuilder) planGrouped(p *merge.Plan) {
 	var physOrder []*ast.ByItem
 	if n.GroupBy != nil {
 		for _, by := range n.GroupBy.Items {
-			col := b.resolve(by.Expr)
+			var col int
+			orderBy := by.Expr
+			if c, ok := unparen(by.Expr).(*ast.ColumnNameExpr); ok && b.aliasShadows(c) && b.tableColumn(c) {
+				// GROUP BY a name that is both a select alias and a table
+				// column: MariaDB groups by the column. The hidden select
+				// item names the column; the physical ORDER BY (where the
+				// alias would win) names the hidden item.
+				col = b.addHidden(c, merge.Agg{}, nil)
+				if b.shadowed == nil {
+					b.shadowed = map[string]bool{}
+				}
+				b.shadowed[c.Name.Name.L] = true
+				orderBy = &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: b.sel.Fields.Fields[len(b.sel.Fields.Fields)-1].AsName}}
+			} else {
+				col = b.resolve(by.Expr)
+			}
 			p.GroupBy = append(p.GroupBy, col)
 			p.SourceOrder = append(p.SourceOrder, merge.Order{Col: col})
-			physOrder = append(physOrder, &ast.ByItem{Expr: by.Expr, NullOrder: true})
+			physOrder = append(physOrder, &ast.ByItem{Expr: orderBy, NullOrder: true})
 		}
 	}
 	// HAVING and ORDER BY are resolved before the DISTINCT argument is
@@ -533,6 +553,15 @@ func (b *scatterBuilder) planGrouped(p *merge.Plan) {
 	// only there.
 	if n.Having != nil {
 		b.checkHavingColumns(n.Having.Expr)
+		if len(b.shadowed) > 0 {
+			v := &havingCols{}
+			n.Having.Expr.Accept(v)
+			for _, c := range v.cols {
+				if c.Name.Table.O == "" && b.shadowed[c.Name.Name.L] {
+					b.refuse("HAVING on a name that is both a select alias and the table column GROUP BY uses")
+				}
+			}
+		}
 		p.Having = b.havingExpr(n.Having.Expr)
 		n.Having = nil
 	}
@@ -573,6 +602,70 @@ func (b *scatterBuilder) planGrouped(p *merge.Plan) {
 		n.OrderBy = nil
 	}
 }
+
+// aliasShadows reports whether an unqualified name is the alias of a select
+// item other than a column of that name.
+func (b *scatterBuilder) aliasShadows(c *ast.ColumnNameExpr) bool {
+	if c.Name.Table.O != "" {
+		return false
+	}
+	for i, al := range b.aliases {
+		if al != "" && al == c.Name.Name.L {
+			fc, ok := unparen(b.orig[i]).(*ast.ColumnNameExpr)
+			return !ok || fc.Name.Name.L != c.Name.Name.L
+		}
+	}
+	return false
+}
+
+// tableColumn reports whether exactly one table of the statement has the
+// column c (with several, MariaDB's GROUP BY takes the alias); when a
+// table's columns cannot be read the plan is refused.
+func (b *scatterBuilder) tableColumn(c *ast.ColumnNameExpr) bool {
+	// Only the tables of this SELECT's FROM clause (not of subqueries).
+	inFrom := map[*ast.TableName]bool{}
+	if b.sel.From != nil && b.sel.From.TableRefs != nil {
+		b.sel.From.TableRefs.Accept(&fromTables{seen: inFrom})
+	}
+	n := 0
+	for _, r := range b.refs {
+		if !inFrom[r.node] {
+			continue
+		}
+		if r.cols == nil {
+			b.refuse("GROUP BY a select alias that may also be a table column (the columns are unknown)")
+			return false
+		}
+		cols, err := r.cols(r.table)
+		if err != nil {
+			b.refuse("GROUP BY a select alias that may also be a table column (reading the columns: " + err.Error() + ")")
+			return false
+		}
+		for _, x := range cols {
+			if strings.EqualFold(x, c.Name.Name.O) {
+				n++
+				break
+			}
+		}
+	}
+	return n == 1
+}
+
+// fromTables collects the table names of a FROM clause, not entering
+// subqueries (derived tables).
+type fromTables struct{ seen map[*ast.TableName]bool }
+
+func (v *fromTables) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.TableName:
+		v.seen[x] = true
+	case *ast.SubqueryExpr, *ast.SelectStmt, *ast.SetOprStmt:
+		return n, true
+	}
+	return n, false
+}
+
+func (v *fromTables) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // merged rewrites an output expression so that a Col reads the output
 // computed for that column (in outputs, Col{I} is physical column I).

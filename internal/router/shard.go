@@ -156,6 +156,8 @@ type ruled struct {
 	// subst prints these nodes as the given text (values a global write
 	// evaluates once).
 	subst map[ast.Node]string
+	// cols reads the table's columns (nil: unknown).
+	cols ColumnSource
 }
 
 // ruledTables lists the table references of st that have a rule.
@@ -172,6 +174,7 @@ type tableCollector struct {
 	all    int
 	schema SchemaSource
 	hex    map[*test_driver.ValueExpr]bool
+	cols   ColumnSource
 }
 
 func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
@@ -182,7 +185,7 @@ func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
 			db = v.db
 		}
 		if t, ok := v.rules.Table(db, tn.Name.O); ok {
-			v.found = append(v.found, ruled{node: tn, table: t, conv: newKeyConv(t, v.schema, v.hex)})
+			v.found = append(v.found, ruled{node: tn, table: t, conv: newKeyConv(t, v.schema, v.hex), cols: v.cols})
 		}
 	}
 	return n, false
@@ -192,7 +195,7 @@ func (v *tableCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // planShard routes one parsed statement.
 func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src Sources) *ShardPlan {
-	tc := &tableCollector{rules: rules, db: db, schema: src.Schema, hex: hexForms(st, st.Text())}
+	tc := &tableCollector{rules: rules, db: db, schema: src.Schema, hex: hexForms(st, st.Text()), cols: src.Columns}
 	st.Accept(tc)
 	a.NamesTables = tc.all > 0
 	if show, ok := st.(*ast.ShowStmt); ok && show.Tp == ast.ShowTables {
