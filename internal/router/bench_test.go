@@ -67,3 +67,14 @@ func BenchmarkScatterPlan(b *testing.B) {
 		sinkAnalysis, sinkShard = AnalyzeSharded("SELECT id, name FROM t_user WHERE name LIKE 'a%' ORDER BY name DESC, id LIMIT 10", rules, "shop")
 	}
 }
+
+// BenchmarkShardedPointSelectTyped is BenchmarkShardedPointSelect with the
+// key column's type known, as the proxy runs it.
+func BenchmarkShardedPointSelectTyped(b *testing.B) {
+	rules := loadRules(b)
+	src := Sources{Schema: testSchema}
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkAnalysis, sinkShard = AnalyzeShardedWith("SELECT name FROM t_user WHERE id = 12345", rules, "shop", src)
+	}
+}

@@ -183,6 +183,9 @@ func (ct ColumnType) Stored(v Value) (Value, bool) {
 	case TypeLegacy:
 		return legacyValue(v)
 	case TypeInt:
+		if k, in, fast := ct.intFast(v); fast && in {
+			return k, true
+		}
 		r, ok := v.numeric()
 		if !ok {
 			return Value{}, false
@@ -248,6 +251,9 @@ func (ct ColumnType) Equal(v Value) (key Value, none, ok bool) {
 		k, ok := legacyValue(v)
 		return k, false, ok
 	case TypeInt:
+		if k, in, fast := ct.intFast(v); fast {
+			return k, !in, true
+		}
 		// An integer column compared with a string, a DECIMAL or a DOUBLE
 		// compares their exact values (MariaDB 10.11: id = '10.0000000000000001'
 		// matches nothing, id = '9007199254740993' one row).
@@ -738,4 +744,27 @@ func (ct ColumnType) Format(v Value) string {
 	}
 	// DATETIME(0) drops fractions.
 	return t.Format("2006-01-02 15:04:05")
+}
+
+// intFast handles an integer value for an integer column without big
+// numbers: fast is false for other values; in reports whether v lies in
+// the column's range.
+func (ct ColumnType) intFast(v Value) (k Value, in, fast bool) {
+	switch v.kind {
+	case IntValue:
+		n := int64(v.n)
+		if ct.Min.IsInt64() && n < ct.Min.Int64() || ct.Max.IsInt64() && n > ct.Max.Int64() {
+			return Value{}, false, true
+		}
+		return v, true, true
+	case UintValue:
+		if v.n <= maxInt64 {
+			return ct.intFast(Int(int64(v.n)))
+		}
+		if ct.Max.IsUint64() && v.n <= ct.Max.Uint64() && !ct.Max.IsInt64() {
+			return v, true, true
+		}
+		return Value{}, false, true
+	}
+	return Value{}, false, false
 }

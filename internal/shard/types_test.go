@@ -249,3 +249,12 @@ func TestRangeBoundInt(t *testing.T) {
 		t.Errorf("exclusive bound: %v %v", got, ok)
 	}
 }
+
+func BenchmarkEqualInt(b *testing.B) {
+	ct := IntType(32, false)
+	for i := 0; i < b.N; i++ {
+		if _, _, ok := ct.Equal(Int(int64(i & 1023))); !ok {
+			b.Fatal("not placed")
+		}
+	}
+}
