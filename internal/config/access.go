@@ -39,6 +39,8 @@ type UserAccess struct {
 	// MaxConnections limits the user's concurrent client connections
 	// (0: no limit).
 	MaxConnections int
+	// MaxExecutionTime limits every statement of the user (0: none).
+	MaxExecutionTime time.Duration
 
 	nets []netip.Prefix
 }

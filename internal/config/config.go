@@ -190,6 +190,11 @@ type Namespace struct {
 	// Access says which databases and client addresses the namespace's
 	// clients may use (see docs/operations.md "Access control").
 	Access NamespaceAccess
+	// SQLRules deny, allow or limit statements (see docs/operations.md
+	// "SQL rules and limits").
+	SQLRules []SQLRule
+	// MaxExecutionTime limits every statement of the namespace (0: none).
+	MaxExecutionTime time.Duration
 
 	slices map[string]*Slice // built by Parse; nil for hand-built configs
 }

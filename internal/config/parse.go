@@ -261,15 +261,16 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 			p.sequence(n, path, func(item *yaml.Node, path string) {
 				var u User
 				p.mapping(item, path, "in user ("+path+")", fields{
-					"name":             p.str(&u.Name),
-					"password":         p.str(&u.Password),
-					"rw_split":         p.boolean(&u.RWSplit),
-					"read_consistency": p.str(&u.ReadConsistency),
-					"databases":        p.strList(&u.Access.Databases),
-					"read_only":        p.boolean(&u.Access.ReadOnly),
-					"allowed_ips":      p.strList(&u.Access.AllowedIPs),
-					"require_tls":      p.boolean(&u.Access.RequireTLS),
-					"max_connections":  p.integer(&u.Access.MaxConnections),
+					"name":               p.str(&u.Name),
+					"password":           p.str(&u.Password),
+					"rw_split":           p.boolean(&u.RWSplit),
+					"read_consistency":   p.str(&u.ReadConsistency),
+					"databases":          p.strList(&u.Access.Databases),
+					"read_only":          p.boolean(&u.Access.ReadOnly),
+					"allowed_ips":        p.strList(&u.Access.AllowedIPs),
+					"require_tls":        p.boolean(&u.Access.RequireTLS),
+					"max_connections":    p.integer(&u.Access.MaxConnections),
+					"max_execution_time": p.duration(&u.Access.MaxExecutionTime),
 				})
 				ns.Users = append(ns.Users, u)
 			})
@@ -330,10 +331,12 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 				ns.Slices = append(ns.Slices, s)
 			})
 		},
-		"datasources":       func(n *yaml.Node, path string) { p.dataSources(n, path, ns) },
-		"allowed_databases": p.strList(&ns.Access.AllowedDatabases),
-		"allowed_ips":       p.strList(&ns.Access.AllowedIPs),
-		"require_tls":       p.boolean(&ns.Access.RequireTLS),
+		"datasources":        func(n *yaml.Node, path string) { p.dataSources(n, path, ns) },
+		"allowed_databases":  p.strList(&ns.Access.AllowedDatabases),
+		"allowed_ips":        p.strList(&ns.Access.AllowedIPs),
+		"require_tls":        p.boolean(&ns.Access.RequireTLS),
+		"sql_rules":          p.sqlRules(ns),
+		"max_execution_time": p.duration(&ns.MaxExecutionTime),
 		"databases": func(n *yaml.Node, path string) {
 			p.sequence(n, path, func(item *yaml.Node, path string) {
 				ns.Databases = append(ns.Databases, p.database(item, path))

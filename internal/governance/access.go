@@ -29,6 +29,7 @@ type Policy struct {
 	hidden  map[string]bool
 	// ReadOnly refuses statements that write.
 	ReadOnly bool
+	rules    *ruleSet
 	// Exists reports whether a database exists on the namespace's servers;
 	// used for statements the parser does not understand. Nil: unknown
 	// names are treated as existing (refused).
@@ -88,6 +89,7 @@ func NewPolicy(cfg *config.Config, ns *config.Namespace, u *config.User, host st
 	}
 	if u != nil {
 		p.ReadOnly = u.Access.ReadOnly
+		p.rules = newRuleSet(ns, u)
 	}
 	return p
 }

@@ -39,9 +39,13 @@ type Verdict struct {
 	Err *protocol.Error
 	// Show, when set, asks for the rows to be filtered (see Show).
 	Show *Show
-	// Reason names the rule that refused the statement (metrics): access
-	// or read_only.
+	// Reason names what refused the statement (metrics): access,
+	// read_only, rule.
 	Reason string
+	// Rule is the SQL rule that refused the statement.
+	Rule string
+	// Limits apply to the statement when SQL rules or limits are set.
+	Limits *Limits
 }
 
 // infoFiltered maps the information_schema tables that name databases to
@@ -79,8 +83,59 @@ var infoHarmless = map[string]bool{
 	"tablespaces": true,
 }
 
-// Check decides whether the client may run sql with current database db.
+// Check decides whether the client may run sql with current database db:
+// access control, then the namespace's SQL rules.
 func (p *Policy) Check(sql, db string) Verdict {
+	v := p.checkAccess(sql, db)
+	if v.Err == nil && p.rules.active() {
+		p.applyRules(sql, &v)
+	}
+	return v
+}
+
+// applyRules evaluates the SQL rules and limits for a statement access
+// control let through.
+func (p *Policy) applyRules(sql string, v *Verdict) {
+	rs := p.rules
+	lim := &Limits{ExecTime: rs.baseTime}
+	if rs.timed && hasFold(sql, "max_statement_time") {
+		v.Err, v.Reason = protocol.NewError(protocol.ErrNotAllowedCommand, "42000", "max_statement_time is set by Switchyard (max_execution_time) in this namespace"), "rule"
+		return
+	}
+	if len(rs.rules) > 0 {
+		var stmts []ast.StmtNode
+		ok := false
+		var ps *parser.Parser
+		if rs.needAST {
+			ps = parsers.Get().(*parser.Parser)
+			if stmts, ok = parse(ps, sql); ok {
+				defer parsers.Put(ps)
+			}
+		}
+		var e *protocol.Error
+		var rule string
+		switch {
+		case ok && len(stmts) > 1:
+			for _, st := range stmts {
+				if e, rule = rs.evaluate(st.Text(), st, lim); e != nil {
+					break
+				}
+			}
+		case ok && len(stmts) == 1:
+			e, rule = rs.evaluate(sql, stmts[0], lim)
+		default:
+			e, rule = rs.evaluate(sql, nil, lim)
+		}
+		if e != nil {
+			v.Err, v.Reason, v.Rule = e, "rule", rule
+			return
+		}
+	}
+	v.Limits = lim
+}
+
+// checkAccess applies access control.
+func (p *Policy) checkAccess(sql, db string) Verdict {
 	if p.fastPath(sql, db) {
 		return Verdict{SQL: sql}
 	}
@@ -228,7 +283,7 @@ func (c *checker) stmt(st ast.StmtNode) {
 			c.fail(protocol.ErrUnsupported("nested PREPARE"))
 			return
 		}
-		sub := c.p.Check(n.SQLText, c.db)
+		sub := c.p.checkAccess(n.SQLText, c.db)
 		switch {
 		case sub.Err != nil:
 			c.reason = sub.Reason

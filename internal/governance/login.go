@@ -33,10 +33,12 @@ const (
 type Gate struct {
 	mu    sync.Mutex
 	conns map[string]int
+	// Limiter holds the budgets of limit rules.
+	Limiter *Limiter
 }
 
 // NewGate returns an empty gate.
-func NewGate() *Gate { return &Gate{conns: map[string]int{}} }
+func NewGate() *Gate { return &Gate{conns: map[string]int{}, Limiter: NewLimiter()} }
 
 // Admit checks an authenticated login. On success release must be called
 // once when the connection ends (or changes user).

@@ -7,6 +7,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type govMetrics struct {
 	loginRefused *prometheus.CounterVec
 	refused      *prometheus.CounterVec
+	rateLimited  *prometheus.CounterVec
 }
 
 func (g *govMetrics) register(r *prometheus.Registry) {
@@ -18,7 +19,11 @@ func (g *govMetrics) register(r *prometheus.Registry) {
 		Name: "switchyard_statements_refused_total",
 		Help: "Client statements refused by access control or SQL rules, by namespace and reason (access, read_only, ...).",
 	}, []string{"namespace", "reason"})
-	r.MustRegister(g.loginRefused, g.refused)
+	g.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchyard_rate_limited_total",
+		Help: "Statements that waited for a limit rule's rate or concurrency budget (outcome queued) or were refused after its queue_timeout (outcome rejected).",
+	}, []string{"namespace", "rule", "outcome"})
+	r.MustRegister(g.loginRefused, g.refused, g.rateLimited)
 }
 
 // LoginRefused counts a login refused by access control.
@@ -35,4 +40,18 @@ func (m *Metrics) StatementRefused(namespace, reason string) {
 		return
 	}
 	m.gov.refused.WithLabelValues(namespace, reason).Inc()
+}
+
+// RateLimited counts a statement that waited for (queued) or was refused
+// by (rejected) a limit rule's rate or concurrency budget.
+func (m *Metrics) RateLimited(namespace, rule string, queued, rejected bool) {
+	if m == nil || m.gov.rateLimited == nil {
+		return
+	}
+	if queued {
+		m.gov.rateLimited.WithLabelValues(namespace, rule, "queued").Inc()
+	}
+	if rejected {
+		m.gov.rateLimited.WithLabelValues(namespace, rule, "rejected").Inc()
+	}
 }

@@ -75,6 +75,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 	}
 	p.env = &session.Env{Topology: p.topo, Metrics: p.metrics, Log: log, Auth: authn, Config: cfg, Started: time.Now(), FailoverHold: cfg.FailoverHold,
 		ProxyID: proxyID(cfg.Listen), Gate: governance.NewGate()}
+	p.env.Gate.Limiter.Observe = p.metrics.RateLimited
 	p.monitor = monitor.New(p.topo, credentials(cfg), monitor.Options{
 		Interval:      cfg.Monitor.Interval,
 		Timeout:       cfg.Monitor.Timeout,

@@ -3,7 +3,12 @@ package session
 import (
 	"context"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/sessvars"
 
 	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/governance"
@@ -81,6 +86,12 @@ func (s *Session) govern(sql string, binary bool) (out string, handled, ok bool)
 		s.env.Metrics.StatementRefused(s.ns.Name, v.Reason)
 		s.writeErr(v.Err)
 		return "", true, true
+	}
+	if v.Limits != nil {
+		if e := s.applyLimits(v.Limits, binary); e != nil {
+			s.writeErr(e)
+			return "", true, true
+		}
 	}
 	if v.Show != nil {
 		if binary {
@@ -184,6 +195,65 @@ func (s *Session) checkHost(nc *config.Namespace, u *config.User) error {
 	if e := governance.CheckHost(nc, u, s.host); e != nil {
 		s.env.Metrics.LoginRefused(string(governance.RefusedHost))
 		return e
+	}
+	return nil
+}
+
+// applyLimits sets the statement's time limit on the session (MariaDB's
+// max_statement_time on every backend connection it uses, so that each
+// part of a scatter is stopped with 1969) and takes its rate and
+// concurrency turns (text queries only), given back by governed.
+func (s *Session) applyLimits(lim *governance.Limits, binary bool) *protocol.Error {
+	if e := s.applyTimeLimit(lim.ExecTime); e != nil {
+		return e
+	}
+	if binary || len(lim.Rate) == 0 || s.env.Gate == nil {
+		return nil
+	}
+	release, e := s.env.Gate.Limiter.Acquire(s.ns.Name, s.user.Name, lim)
+	if e != nil {
+		s.env.Metrics.StatementRefused(s.ns.Name, "rate_limit")
+		return e
+	}
+	s.govDone = release
+	return nil
+}
+
+// governed ends what applyLimits started for the statement.
+func (s *Session) governed() {
+	if s.govDone != nil {
+		s.govDone()
+		s.govDone = nil
+	}
+}
+
+// applyTimeLimit brings max_statement_time in step with the limit d (0:
+// none) in the session's variables and on the connections the session
+// holds.
+func (s *Session) applyTimeLimit(d time.Duration) *protocol.Error {
+	want := "0.000000"
+	if d > 0 {
+		want = strconv.FormatFloat(d.Seconds(), 'f', 6, 64)
+	}
+	cur, ok := s.vars.Get("max_statement_time")
+	if !ok && d == 0 || ok && cur == want {
+		return nil
+	}
+	s.vars = s.vars.With(map[string]string{"max_statement_time": want})
+	held := []*backend.Conn{s.pinned}
+	for _, p := range s.parts {
+		held = append(held, p.c)
+	}
+	for _, c := range held {
+		if c == nil || c.Vars.Key() == s.vars.Key() {
+			continue
+		}
+		if q := sessvars.Diff(c.Vars, s.vars); q != "" {
+			if _, err := c.Exec(q); err != nil {
+				return toProtoErr(err)
+			}
+		}
+		c.Vars = s.vars
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ func (s *Session) query(sql string) bool {
 	if handled {
 		return alive
 	}
+	defer s.governed()
 	var a *router.Analysis
 	var sp *router.ShardPlan
 	if s.ns.Rules != nil {

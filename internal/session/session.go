@@ -127,9 +127,12 @@ type Session struct {
 	user   *config.User
 	gov    *governance.Policy // what the user may access (governance package)
 	admit  func()             // releases the user's connection slot (governance.Gate)
-	ns     *topology.Namespace
-	nsm    *metrics.NamespaceMetrics
-	log    *slog.Logger
+	// govDone gives back the rate and concurrency turns of the running
+	// statement (governance.Limiter).
+	govDone func()
+	ns      *topology.Namespace
+	nsm     *metrics.NamespaceMetrics
+	log     *slog.Logger
 
 	db         string
 	vars       *sessvars.Set
