@@ -227,6 +227,22 @@ func (c *gaeaConverter) convert(data []byte) ([]byte, error) {
 	if len(allowedIPs) > 0 {
 		y.line(2, "allowed_ips: [%s]", strings.Join(allowedIPs, ", "))
 	}
+	if ns.MaxSQLExecuteTime > 0 {
+		// Gaea kills statements running longer (milliseconds).
+		y.line(2, "max_execution_time: %dms", ns.MaxSQLExecuteTime)
+	}
+	if nonEmpty(ns.BlackSQL) {
+		// Gaea refuses statements with the fingerprint of a black_sql entry.
+		y.line(2, "sql_rules:")
+		k := 0
+		for _, bs := range ns.BlackSQL {
+			if strings.TrimSpace(bs) == "" {
+				continue
+			}
+			k++
+			y.line(3, "- {name: %s, fingerprint: %s}", q(fmt.Sprintf("black_sql_%d", k)), q(strings.TrimSpace(bs)))
+		}
+	}
 	y.line(2, "backend: {user: %s, password: %s}", q(backend.User), q(backend.Password))
 	if defaultSlice != "" {
 		y.line(2, "default_slice: %s", q(defaultSlice))
@@ -263,17 +279,11 @@ func (c *gaeaConverter) namespaceWarnings(ns *gaeaNamespace) {
 	if ns.Online != nil && !*ns.Online {
 		c.warnf("the namespace is offline in Gaea (online: false); Switchyard serves it")
 	}
-	if nonEmpty(ns.BlackSQL) {
-		c.warnf("black_sql (%d statements) is not supported: those statements are no longer blocked", countNonEmpty(ns.BlackSQL))
-	}
 	if len(ns.GlobalSequences) > 0 && string(ns.GlobalSequences) != "null" && string(ns.GlobalSequences) != "[]" {
 		c.warnf("global_sequences are not supported: inserts that relied on Gaea's global sequences must supply their ids")
 	}
 	if ns.OpenGeneralLog {
 		c.warnf("open_general_log is not supported")
-	}
-	if ns.MaxSQLExecuteTime > 0 {
-		c.warnf("max_sql_execute_time (%d ms) is not supported: slow statements are not killed", ns.MaxSQLExecuteTime)
 	}
 	if ns.MaxSQLResultSize != 0 {
 		c.warnf("max_sql_result_size is not supported: result sets are not limited")

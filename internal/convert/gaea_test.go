@@ -386,7 +386,6 @@ func TestGaeaWarnings(t *testing.T) {
 		want string
 	}{
 		{"offline", modify(t, func(ns map[string]any) { ns["online"] = false }), "the namespace is offline in Gaea"},
-		{"black sql", modify(t, func(ns map[string]any) { ns["black_sql"] = []string{"delete from t_user", ""} }), "black_sql (1 statements) is not supported"},
 		{"bad allowed ip", modify(t, func(ns map[string]any) { ns["allowed_ip"] = []string{"10.0.0.0/8", "not-an-ip"} }), `allowed_ip entry "not-an-ip" is not an address or CIDR range`},
 		{"sequences", modify(t, func(ns map[string]any) {
 			ns["global_sequences"] = []any{map[string]any{"db": "shop", "table": "t_user", "type": "mycat", "pk_name": "id", "slice_name": "slice-0"}}
@@ -456,6 +455,9 @@ func TestGaeaAccess(t *testing.T) {
 			[]string{`allowed_ips: ["10.0.0.0/8", "192.168.1.7"]`}},
 		{"read only namespace", modify(t, func(ns map[string]any) { ns["read_only"] = true }),
 			[]string{`{name: "app", password: "app_pw", rw_split: true, read_only: true}`}},
+		{"black sql", modify(t, func(ns map[string]any) { ns["black_sql"] = []string{"delete from t_user", "", "select * from t where id = 1"} }),
+			[]string{"sql_rules:\n", `- {name: "black_sql_1", fingerprint: "delete from t_user"}`, `- {name: "black_sql_2", fingerprint: "select * from t where id = 1"}`}},
+		{"max sql execute time", modify(t, func(ns map[string]any) { ns["max_sql_execute_time"] = 1500 }), []string{"max_execution_time: 1500ms"}},
 		{"read only user", modify(t, func(ns map[string]any) { ns["users"].([]any)[0].(map[string]any)["rw_flag"] = 1 }),
 			[]string{`{name: "app", password: "app_pw", rw_split: true, read_only: true}`}},
 	}
