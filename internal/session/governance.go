@@ -44,7 +44,7 @@ func (s *Session) admitChange(nc *config.Namespace, u *config.User) *protocol.Er
 
 // newPolicy builds the access policy of the session's user.
 func (s *Session) newPolicy(nc *config.Namespace, u *config.User) *governance.Policy {
-	p := governance.NewPolicy(s.env.Config, nc, u, s.host)
+	p := governance.NewPolicy(s.env.Current().Config, nc, u, s.host)
 	p.Exists = s.dbExists
 	return p
 }
