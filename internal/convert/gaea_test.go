@@ -455,7 +455,9 @@ func TestGaeaAccess(t *testing.T) {
 			[]string{`allowed_ips: ["10.0.0.0/8", "192.168.1.7"]`}},
 		{"read only namespace", modify(t, func(ns map[string]any) { ns["read_only"] = true }),
 			[]string{`{name: "app", password: "app_pw", rw_split: true, read_only: true}`}},
-		{"black sql", modify(t, func(ns map[string]any) { ns["black_sql"] = []string{"delete from t_user", "", "select * from t where id = 1"} }),
+		{"black sql", modify(t, func(ns map[string]any) {
+			ns["black_sql"] = []string{"delete from t_user", "", "select * from t where id = 1"}
+		}),
 			[]string{"sql_rules:\n", `- {name: "black_sql_1", fingerprint: "delete from t_user"}`, `- {name: "black_sql_2", fingerprint: "select * from t where id = 1"}`}},
 		{"max sql execute time", modify(t, func(ns map[string]any) { ns["max_sql_execute_time"] = 1500 }), []string{"max_execution_time: 1500ms"}},
 		{"read only user", modify(t, func(ns map[string]any) { ns["users"].([]any)[0].(map[string]any)["rw_flag"] = 1 }),
