@@ -84,6 +84,10 @@ type Config struct {
 	Source string
 	// LoginThrottle delays and then refuses clients that fail to log in.
 	LoginThrottle LoginThrottle
+	// Digests configures per-statement-shape statistics.
+	Digests Digests
+	// SlowLog configures the JSON-lines slow log.
+	SlowLog SlowLog
 
 	users map[string]userRef // built by Parse; nil for hand-built configs
 }
@@ -195,6 +199,9 @@ type Namespace struct {
 	SQLRules []SQLRule
 	// MaxExecutionTime limits every statement of the namespace (0: none).
 	MaxExecutionTime time.Duration
+	// SlowQueryThreshold overrides the top-level slow_query_threshold for
+	// the namespace (nil: inherit); see SlowThreshold.
+	SlowQueryThreshold *time.Duration
 
 	slices map[string]*Slice // built by Parse; nil for hand-built configs
 }

@@ -103,6 +103,8 @@ func TestParseGood(t *testing.T) {
 				Monitor:            Monitor{Interval: DefaultMonitorInterval, DownAfter: DefaultMonitorDownAfter},
 				FailoverHold:       DefaultFailoverHold,
 				LoginThrottle:      DefaultLoginThrottle,
+				Digests:            Digests{MaxEntries: 2000, MetricsTop: 20},
+				SlowLog:            SlowLog{MaxSize: 100 << 20, MaxFiles: 5},
 				Namespaces: []*Namespace{{
 					Name:               "shop",
 					Users:              []User{{Name: "app", Password: "pw", ReadConsistency: "eventual"}},
@@ -130,6 +132,8 @@ func TestParseGood(t *testing.T) {
 				Monitor:            Monitor{Interval: DefaultMonitorInterval, DownAfter: DefaultMonitorDownAfter},
 				FailoverHold:       DefaultFailoverHold,
 				LoginThrottle:      DefaultLoginThrottle,
+				Digests:            Digests{MaxEntries: 2000, MetricsTop: 20},
+				SlowLog:            SlowLog{MaxSize: 100 << 20, MaxFiles: 5},
 				IdleClientTimeout:  8 * time.Hour,
 				Namespaces: []*Namespace{
 					{
@@ -192,6 +196,8 @@ namespaces:
 				Monitor:            Monitor{Interval: DefaultMonitorInterval, DownAfter: DefaultMonitorDownAfter},
 				FailoverHold:       DefaultFailoverHold,
 				LoginThrottle:      DefaultLoginThrottle,
+				Digests:            Digests{MaxEntries: 2000, MetricsTop: 20},
+				SlowLog:            SlowLog{MaxSize: 100 << 20, MaxFiles: 5},
 				Namespaces: []*Namespace{{
 					Name:               "shop",
 					Users:              []User{{Name: "app", Password: "secret", ReadConsistency: "eventual"}},

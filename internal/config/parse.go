@@ -194,6 +194,8 @@ func (p *parser) parse(data []byte) *Config {
 		FailoverHold:       DefaultFailoverHold,
 		Source:             p.file,
 		LoginThrottle:      DefaultLoginThrottle,
+		Digests:            Digests{MaxEntries: 2000, MetricsTop: 20},
+		SlowLog:            SlowLog{MaxSize: 100 << 20, MaxFiles: 5},
 	}
 	p.mapping(root, "", "at top level", fields{
 		"listen": p.str(&c.Listen),
@@ -234,6 +236,8 @@ func (p *parser) parse(data []byte) *Config {
 		},
 		"failover_hold_timeout": p.duration(&c.FailoverHold),
 		"login_throttle":        p.loginThrottle(&c.LoginThrottle),
+		"digests":               p.digestsConfig(&c.Digests),
+		"slow_log":              p.slowLogConfig(&c.SlowLog),
 		"namespaces": func(n *yaml.Node, path string) {
 			p.sequence(n, path, func(item *yaml.Node, path string) {
 				c.Namespaces = append(c.Namespaces, p.namespace(item, path))
@@ -331,12 +335,13 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 				ns.Slices = append(ns.Slices, s)
 			})
 		},
-		"datasources":        func(n *yaml.Node, path string) { p.dataSources(n, path, ns) },
-		"allowed_databases":  p.strList(&ns.Access.AllowedDatabases),
-		"allowed_ips":        p.strList(&ns.Access.AllowedIPs),
-		"require_tls":        p.boolean(&ns.Access.RequireTLS),
-		"sql_rules":          p.sqlRules(ns),
-		"max_execution_time": p.duration(&ns.MaxExecutionTime),
+		"datasources":          func(n *yaml.Node, path string) { p.dataSources(n, path, ns) },
+		"allowed_databases":    p.strList(&ns.Access.AllowedDatabases),
+		"allowed_ips":          p.strList(&ns.Access.AllowedIPs),
+		"require_tls":          p.boolean(&ns.Access.RequireTLS),
+		"sql_rules":            p.sqlRules(ns),
+		"max_execution_time":   p.duration(&ns.MaxExecutionTime),
+		"slow_query_threshold": p.optDuration(&ns.SlowQueryThreshold),
 		"databases": func(n *yaml.Node, path string) {
 			p.sequence(n, path, func(item *yaml.Node, path string) {
 				ns.Databases = append(ns.Databases, p.database(item, path))

@@ -140,3 +140,82 @@ func (p *parser) validateSQLRules(ns *Namespace, path string) {
 		}
 	}
 }
+
+// Digests configures per-statement-shape statistics.
+type Digests struct {
+	// MaxEntries bounds the statement shapes kept (least recently seen
+	// dropped first); 0 disables digests.
+	MaxEntries int
+	// MetricsTop is how many of the heaviest shapes /metrics exports.
+	MetricsTop int
+}
+
+// SlowLog configures the JSON-lines slow log.
+type SlowLog struct {
+	// File is the log file; empty disables the slow log.
+	File string
+	// MaxSize rotates the file at this many bytes.
+	MaxSize int
+	// MaxFiles is how many rotated files are kept (file.1 ... file.N).
+	MaxFiles int
+}
+
+func (p *parser) digestsConfig(dst *Digests) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		p.mapping(n, path, "in digests", fields{
+			"max_entries": p.integer(&dst.MaxEntries),
+			"metrics_top": p.integer(&dst.MetricsTop),
+		})
+	}
+}
+
+func (p *parser) slowLogConfig(dst *SlowLog) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		p.mapping(n, path, "in slow_log", fields{
+			"file":      p.str(&dst.File),
+			"max_size":  p.size(&dst.MaxSize),
+			"max_files": p.integer(&dst.MaxFiles),
+		})
+	}
+}
+
+// validateObservability checks digests, slow_log and the namespaces'
+// slow_query_threshold.
+func (p *parser) validateObservability(c *Config) {
+	if c.Digests.MaxEntries < 0 || c.Digests.MetricsTop < 0 {
+		p.errorf("digests", "digests.max_entries and digests.metrics_top must not be negative")
+	}
+	if c.SlowLog.File != "" {
+		c.SlowLog.File = p.absPath(c.SlowLog.File)
+	}
+	if c.SlowLog.MaxSize < 0 || c.SlowLog.MaxFiles < 0 {
+		p.errorf("slow_log", "slow_log.max_size and slow_log.max_files must not be negative")
+	}
+	for i, ns := range c.Namespaces {
+		if ns.SlowQueryThreshold != nil && *ns.SlowQueryThreshold < 0 {
+			p.errorf(indexPath("namespaces", i)+".slow_query_threshold", "slow_query_threshold must not be negative")
+		}
+	}
+}
+
+// SlowThreshold returns the namespace's slow_query_threshold, or the
+// top-level one when it has none (0: off).
+func (ns *Namespace) SlowThreshold(c *Config) time.Duration {
+	if ns.SlowQueryThreshold != nil {
+		return *ns.SlowQueryThreshold
+	}
+	if c == nil {
+		return 0
+	}
+	return c.SlowQueryThreshold
+}
+
+func (p *parser) optDuration(dst **time.Duration) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		var d time.Duration
+		p.duration(&d)(n, path)
+		if !p.bad[path] && !p.nulls[path] {
+			*dst = &d
+		}
+	}
+}

@@ -87,6 +87,7 @@ func (p *parser) validate(c *Config) {
 		p.validateSQLRules(ns, path)
 	}
 	p.validateLoginThrottle(c)
+	p.validateObservability(c)
 }
 
 func (p *parser) validateTLS(c *Config) {

@@ -110,6 +110,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 	}))
 	p.admin.Handle("/api/reload", http.HandlerFunc(p.handleReload))
 	p.admin.Handle("GET /api/config", http.HandlerFunc(p.handleConfig))
+	if err := p.startDigests(cfg); err != nil {
+		p.topo.Close()
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -231,6 +235,7 @@ func (p *Proxy) Close() error {
 	p.stopOnce.Do(func() { close(p.stopDrain) })
 	p.drains.Wait()
 	p.Topology().Close()
+	_ = p.env.SlowLog.Close()
 	return err
 }
 

@@ -197,6 +197,7 @@ func (s *Session) observe(k router.Kind, t router.Target, start time.Time, faile
 	route := s.route.route(t)
 	s.route = routeNote{}
 	s.nsm.ObserveQuery(queryType(k), route, d, failed)
+	s.noteDigest(sql, route.String(), d, failed)
 	if th := s.env.Config.SlowQueryThreshold; th > 0 && d >= th {
 		s.nsm.SlowQuery()
 		if len(sql) > 1024 {

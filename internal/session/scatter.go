@@ -158,6 +158,7 @@ func (b *branch) drain() {
 // in parallel; inside one, they run one after the other on the pinned
 // connection and their rows are held (bounded by merge_max_rows/bytes).
 func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bool) (failed bool, clientErr error) {
+	s.noteScatter(sp)
 	plan := router.Decide(a, s.routerState())
 	if plan.Target == router.TargetPinned || s.pinned != nil || s.pendingBegin != "" {
 		return s.scatterPinned(sp, binary)

@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/auth"
 	"github.com/switchyard-db/switchyard/internal/backend"
 	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/digest"
 	"github.com/switchyard-db/switchyard/internal/governance"
 	"github.com/switchyard-db/switchyard/internal/metrics"
 	"github.com/switchyard-db/switchyard/internal/protocol"
@@ -41,7 +42,11 @@ type Env struct {
 	Config   *config.Config
 	// Gate admits logins (TLS required, connections per user); nil: no
 	// limits.
-	Gate    *governance.Gate
+	Gate *governance.Gate
+	// Digests collects per-statement-shape statistics and SlowLog receives
+	// slow statements (nil: off).
+	Digests *digest.Store
+	SlowLog *digest.SlowLog
 	Started time.Time
 	// FailoverHold bounds how long a statement that needs a primary waits
 	// for one during a failover.
@@ -130,9 +135,12 @@ type Session struct {
 	// govDone gives back the rate and concurrency turns of the running
 	// statement (governance.Limiter).
 	govDone func()
-	ns      *topology.Namespace
-	nsm     *metrics.NamespaceMetrics
-	log     *slog.Logger
+	// scatterSlices: the slices the running statement scattered over (for
+	// digests and the slow log).
+	scatterSlices []string
+	ns            *topology.Namespace
+	nsm           *metrics.NamespaceMetrics
+	log           *slog.Logger
 
 	db         string
 	vars       *sessvars.Set
