@@ -41,6 +41,9 @@ type UserAccess struct {
 	MaxConnections int
 	// MaxExecutionTime limits every statement of the user (0: none).
 	MaxExecutionTime time.Duration
+	// MaxResultRows and MaxResultBytes limit the user's result sets.
+	MaxResultRows  int
+	MaxResultBytes int
 
 	nets []netip.Prefix
 }

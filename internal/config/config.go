@@ -199,6 +199,10 @@ type Namespace struct {
 	SQLRules []SQLRule
 	// MaxExecutionTime limits every statement of the namespace (0: none).
 	MaxExecutionTime time.Duration
+	// MaxResultRows and MaxResultBytes limit every result set relayed to
+	// the namespace's clients (0: none).
+	MaxResultRows  int
+	MaxResultBytes int
 	// SlowQueryThreshold overrides the top-level slow_query_threshold for
 	// the namespace (nil: inherit); see SlowThreshold.
 	SlowQueryThreshold *time.Duration

@@ -275,6 +275,8 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 					"require_tls":        p.boolean(&u.Access.RequireTLS),
 					"max_connections":    p.integer(&u.Access.MaxConnections),
 					"max_execution_time": p.duration(&u.Access.MaxExecutionTime),
+					"max_result_rows":    p.integer(&u.Access.MaxResultRows),
+					"max_result_bytes":   p.size(&u.Access.MaxResultBytes),
 				})
 				ns.Users = append(ns.Users, u)
 			})

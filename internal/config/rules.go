@@ -27,6 +27,9 @@ type SQLRule struct {
 	Users []string
 	// MaxExecutionTime limits each matching statement (limit rules).
 	MaxExecutionTime time.Duration
+	// MaxRows and MaxBytes limit the results of matching statements
+	// (limit rules).
+	MaxRows, MaxBytes int
 	// MaxQPS and Burst form a token bucket of matching statements per
 	// second (limit rules; 0: none).
 	MaxQPS float64
@@ -66,6 +69,8 @@ func (p *parser) sqlRules(ns *Namespace) func(*yaml.Node, string) {
 				"regex":              p.str(&r.Regex),
 				"users":              p.strList(&r.Users),
 				"max_execution_time": p.duration(&r.MaxExecutionTime),
+				"max_rows":           p.integer(&r.MaxRows),
+				"max_bytes":          p.size(&r.MaxBytes),
 				"max_qps":            p.integer(&qps),
 				"burst":              p.integer(&r.Burst),
 				"max_concurrency":    p.integer(&r.MaxConcurrency),
@@ -84,13 +89,13 @@ func (p *parser) validateSQLRules(ns *Namespace, path string) {
 	for _, u := range ns.Users {
 		users[u.Name] = true
 	}
-	if ns.MaxExecutionTime < 0 {
-		p.errorf(path+".max_execution_time", "%s.max_execution_time must not be negative", path)
+	if ns.MaxExecutionTime < 0 || ns.MaxResultRows < 0 || ns.MaxResultBytes < 0 {
+		p.errorf(path, "%s: max_execution_time, max_result_rows and max_result_bytes must not be negative", path)
 	}
 	for j, u := range ns.Users {
-		if u.Access.MaxExecutionTime < 0 {
+		if u.Access.MaxExecutionTime < 0 || u.Access.MaxResultRows < 0 || u.Access.MaxResultBytes < 0 {
 			up := indexPath(path+".users", j)
-			p.errorf(up+".max_execution_time", "%s.max_execution_time must not be negative", up)
+			p.errorf(up, "%s: max_execution_time, max_result_rows and max_result_bytes must not be negative", up)
 		}
 	}
 	for i := range ns.SQLRules {
@@ -123,14 +128,14 @@ func (p *parser) validateSQLRules(ns *Namespace, path string) {
 				p.errorf(indexPath(rp+".users", k), "%s: %q is not a user of the namespace", indexPath(rp+".users", k), u)
 			}
 		}
-		limits := r.MaxExecutionTime != 0 || r.MaxQPS != 0 || r.MaxConcurrency != 0
+		limits := r.MaxExecutionTime != 0 || r.MaxQPS != 0 || r.MaxConcurrency != 0 || r.MaxRows != 0 || r.MaxBytes != 0
 		if r.Action == "limit" && !limits {
-			p.errorf(rp, "%s: a limit rule needs max_execution_time, max_qps or max_concurrency", rp)
+			p.errorf(rp, "%s: a limit rule needs max_execution_time, max_rows, max_bytes, max_qps or max_concurrency", rp)
 		}
 		if r.Action != "limit" && limits {
-			p.errorf(rp, "%s: max_execution_time, max_qps and max_concurrency need action: limit", rp)
+			p.errorf(rp, "%s: max_execution_time, max_rows, max_bytes, max_qps and max_concurrency need action: limit", rp)
 		}
-		if r.MaxExecutionTime < 0 || r.MaxQPS < 0 || r.Burst < 0 || r.MaxConcurrency < 0 || r.QueueTimeout < 0 {
+		if r.MaxExecutionTime < 0 || r.MaxQPS < 0 || r.Burst < 0 || r.MaxConcurrency < 0 || r.QueueTimeout < 0 || r.MaxRows < 0 || r.MaxBytes < 0 {
 			p.errorf(rp, "%s: limits must not be negative", rp)
 		}
 		switch r.Per {

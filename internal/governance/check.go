@@ -97,7 +97,7 @@ func (p *Policy) Check(sql, db string) Verdict {
 // control let through.
 func (p *Policy) applyRules(sql string, v *Verdict) {
 	rs := p.rules
-	lim := &Limits{ExecTime: rs.baseTime}
+	lim := &Limits{ExecTime: rs.baseTime, MaxRows: rs.baseRows, MaxBytes: rs.baseBytes}
 	if rs.timed && hasFold(sql, "max_statement_time") {
 		v.Err, v.Reason = protocol.NewError(protocol.ErrNotAllowedCommand, "42000", "max_statement_time is set by Switchyard (max_execution_time) in this namespace"), "rule"
 		return

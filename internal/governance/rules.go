@@ -22,6 +22,8 @@ type ruleSet struct {
 	// set max_statement_time themselves).
 	timed    bool
 	baseTime time.Duration // namespace and user max_execution_time
+	// baseRows, baseBytes: namespace and user result limits.
+	baseRows, baseBytes int64
 	// keys: sharding key columns of sharded tables (lower-case table ->
 	// key), for sharded_full_scan.
 	keys map[string][]string
@@ -31,6 +33,8 @@ type ruleSet struct {
 func newRuleSet(ns *config.Namespace, u *config.User) *ruleSet {
 	rs := &ruleSet{ns: ns.Name, keys: map[string][]string{}}
 	rs.baseTime = minPositive(ns.MaxExecutionTime, u.Access.MaxExecutionTime)
+	rs.baseRows = minPos64(int64(ns.MaxResultRows), int64(u.Access.MaxResultRows))
+	rs.baseBytes = minPos64(int64(ns.MaxResultBytes), int64(u.Access.MaxResultBytes))
 	rs.timed = rs.baseTime > 0
 	for i := range ns.SQLRules {
 		r := &ns.SQLRules[i]
@@ -68,6 +72,16 @@ func newRuleSet(ns *config.Namespace, u *config.User) *ruleSet {
 	return rs
 }
 
+func minPos64(vs ...int64) int64 {
+	var m int64
+	for _, v := range vs {
+		if v > 0 && (m == 0 || v < m) {
+			m = v
+		}
+	}
+	return m
+}
+
 func minPositive(ds ...time.Duration) time.Duration {
 	var m time.Duration
 	for _, d := range ds {
@@ -101,13 +115,17 @@ func isHexDigest(s string) bool {
 }
 
 // active reports whether any rule or limit applies.
-func (rs *ruleSet) active() bool { return rs != nil && (len(rs.rules) > 0 || rs.baseTime > 0) }
+func (rs *ruleSet) active() bool {
+	return rs != nil && (len(rs.rules) > 0 || rs.baseTime > 0 || rs.baseRows > 0 || rs.baseBytes > 0)
+}
 
 // Limits are what the matching limit rules (and the namespace's and user's
 // settings) impose on one statement.
 type Limits struct {
 	// ExecTime is the statement time limit (0: none).
 	ExecTime time.Duration
+	// MaxRows and MaxBytes limit the statement's result (0: none).
+	MaxRows, MaxBytes int64
 	// Rate are the matching limit rules with a rate or concurrency limit.
 	Rate []*config.SQLRule
 	// Fingerprint is the normalised statement (for per-fingerprint
@@ -336,6 +354,8 @@ func (rs *ruleSet) evaluate(text string, st ast.StmtNode, lim *Limits) (*protoco
 			decided = true
 		case "limit":
 			lim.ExecTime = minPositive(lim.ExecTime, r.MaxExecutionTime)
+			lim.MaxRows = minPos64(lim.MaxRows, int64(r.MaxRows))
+			lim.MaxBytes = minPos64(lim.MaxBytes, int64(r.MaxBytes))
 			if r.MaxQPS > 0 || r.MaxConcurrency > 0 {
 				lim.Rate = append(lim.Rate, r)
 			}

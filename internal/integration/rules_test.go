@@ -126,3 +126,48 @@ func TestSQLRules(t *testing.T) {
 		}
 	}
 }
+
+// TestResultLimits: a result over the user's max_result_rows or
+// max_result_bytes ends with 1226 (the backend statement is stopped); the
+// connection stays usable.
+func TestResultLimits(t *testing.T) {
+	h := startProxy(t, options{users: "      - {name: small, password: pw, max_result_rows: 5}\n" +
+		"      - {name: thin, password: pw, max_result_bytes: 1KiB}\n"})
+	ctx := context.Background()
+	read := func(db *sql.DB, q string) (int, error) {
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		return n, rows.Err()
+	}
+	h.createDB("it_limits")
+	small := h.open("small", "pw", "it_limits", "")
+	small.SetMaxOpenConns(1)
+	if n, err := read(small, "SELECT seq FROM seq_1_to_5"); err != nil || n != 5 {
+		t.Fatalf("5 rows: %d %v", n, err)
+	}
+	start := time.Now()
+	n, err := read(small, "SELECT seq FROM seq_1_to_100000000")
+	me := mysqlErr(t, err, 1226, "42000")
+	if n != 5 || me.Message != "User 'small' has exceeded the 'max_result_rows' resource (current value: 5)" {
+		t.Fatalf("after %d rows: %q", n, me.Message)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("the backend statement was not stopped: %v", took)
+	}
+	if got := queryString(t, small, "SELECT 'usable'"); got != "usable" {
+		t.Fatal(got)
+	}
+	thin := h.open("thin", "pw", "it_limits", "")
+	_, err = read(thin, "SELECT REPEAT('x', 100) FROM seq_1_to_1000")
+	mysqlErr(t, err, 1226, "42000")
+	if n, err := read(thin, "SELECT REPEAT('x', 100) FROM seq_1_to_5"); err != nil || n != 5 {
+		t.Fatalf("small result: %d %v", n, err)
+	}
+}

@@ -51,6 +51,12 @@ type Relayer struct {
 	// Rename, when set, may rewrite the names of a relayed column
 	// definition (physical to logical tables); it reports a change.
 	Rename func(*protocol.ColumnDef) bool
+	// Limit, when set, is asked after each relayed row (rows and bytes of
+	// the result so far); an error ends the result there: Stop is called
+	// (to kill the backend statement), the rest is read and dropped, and
+	// the error is sent.
+	Limit func(rows, bytes int64) *protocol.Error
+	Stop  func()
 }
 
 // columnDef relays one column definition, renamed by r.Rename.
@@ -170,6 +176,7 @@ func (r *Relayer) Result(cl *protocol.Conn, caps uint32, be *backend.Conn) (Outc
 
 // resultSet relays one result set whose column-count packet is p.
 func (r *Relayer) resultSet(cl *protocol.Conn, caps uint32, be *backend.Conn, p []byte, o *Outcome) (more bool, err error) {
+	var bytes int64
 	n, _, m := protocol.ReadLenEncInt(p)
 	if m == 0 {
 		be.MarkBroken()
@@ -220,12 +227,61 @@ func (r *Relayer) resultSet(cl *protocol.Conn, caps uint32, be *backend.Conn, p 
 			return false, nil
 		default:
 			o.Rows++
+			bytes += int64(len(p))
+			if r.Limit != nil {
+				if e := r.Limit(o.Rows, bytes); e != nil {
+					return r.cutResult(cl, be, e, o)
+				}
+			}
 			if err := cl.WritePacket(p); err != nil {
 				be.MarkBroken()
 				return false, &ClientError{err}
 			}
 		}
 	}
+}
+
+// cutResult ends a result set at a limit: the backend statement is
+// stopped and its remaining rows dropped, and the client gets e. A backend
+// with further result sets is not read further (the connection is marked
+// broken).
+func (r *Relayer) cutResult(cl *protocol.Conn, be *backend.Conn, e *protocol.Error, o *Outcome) (bool, error) {
+	if r.Stop != nil {
+		r.Stop()
+	}
+	for {
+		p, err := be.ReadPacket()
+		if err != nil {
+			be.MarkBroken()
+			return false, &BackendError{err}
+		}
+		if protocol.IsEOF(p) {
+			var status uint16
+			if len(p) == 5 {
+				_, status = protocol.ParseEOF(p)
+			} else if ok, err := protocol.ParseOK(p, be.Caps); err == nil {
+				status = ok.Status
+			} else {
+				status = protocol.StatusMoreResultsExists
+			}
+			if status&protocol.StatusMoreResultsExists != 0 {
+				be.MarkBroken()
+			} else {
+				be.Status = status
+			}
+			break
+		}
+		if protocol.IsErr(p) {
+			break
+		}
+	}
+	o.Rows--
+	o.Err = e
+	r.buf = protocol.AppendErr(r.buf[:0], e)
+	if err := cl.WritePacket(r.buf); err != nil {
+		return false, &ClientError{err}
+	}
+	return false, nil
 }
 
 // FieldList relays the response to COM_FIELD_LIST: column definitions and

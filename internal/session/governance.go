@@ -207,6 +207,9 @@ func (s *Session) applyLimits(lim *governance.Limits, binary bool) *protocol.Err
 	if e := s.applyTimeLimit(lim.ExecTime); e != nil {
 		return e
 	}
+	if !binary && (lim.MaxRows > 0 || lim.MaxBytes > 0) {
+		s.limitResult(lim.MaxRows, lim.MaxBytes)
+	}
 	if binary || len(lim.Rate) == 0 || s.env.Gate == nil {
 		return nil
 	}
@@ -219,8 +222,31 @@ func (s *Session) applyLimits(lim *governance.Limits, binary bool) *protocol.Err
 	return nil
 }
 
+// limitResult makes the relayer cut the statement's result sets at maxRows
+// rows or maxBytes bytes (0: no limit), stopping the backend statement;
+// the client gets 1226 and the connection stays usable.
+func (s *Session) limitResult(maxRows, maxBytes int64) {
+	s.relayer.Limit = func(rows, bytes int64) *protocol.Error {
+		switch {
+		case maxRows > 0 && rows > maxRows:
+			s.env.Metrics.StatementRefused(s.ns.Name, "result_size")
+			return protocol.NewError(1226, "42000", "User '%s' has exceeded the 'max_result_rows' resource (current value: %d)", s.user.Name, maxRows)
+		case maxBytes > 0 && bytes > maxBytes:
+			s.env.Metrics.StatementRefused(s.ns.Name, "result_size")
+			return protocol.NewError(1226, "42000", "User '%s' has exceeded the 'max_result_bytes' resource (current value: %d)", s.user.Name, maxBytes)
+		}
+		return nil
+	}
+	s.relayer.Stop = func() {
+		if c := s.active.Load(); c != nil {
+			s.killBackendQuery(c)
+		}
+	}
+}
+
 // governed ends what applyLimits started for the statement.
 func (s *Session) governed() {
+	s.relayer.Limit, s.relayer.Stop = nil, nil
 	if s.govDone != nil {
 		s.govDone()
 		s.govDone = nil
