@@ -93,6 +93,18 @@ func (p *Policy) Check(sql, db string) Verdict {
 	return v
 }
 
+// ExecLimits evaluates the SQL rules and limits again for one execution of
+// a prepared statement (access control was checked when it was prepared).
+// It returns nil limits when none apply.
+func (p *Policy) ExecLimits(sql string) (*Limits, *protocol.Error) {
+	if p == nil || !p.rules.active() {
+		return nil, nil
+	}
+	var v Verdict
+	p.applyRules(sql, &v)
+	return v.Limits, v.Err
+}
+
 // applyRules evaluates the SQL rules and limits for a statement access
 // control let through.
 func (p *Policy) applyRules(sql string, v *Verdict) {

@@ -134,8 +134,8 @@ func TestResultLimits(t *testing.T) {
 	h := startProxy(t, options{users: "      - {name: small, password: pw, max_result_rows: 5}\n" +
 		"      - {name: thin, password: pw, max_result_bytes: 1KiB}\n"})
 	ctx := context.Background()
-	read := func(db *sql.DB, q string) (int, error) {
-		rows, err := db.QueryContext(ctx, q)
+	read := func(db *sql.DB, q string, args ...any) (int, error) {
+		rows, err := db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return 0, err
 		}
@@ -163,6 +163,14 @@ func TestResultLimits(t *testing.T) {
 	}
 	if got := queryString(t, small, "SELECT 'usable'"); got != "usable" {
 		t.Fatal(got)
+	}
+	// Prepared statements (the driver prepares queries with arguments).
+	n, err = read(small, "SELECT seq FROM seq_1_to_100000000 WHERE seq > ?", 0)
+	if mysqlErr(t, err, 1226, "42000"); n != 5 {
+		t.Fatalf("prepared: %d rows", n)
+	}
+	if n, err := read(small, "SELECT seq FROM seq_1_to_5 WHERE seq > ?", 0); err != nil || n != 5 {
+		t.Fatalf("prepared, 5 rows: %d %v", n, err)
 	}
 	thin := h.open("thin", "pw", "it_limits", "")
 	_, err = read(thin, "SELECT REPEAT('x', 100) FROM seq_1_to_1000")

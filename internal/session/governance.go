@@ -283,3 +283,17 @@ func (s *Session) applyTimeLimit(d time.Duration) *protocol.Error {
 	}
 	return nil
 }
+
+// governExecute applies the SQL rules' limits to one execution of a
+// prepared statement; false means an error was answered instead.
+func (s *Session) governExecute(sql string) bool {
+	lim, e := s.gov.ExecLimits(sql)
+	if e == nil && lim != nil {
+		e = s.applyLimits(lim, false)
+	}
+	if e != nil {
+		s.writeErr(e)
+		return false
+	}
+	return true
+}

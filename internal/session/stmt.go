@@ -187,6 +187,10 @@ func (s *Session) execute(p []byte) bool {
 		return true
 	}
 	defer s.endImplicit()
+	if !s.governExecute(st.sql) {
+		return true
+	}
+	defer s.governed()
 	if !st.sharded || st.template != nil {
 		// Transaction control applies as in the text protocol (statements
 		// the proxy prepared itself get it after substitution).
