@@ -40,6 +40,15 @@ type Generator interface {
 	Next(ctx context.Context, ids []uint64) error
 }
 
+// NonBlocking is a Generator that can also hand out IDs without any I/O or
+// waiting, when it holds enough (the router plans with it; the session
+// fetches IDs with Next when it cannot).
+type NonBlocking interface {
+	Generator
+	// TryNext fills ids at once, or reports false.
+	TryNext(ids []uint64) bool
+}
+
 // Execer runs one statement on the primary of the slice holding the
 // sequence table and returns its OK packet; a server error is a
 // *protocol.Error. ForConn and ForPool adapt backend connections.

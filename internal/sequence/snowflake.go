@@ -171,6 +171,14 @@ func (s *Snowflake) Next(ctx context.Context, ids []uint64) error {
 	return nil
 }
 
+// TryNext implements NonBlocking: it fails instead of waiting for the next
+// millisecond (or for a clock that went back).
+func (s *Snowflake) TryNext(ids []uint64) bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return s.Next(ctx, ids) == nil
+}
+
 func (s *Snowflake) id() uint64 {
 	return uint64(s.last)<<(SnowflakeWorkerBits+SnowflakeSeqBits) | s.worker<<SnowflakeSeqBits | s.seq
 }

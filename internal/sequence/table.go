@@ -282,6 +282,24 @@ func (t *Table) Next(ctx context.Context, ids []uint64) error {
 	return ctx.Err()
 }
 
+// TryNext implements NonBlocking: it fills ids from the IDs the generator
+// holds, without waiting, or reports false and takes nothing (a refill may
+// start in the background).
+func (t *Table) TryNext(ids []uint64) bool {
+	if len(ids) == 0 {
+		return true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.waiters) == 0 && t.avail >= uint64(len(ids)) {
+		t.take(ids)
+		t.prefetchLocked()
+		return true
+	}
+	t.prefetchLocked()
+	return false
+}
+
 // take moves the first len(ids) available IDs into ids. t.mu is held and
 // t.avail >= len(ids).
 func (t *Table) take(ids []uint64) {

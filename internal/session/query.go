@@ -29,7 +29,7 @@ func (s *Session) query(sql string) bool {
 	var a *router.Analysis
 	var sp *router.ShardPlan
 	if s.ns.Rules != nil {
-		a, sp = router.AnalyzeShardedWith(sql, s.ns.Rules, s.db, s.sources())
+		a, sp = s.planSharded(sql)
 	} else {
 		a = router.Analyze(sql)
 	}

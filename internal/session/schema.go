@@ -19,6 +19,14 @@ type schemaCache struct {
 	cols map[*shard.Table][]shard.Column
 }
 
+// cachedSchema returns t's cached column types, without I/O.
+func (e *Env) cachedSchema(t *shard.Table) ([]shard.Column, bool) {
+	e.schema.mu.Lock()
+	defer e.schema.mu.Unlock()
+	cols, ok := e.schema.cols[t]
+	return cols, ok
+}
+
 // tableSchema returns t's columns from the cache, reading them on a miss.
 // ok is false when they cannot be read (the router then places nothing by
 // a guess). A miss is the only I/O, once per table until the next DDL.

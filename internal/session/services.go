@@ -201,6 +201,14 @@ func (e *Env) PendingXA(ctx context.Context) map[string][]xa.InDoubt {
 	return out
 }
 
+// cachedColumns returns a table's cached columns, without I/O.
+func (e *Env) cachedColumns(t *shard.Table) ([]string, bool) {
+	e.colMu.Lock()
+	defer e.colMu.Unlock()
+	cols, ok := e.cols[t]
+	return cols, ok
+}
+
 // tableColumns returns a sharded table's columns (for INSERTs without a
 // column list), read from its first physical table and cached until the
 // next DDL through the proxy.
@@ -251,13 +259,15 @@ func (e *Env) forgetColumns() {
 }
 
 // sources are the router's sources for this session (made once: the
-// method values would otherwise be allocated on every statement).
+// method values would otherwise be allocated on every statement). They
+// never do I/O: they answer from caches, and note what is missing for
+// planSharded to fetch.
 func (s *Session) sources() router.Sources {
 	if s.src.IDs == nil {
 		s.src = router.Sources{
-			IDs:     s.nextIDs,
-			Columns: func(t *shard.Table) ([]string, error) { return s.env.tableColumns(s.ns, t) },
-			Schema:  func(t *shard.Table) ([]shard.Column, bool) { return s.env.tableSchema(s.ns, t) },
+			IDs:     s.cachedIDs,
+			Columns: s.cachedColumns,
+			Schema:  s.cachedSchema,
 		}
 	}
 	return s.src

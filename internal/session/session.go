@@ -200,6 +200,10 @@ type Session struct {
 	buf          []byte
 	rowBuf       []byte // scatter rows re-encoded for the binary protocol
 	src          router.Sources
+	// needs and fetched: what planning missed, and what was fetched for
+	// the next pass (planner.go).
+	needs   planNeeds
+	fetched fetched
 
 	// route records the nodes the running statement used, for metrics.
 	route routeNote

@@ -54,7 +54,7 @@ func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool,
 		}
 		sql = substitute(st.sql, st.offsets, lits)
 	}
-	a, sp := router.AnalyzeShardedWith(sql, s.ns.Rules, s.db, s.sources())
+	a, sp := s.planSharded(sql)
 	if a.Err != nil {
 		s.writeErr(a.Err)
 		return true, nil

@@ -49,7 +49,7 @@ func (s *Session) prepare(sql string) bool {
 		// parameter: the proxy prepares them too.
 		infoSchema := a.Kind == router.KindSelect && strings.Contains(strings.ToLower(sql), "information_schema")
 		if sp != nil && a.Flags&router.FlagMulti == 0 {
-			if tpl := router.PrepareTemplateWith(sql, s.ns.Rules, s.db, s.sources().Schema); tpl != nil && s.prepareTemplate(sql, a, tpl, start) {
+			if tpl := s.planTemplate(sql); tpl != nil && s.prepareTemplate(sql, a, tpl, start) {
 				return true
 			}
 		}

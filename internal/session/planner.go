@@ -1,0 +1,142 @@
+package session
+
+import (
+	"errors"
+
+	"github.com/switchyard-db/switchyard/internal/router"
+	"github.com/switchyard-db/switchyard/internal/sequence"
+	"github.com/switchyard-db/switchyard/internal/shard"
+)
+
+// The router does no I/O. What it needs from the servers while planning
+// (a table's columns and column types, sequence IDs) comes from caches;
+// when a cache cannot answer, the source notes the need and the router
+// plans without it. planSharded then fetches what was missing (the only
+// I/O, outside the router) and plans the statement again. Caches hold
+// columns until the next DDL and IDs by whole blocks, so a statement is
+// planned twice only on such a miss.
+
+// planNeeds is what one planning pass missed.
+type planNeeds struct {
+	schema  []*shard.Table
+	columns []*shard.Table
+	ids     []idNeed
+}
+
+type idNeed struct {
+	t *shard.Table
+	n int
+}
+
+func (n *planNeeds) empty() bool {
+	return len(n.schema) == 0 && len(n.columns) == 0 && len(n.ids) == 0
+}
+
+// errNeedsFetch makes the router stop where it needs what a cache lacks;
+// its plan is discarded.
+var errNeedsFetch = errors.New("switchyard: planning needs metadata that is being fetched")
+
+// fetched holds what planSharded fetched for the next pass.
+type fetched struct {
+	ids map[*shard.Table][]uint64
+	// errs are fetch failures, answered by the sources as they were.
+	schemaFailed map[*shard.Table]bool
+	errs         map[*shard.Table]error
+}
+
+// planSharded analyzes and plans sql in a namespace with rules.
+func (s *Session) planSharded(sql string) (*router.Analysis, *router.ShardPlan) {
+	defer func() { s.needs, s.fetched = planNeeds{}, fetched{} }()
+	for attempt := 0; ; attempt++ {
+		s.needs = planNeeds{}
+		a, sp := router.AnalyzeShardedWith(sql, s.ns.Rules, s.db, s.sources())
+		if s.needs.empty() || attempt == 2 {
+			return a, sp
+		}
+		s.fetchNeeds()
+	}
+}
+
+// planTemplate is router.PrepareTemplateWith with the fetching of
+// planSharded.
+func (s *Session) planTemplate(sql string) *router.Template {
+	defer func() { s.needs, s.fetched = planNeeds{}, fetched{} }()
+	for attempt := 0; ; attempt++ {
+		s.needs = planNeeds{}
+		tpl := router.PrepareTemplateWith(sql, s.ns.Rules, s.db, s.sources().Schema)
+		if s.needs.empty() || attempt == 2 {
+			return tpl
+		}
+		s.fetchNeeds()
+	}
+}
+
+// fetchNeeds reads what the last planning pass missed.
+func (s *Session) fetchNeeds() {
+	f := &s.fetched
+	if f.errs == nil {
+		f.errs, f.ids, f.schemaFailed = map[*shard.Table]error{}, map[*shard.Table][]uint64{}, map[*shard.Table]bool{}
+	}
+	for _, t := range s.needs.schema {
+		if _, ok := s.env.tableSchema(s.ns, t); !ok {
+			f.schemaFailed[t] = true
+		}
+	}
+	for _, t := range s.needs.columns {
+		if _, err := s.env.tableColumns(s.ns, t); err != nil {
+			f.errs[t] = err
+		}
+	}
+	for _, need := range s.needs.ids {
+		ids := make([]uint64, need.n)
+		if err := s.nextIDs(need.t, ids); err != nil {
+			f.errs[need.t] = err
+			continue
+		}
+		f.ids[need.t] = ids
+	}
+}
+
+// cachedSchema is the router's SchemaSource.
+func (s *Session) cachedSchema(t *shard.Table) ([]shard.Column, bool) {
+	if cols, ok := s.env.cachedSchema(t); ok {
+		return cols, true
+	}
+	if !s.fetched.schemaFailed[t] {
+		s.needs.schema = append(s.needs.schema, t)
+	}
+	return nil, false
+}
+
+// cachedColumns is the router's ColumnSource.
+func (s *Session) cachedColumns(t *shard.Table) ([]string, error) {
+	if cols, ok := s.env.cachedColumns(t); ok {
+		return cols, nil
+	}
+	if err := s.fetched.errs[t]; err != nil {
+		return nil, err
+	}
+	s.needs.columns = append(s.needs.columns, t)
+	return nil, errNeedsFetch
+}
+
+// cachedIDs is the router's IDSource.
+func (s *Session) cachedIDs(t *shard.Table, ids []uint64) error {
+	if pre, ok := s.fetched.ids[t]; ok && len(pre) == len(ids) {
+		copy(ids, pre)
+		delete(s.fetched.ids, t)
+		return nil
+	}
+	if err := s.fetched.errs[t]; err != nil {
+		return err
+	}
+	g, err := s.env.generator(s.ns, t)
+	if err != nil {
+		return err
+	}
+	if nb, ok := g.(sequence.NonBlocking); ok && nb.TryNext(ids) {
+		return nil
+	}
+	s.needs.ids = append(s.needs.ids, idNeed{t, len(ids)})
+	return errNeedsFetch
+}
