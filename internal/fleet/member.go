@@ -40,6 +40,10 @@ type Options struct {
 	HealthInterval time.Duration
 }
 
+// closeGrace bounds how long Close waits for etcd calls before it closes
+// the client under them.
+const closeGrace = 3 * time.Second
+
 // Member is a proxy running in a fleet.
 type Member struct {
 	o      Options
@@ -50,6 +54,9 @@ type Member struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	closeOnce sync.Once
+	closeErr  error
 
 	up      prometheus.Gauge
 	mu      sync.Mutex
@@ -138,8 +145,23 @@ func (m *Member) Proxy() *proxy.Proxy { return m.p }
 
 // Close leaves the fleet (the registration goes at once) and stops the proxy.
 func (m *Member) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Member) close() error {
 	m.cancel()
-	m.wg.Wait()
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeGrace):
+		// etcd is unreachable and a call waits for it (the election's
+		// resignation uses the client's own context): closing the client
+		// ends it.
+		m.cli.Close()
+		<-done
+	}
 	err := m.p.Close()
 	m.cli.Close()
 	return err

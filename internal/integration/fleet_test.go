@@ -364,6 +364,15 @@ func TestFleetEtcdLoss(t *testing.T) {
 			t.Fatalf("proxy %d in degraded mode: %s", i, got)
 		}
 	}
+	// A proxy stops while etcd is away: it does not hang.
+	closed := make(chan error, 1)
+	go func() { closed <- ms[1].Close() }()
+	select {
+	case <-closed:
+	case <-time.After(15 * time.Second):
+		t.Fatal("a proxy did not stop within 15s while etcd was unreachable")
+	}
+	ms = ms[:1]
 	srv.Restart(t)
 	rev := putNamespaces(t, st, fleetNamespace(topo, []string{"app:app_pw", "u3:u3_pw"}, false))
 	waitRevision(t, ms, rev, time.Now())

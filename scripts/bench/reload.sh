@@ -6,8 +6,9 @@
 #      replica's weight, so a namespace really changes);
 #   2. two proxies in etcd mode on one etcd (cmd/etcd-embedded): the time
 #      from `switchyard config put` returning to the change being applied
-#      on both (polling GET /api/config every 5 ms), PUTS times, under the
-#      same sysbench load through both proxies.
+#      on both (polling GET /api/config every 5 ms), PUTS times, under
+#      sysbench load through both proxies (each on its own database, so the
+#      two runs do not deadlock each other).
 # It starts its own topology (1 slice: primary + replica) on BENCH_BASE_PORT
 # (default 4560) and stops everything it started at exit.
 set -euo pipefail
@@ -24,7 +25,8 @@ if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export P
 say() { printf 'reload.sh: %s\n' "$*" >&2; }
 PIDS=()
 cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	# Newest first: the proxies stop before etcd.
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	scripts/topology.sh down --dir "$DIR/topo" >/dev/null 2>&1 || true
 }
@@ -33,7 +35,7 @@ mkdir -p "$DIR"
 scripts/topology.sh up --slices 1 --replicas 1 --base-port "$BASE" --dir "$DIR/topo" >"$DIR/topology.log" 2>&1
 go build -o "$DIR/switchyard" ./cmd/switchyard
 go build -o "$DIR/etcd-embedded" ./cmd/etcd-embedded
-mariadb -h127.0.0.1 -P"$BASE" -uroot -proot -e "CREATE DATABASE IF NOT EXISTS sbtest"
+mariadb -h127.0.0.1 -P"$BASE" -uroot -proot -e "CREATE DATABASE IF NOT EXISTS sbtest; CREATE DATABASE IF NOT EXISTS sbtest2"
 
 local_file() { # listen admin
 	printf 'listen: 127.0.0.1:%s\nadmin: {listen: 127.0.0.1:%s, user: admin, password: admin}\nlog: {level: info}\n' "$1" "$2"
@@ -45,9 +47,11 @@ namespaces() { # extra-user(0/1) replica-weight
 	printf '    slices: [{name: s0, primary: 127.0.0.1:%s, replicas: ["127.0.0.1:%s@%s"]}]\n' "$BASE" "$((BASE + 1))" "$2"
 }
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-SB=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-user=sb --mysql-password=sb --mysql-db=sbtest --tables=4 --table-size=10000)
-run_sb() { # port seconds -> "qps errors"
-	sysbench oltp_read_write "${SB[@]}" --mysql-port="$1" --threads="$THREADS" --time="$2" run |
+SB=(${SB_EXTRA:-} --db-driver=mysql --mysql-host=127.0.0.1 --mysql-user=sb --mysql-password=sb --tables=4 --table-size=10000)
+RUN_N=0
+run_sb() { # port seconds [db] -> "qps errors" (full output in $DIR/sysbench-PORT-N.txt)
+	RUN_N=$((RUN_N + 1))
+	sysbench oltp_read_write "${SB[@]}" --mysql-db="${3:-sbtest}" --mysql-port="$1" --threads="$THREADS" --time="$2" run | tee "$DIR/sysbench-$1-$RUN_N.txt" |
 		awk '/queries:/ && /per sec/ {gsub(/[(]/,""); q=$3} /ignored errors:/ {e=$3} END {print q, e+0}'
 }
 
@@ -57,7 +61,8 @@ run_sb() { # port seconds -> "qps errors"
 PIDS+=($!)
 SYPID=$!
 wait_port "$P1"
-sysbench oltp_read_write "${SB[@]}" --mysql-port="$P1" prepare >/dev/null
+sysbench oltp_read_write "${SB[@]}" --mysql-db=sbtest --mysql-port="$P1" prepare >/dev/null
+sysbench oltp_read_write "${SB[@]}" --mysql-db=sbtest2 --mysql-port="$P1" prepare >/dev/null
 run_sb "$P1" 5 >/dev/null
 base=$(run_sb "$P1" "$T")
 (
@@ -96,7 +101,7 @@ wait_port "$P2"
 rev_of() { curl -s -u admin:admin "http://127.0.0.1:$1/api/config" | sed -n 's/.*"revision": *\([0-9]*\).*/\1/p'; }
 run_sb "$P1" $((T + 10)) >"$DIR/sb1.out" &
 SB1=$!
-run_sb "$P2" $((T + 10)) >"$DIR/sb2.out" &
+run_sb "$P2" $((T + 10)) sbtest2 >"$DIR/sb2.out" &
 SB2=$!
 sleep 2
 times=()
