@@ -19,6 +19,8 @@ const keysRules = `    default_slice: s0
           - {name: t_b, type: linked, parent: t_a, key: a_id}
           - {name: t_c, type: sharded, key: dt, algorithm: date_month, slices: [s0, s1], ranges: ["202301-202306", "202307-202312"], timezone: UTC}
           - {name: t_g, type: global}
+          - {name: t_s, type: sharded, key: name, algorithm: hash, slices: [s0, s1], tables_per_slice: 2}
+          - {name: t_r, type: sharded, key: id, algorithm: range, slices: [s0, s1], ranges: [[0, 100], [100, 200]]}
 `
 
 // keysSetup starts a proxy over two slices with a fresh it_keys database.
@@ -37,6 +39,8 @@ func keysSetup(t *testing.T) (*harness, *sql.DB) {
 		"CREATE TABLE t_a (id INT PRIMARY KEY, s VARCHAR(20))",
 		"CREATE TABLE t_b (id INT PRIMARY KEY, a_id INT)",
 		"CREATE TABLE t_c (id INT PRIMARY KEY, dt DATETIME)",
+		"CREATE TABLE t_s (id INT PRIMARY KEY, name VARCHAR(20))",
+		"CREATE TABLE t_r (id INT PRIMARY KEY, v INT)",
 		"CREATE TABLE t_g (id INT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(80), n BIGINT UNSIGNED, ts TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6))")
 	return h, db
 }
@@ -269,4 +273,31 @@ func TestGlobalCopiesNeverDiffer(t *testing.T) {
 	if c2 := globalCopies(t, h); c2 != c {
 		t.Fatalf("a refused write changed the copies")
 	}
+}
+
+// TestStringAndRangeKeys: a VARCHAR key compares by its collation (case
+// and trailing spaces ignored) and with numbers as DOUBLE, so such reads
+// go to every table and find what MariaDB finds; a range rule reads values
+// outside its ranges as an empty set and refuses to store them (1526).
+func TestStringAndRangeKeys(t *testing.T) {
+	_, db := keysSetup(t)
+	mustExec(t, db,
+		"INSERT INTO t_s (id, name) VALUES (1, 'abc'), (2, 'ABC '), (3, '10'), (4, '1e1'), (5, 11)",
+		"INSERT INTO t_r (id, v) VALUES (5, 1), ('150', 2), (99.5, 3)")
+	for _, r := range []struct{ q, want string }{
+		{"SELECT id FROM t_s WHERE name = 'abc' ORDER BY id", "1,2"},
+		{"SELECT id FROM t_s WHERE name = 'ABC' ORDER BY id", "1,2"},
+		{"SELECT id FROM t_s WHERE name = 10 ORDER BY id", "3,4"},
+		{"SELECT id FROM t_s WHERE name IN ('11', 'x') ORDER BY id", "5"},
+		{"SELECT id FROM t_r WHERE id = '150 ' ORDER BY id", "150"},
+		{"SELECT id FROM t_r WHERE id = 100 ORDER BY id", "100"},
+		{"SELECT id FROM t_r WHERE id = 500 ORDER BY id", ""},
+		{"SELECT id FROM t_r WHERE id >= 99.5 ORDER BY id", "100,150"},
+	} {
+		if got := strings.Join(queryStrings(t, db, "/*master*/ "+r.q), ","); got != r.want {
+			t.Errorf("%s: got %q want %q", r.q, got, r.want)
+		}
+	}
+	_, err := db.Exec("INSERT INTO t_r (id, v) VALUES (500, 1)")
+	mysqlErr(t, err, 1526, "HY000")
 }
