@@ -13,8 +13,9 @@ import (
 )
 
 // SchemaSource returns the columns of a table's physical tables as the
-// executor last read them (SHOW FULL COLUMNS), without I/O of its own
-// beyond filling its cache; ok is false when they are not known.
+// executor last read them (SHOW FULL COLUMNS), from its cache without I/O;
+// ok is false when they are not known (the router then places nothing by
+// a guess, and the executor may fetch them and plan again).
 type SchemaSource func(t *shard.Table) (cols []shard.Column, ok bool)
 
 // keyConv converts the literals of one statement to key values of one
