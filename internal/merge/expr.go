@@ -233,7 +233,12 @@ func compile(e Expr, cx *compileCtx) (*node, error) {
 			// A copy of a column: keep it a plain column.
 			return n, nil
 		}
-		n.t = typeOfSpec(&cx.specs[x.Col], -1)
+		pt := typeOfSpec(&cx.specs[x.Col], -1)
+		if (n.op == nAvg || n.op == nBin && n.bin == OpDiv) && n.t.k == vDec && pt.k == vDec && pt.scale != n.t.scale {
+			// The shards' scale says div_precision_increment is not 4.
+			return nil, unsupported("AVG() or / with a div_precision_increment other than 4")
+		}
+		n.t = pt
 		n.typedBy = x.Col + 1
 		return n, nil
 	case Func:

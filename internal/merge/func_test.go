@@ -97,3 +97,42 @@ func TestAsColumnTakesThePhysicalType(t *testing.T) {
 		t.Fatalf("AVG: %q", got)
 	}
 }
+
+// TestOtherDivPrecisionRefused: a physical AVG with other than 4 more
+// decimals means the session changed div_precision_increment, which the
+// evaluator does not follow: 1235, not a differently rounded answer.
+func TestOtherDivPrecisionRefused(t *testing.T) {
+	physical := cols(decCol("avg", 6), intCol("c"), decCol("s", 0))
+	p := &Plan{Aggs: aggs(AggNone, AggCount, AggSum), Grouped: true, Output: []Expr{AsColumn{E: Avg{Sum: 2, Count: 1}, Col: 0}}, Visible: 1, Limit: -1}
+	if _, err := runPlan(t, p, physical, src(r("1.000000", 1, "1"))); errCode(err) != protocol.ErrNotSupportedYet {
+		t.Fatalf("got %v, want error 1235", err)
+	}
+}
+
+// TestDatetimeComparedWithInteger: an integer compared with a DATE or
+// DATETIME is a date (YYYYMMDD, YYMMDD, YYYYMMDDhhmmss, YYMMDDhhmmss), as in
+// MariaDB (SELECT TIMESTAMP'2023-06-08 00:00:00' = 20230608 is 1).
+func TestDatetimeComparedWithInteger(t *testing.T) {
+	dt := func(s string) val { return val{k: vTemporal, s: []byte(s)} }
+	tests := []struct {
+		a    val
+		b    int64
+		want int
+	}{
+		{dt("2023-05-23 10:30:00"), 20230608, -1},
+		{dt("2023-06-08 00:00:00"), 20230608, 0},
+		{dt("2023-06-08"), 230608, 0},
+		{dt("2023-06-08"), 20230608000000, 0},
+		{dt("2023-06-08"), 20230608000001, -1},
+		{dt("1999-06-08 01:02:03"), 990608010203, 0},
+		{dt("2023-06-09 00:00:01"), 20230608, 1},
+	}
+	for _, tc := range tests {
+		if got := compareVals(tc.a, intVal(tc.b)); got != tc.want {
+			t.Errorf("%s vs %d: %d, want %d", tc.a.s, tc.b, got, tc.want)
+		}
+		if got := compareVals(intVal(tc.b), tc.a); got != -tc.want {
+			t.Errorf("%d vs %s: %d, want %d", tc.b, tc.a.s, got, -tc.want)
+		}
+	}
+}

@@ -111,6 +111,46 @@ func litVal(l Lit) val {
 	return nullVal
 }
 
+// isDate reports whether temporal text is a DATE or DATETIME
+// ('YYYY-MM-DD...'), not a TIME.
+func isDate(s []byte) bool { return len(s) >= 10 && s[4] == '-' && s[7] == '-' }
+
+// datetimeNumber is a DATE or DATETIME as YYYYMMDDhhmmss[.ffffff].
+func datetimeNumber(s []byte) dec {
+	d := temporalNumber(s)
+	if len(s) == 10 {
+		d = d.mul(decFromInt(1000000))
+	}
+	return d
+}
+
+// intAsDatetime reads an integer compared with a DATE or DATETIME the way
+// MariaDB does (YYYYMMDD, YYMMDD, YYYYMMDDhhmmss, YYMMDDhhmmss; two-digit
+// years 70-99 are 19xx) and returns it as YYYYMMDDhhmmss. Other lengths
+// are not handled (ok false).
+func intAsDatetime(n int64) (dec, bool) {
+	if n < 0 {
+		return dec{}, false
+	}
+	yy := func(y int64) int64 {
+		if y < 70 {
+			return 2000 + y
+		}
+		return 1900 + y
+	}
+	switch digits := len(strconv.FormatInt(n, 10)); {
+	case digits <= 6 && n >= 101: // YYMMDD
+		return decFromInt((yy(n/10000)*10000 + n%10000) * 1000000), true
+	case digits == 8: // YYYYMMDD
+		return decFromInt(n * 1000000), true
+	case digits == 12: // YYMMDDhhmmss
+		return decFromInt(yy(n/10000000000)*10000000000 + n%10000000000), true
+	case digits == 14:
+		return decFromInt(n), true
+	}
+	return dec{}, false
+}
+
 // temporalNumber converts DATE/TIME text to the number MySQL uses for it in
 // numeric context: its digits (20200102030405.5, -10000 for -01:00:00).
 func temporalNumber(s []byte) dec {
@@ -218,6 +258,16 @@ func compareVals(a, b val) int {
 		return c.compare(a.s, b.s)
 	case (a.k == vTemporal || a.k == vStr) && (b.k == vTemporal || b.k == vStr):
 		return compareTemporal(a.s, b.s)
+	case a.k == vTemporal && isDate(a.s) && b.k == vInt:
+		if n, ok := intAsDatetime(b.i); ok {
+			return datetimeNumber(a.s).cmp(n)
+		}
+		a = numeric(a)
+	case b.k == vTemporal && isDate(b.s) && a.k == vInt:
+		if n, ok := intAsDatetime(a.i); ok {
+			return n.cmp(datetimeNumber(b.s))
+		}
+		b = numeric(b)
 	case a.k == vTemporal:
 		a = numeric(a)
 	}
