@@ -19,11 +19,11 @@ type part struct {
 
 // distributed reports whether the session's transaction spans slices (or
 // tracks savepoints for doing so).
-func (s *Session) distributed() bool { return s.dtx != nil || len(s.parts) > 0 }
+func (s *Session) distributed() bool { return s.txn.distributed() }
 
 // isPart reports whether c is a joined slice's connection.
 func (s *Session) isPart(c *backend.Conn) bool {
-	for _, p := range s.parts {
+	for _, p := range s.txn.parts {
 		if p.c == c {
 			return true
 		}
@@ -46,24 +46,24 @@ func (s *Session) canSpan() bool {
 
 // doom marks the transaction as unable to commit.
 func (s *Session) doom(err error) {
-	if s.dtx != nil {
-		s.dtx.SetRollbackOnly(err)
+	if s.txn.dtx != nil {
+		s.txn.dtx.SetRollbackOnly(err)
 	}
-	if s.doomed == nil {
-		s.doomed = err
+	if s.txn.doomed == nil {
+		s.txn.doomed = err
 	}
 }
 
 // ensureDtx starts tracking the pinned transaction for two-phase commit.
 func (s *Session) ensureDtx() error {
-	if s.dtx != nil || s.ns.Config.Transactions != "xa" || s.txnReadOnly {
+	if s.txn.dtx != nil || s.ns.Config.Transactions != "xa" || s.txn.readOnly {
 		return nil
 	}
 	co, err := s.env.coordinator(s.ns)
 	if err != nil {
 		return err
 	}
-	s.dtx = co.Begin(s.pinnedNode.Slice.Name, s.pinned)
+	s.txn.dtx = co.Begin(s.pinnedNode.Slice.Name, s.pinned)
 	return nil
 }
 
@@ -71,7 +71,7 @@ func (s *Session) ensureDtx() error {
 // transaction, making the slice a participant: an XA branch (transactions:
 // xa), or a plain transaction of its own (best_effort, READ ONLY).
 func (s *Session) joinSlice(slice *topology.Slice) (*backend.Conn, *topology.Node, error) {
-	if p, ok := s.parts[slice.Name]; ok {
+	if p, ok := s.txn.parts[slice.Name]; ok {
 		return p.c, p.node, nil
 	}
 	if err := s.ensureDtx(); err != nil {
@@ -81,14 +81,14 @@ func (s *Session) joinSlice(slice *topology.Slice) (*backend.Conn, *topology.Nod
 	if err != nil {
 		return nil, nil, err
 	}
-	if s.dtx != nil {
-		if err := s.dtx.Join(slice.Name, c); err != nil {
+	if s.txn.dtx != nil {
+		if err := s.txn.dtx.Join(slice.Name, c); err != nil {
 			s.putBack(c, node)
 			return nil, nil, xa.ClientError(err)
 		}
 	} else {
 		begin := "BEGIN"
-		if s.txnReadOnly {
+		if s.txn.readOnly {
 			begin = "START TRANSACTION READ ONLY"
 		}
 		if _, err := c.Exec(begin); err != nil {
@@ -96,10 +96,10 @@ func (s *Session) joinSlice(slice *topology.Slice) (*backend.Conn, *topology.Nod
 			return nil, nil, toProtoErr(err)
 		}
 	}
-	if s.parts == nil {
-		s.parts = map[string]part{}
+	if s.txn.parts == nil {
+		s.txn.parts = map[string]part{}
 	}
-	s.parts[slice.Name] = part{c, node}
+	s.txn.parts[slice.Name] = part{c, node}
 	return c, node, nil
 }
 
@@ -120,19 +120,19 @@ func (s *Session) finishTxn(commit bool) error {
 		if s.pinnedNode != nil {
 			s.noteDirty(s.pinnedNode.Slice)
 		}
-		for _, p := range s.parts {
+		for _, p := range s.txn.parts {
 			s.noteDirty(p.node.Slice)
 		}
 	}
 	switch {
-	case commit && s.doomed != nil && s.dtx == nil:
-		err = s.doomed
+	case commit && s.txn.doomed != nil && s.txn.dtx == nil:
+		err = s.txn.doomed
 		s.rollbackParts()
-	case s.dtx != nil:
+	case s.txn.dtx != nil:
 		if commit {
-			err = s.dtx.Commit(ctx)
+			err = s.txn.dtx.Commit(ctx)
 		} else {
-			err = s.dtx.Rollback(ctx)
+			err = s.txn.dtx.Rollback(ctx)
 		}
 		if err != nil {
 			err = xa.ClientError(err)
@@ -149,7 +149,7 @@ func (s *Session) finishTxn(commit bool) error {
 			}
 		}
 		for _, name := range s.partOrder() {
-			p := s.parts[name]
+			p := s.txn.parts[name]
 			if _, e := p.c.Exec(verb); e != nil && err == nil {
 				err = protocol.NewError(toProtoErr(e).Code, toProtoErr(e).State,
 					"slice %s: %s (best_effort: the slices before it are committed)", name, toProtoErr(e).Message)
@@ -157,13 +157,13 @@ func (s *Session) finishTxn(commit bool) error {
 			}
 		}
 	}
-	for _, p := range s.parts {
+	for _, p := range s.txn.parts {
 		if p.c.Status&protocol.StatusInTrans != 0 {
 			p.c.MarkBroken()
 		}
 		s.putBack(p.c, p.node)
 	}
-	s.parts, s.dtx, s.doomed, s.txnReadOnly = nil, nil, nil, false
+	s.txn.ended()
 	if c := s.pinned; c != nil {
 		if c.Broken() || c.Status&protocol.StatusInTrans != 0 {
 			c.MarkBroken()
@@ -194,7 +194,7 @@ func (s *Session) rollbackParts() {
 	if s.pinned != nil {
 		_, _ = s.pinned.Exec("ROLLBACK")
 	}
-	for _, p := range s.parts {
+	for _, p := range s.txn.parts {
 		_, _ = p.c.Exec("ROLLBACK")
 	}
 }
@@ -202,7 +202,7 @@ func (s *Session) rollbackParts() {
 // partOrder lists the joined slices in a stable order.
 func (s *Session) partOrder() []string {
 	var names []string
-	for name := range s.parts {
+	for name := range s.txn.parts {
 		names = append(names, name)
 	}
 	for i := 1; i < len(names); i++ {
@@ -226,7 +226,7 @@ func (s *Session) endTxn(commit bool) (failed bool) {
 // savepoint runs SAVEPOINT / ROLLBACK TO / RELEASE on every participant of
 // a sharded transaction, so that later slices get the savepoint too.
 func (s *Session) savepoint(a *router.Analysis) (failed bool) {
-	if s.pendingBegin != "" {
+	if s.txn.held() {
 		if _, _, err := s.beginPending(s.ns.Default); err != nil {
 			s.writeErr(toProtoErr(err))
 			return true
@@ -236,18 +236,18 @@ func (s *Session) savepoint(a *router.Analysis) (failed bool) {
 		s.writeErr(toProtoErr(err))
 		return true
 	}
-	if s.dtx == nil {
+	if s.txn.dtx == nil {
 		s.writeErr(protocol.ErrUnsupported("savepoints in a transaction over several slices without two-phase commit (transactions: " + s.ns.Config.Transactions + ")"))
 		return true
 	}
 	var err error
 	switch a.SavepointOp {
 	case router.SavepointSet:
-		err = s.dtx.Savepoint(a.Savepoint)
+		err = s.txn.dtx.Savepoint(a.Savepoint)
 	case router.SavepointRollbackTo:
-		err = s.dtx.RollbackTo(a.Savepoint)
+		err = s.txn.dtx.RollbackTo(a.Savepoint)
 	case router.SavepointRelease:
-		err = s.dtx.Release(a.Savepoint)
+		err = s.txn.dtx.Release(a.Savepoint)
 	}
 	if err != nil {
 		s.writeErr(xa.ClientError(err))
@@ -267,7 +267,7 @@ func (s *Session) wantsDtxControl(a *router.Analysis) bool {
 	case router.KindCommit, router.KindRollback:
 		return s.distributed()
 	case router.KindSavepoint:
-		return s.distributed() || (s.ns.Config.Transactions == "xa" && (s.inTxn() || s.pendingBegin != "") && s.pins == 0 && !s.txnReadOnly && s.pendingReadTxn == false)
+		return s.distributed() || (s.ns.Config.Transactions == "xa" && (s.inTxn() || s.txn.held()) && s.pins == 0 && !s.txn.readOnly && s.txn.pendingReadOnly == false)
 	case router.KindXA:
 		return s.distributed()
 	case router.KindSet:
@@ -321,7 +321,7 @@ func (s *Session) dtxControl(a *router.Analysis, sql string) (failed bool) {
 func (s *Session) partConns() []*backend.Conn {
 	var out []*backend.Conn
 	for _, name := range s.partOrder() {
-		out = append(out, s.parts[name].c)
+		out = append(out, s.txn.parts[name].c)
 	}
 	return out
 }
@@ -330,8 +330,8 @@ func (s *Session) partConns() []*backend.Conn {
 // session's transaction.
 func (s *Session) stepConn(slice *topology.Slice) (*backend.Conn, *topology.Node, error) {
 	if s.pinned == nil {
-		if s.pendingBegin == "" {
-			s.pendingBegin = "BEGIN"
+		if !s.txn.held() {
+			s.txn.hold(false)
 		}
 		return s.beginPending(slice)
 	}
@@ -391,7 +391,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 	}
 	own := !inTxn
 	if own {
-		s.pendingBegin = "BEGIN"
+		s.txn.hold(false)
 	}
 	guarded := false
 	var affected, lastID uint64
@@ -400,8 +400,8 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 		pe := toProtoErr(err)
 		if own {
 			_ = s.finishTxn(false)
-		} else if guarded && s.dtx != nil {
-			if e := s.dtx.RollbackTo("sy_stmt"); e != nil {
+		} else if guarded && s.txn.dtx != nil {
+			if e := s.txn.dtx.RollbackTo("sy_stmt"); e != nil {
 				s.doom(e)
 			}
 		} else if !guarded {
@@ -416,9 +416,9 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 		if err != nil {
 			return fail(err)
 		}
-		if i == 0 && !own && len(sp.Steps) > 1 && mode == "xa" && !s.txnReadOnly {
-			if err := s.ensureDtx(); err == nil && s.dtx != nil {
-				if err := s.dtx.Savepoint("sy_stmt"); err == nil {
+		if i == 0 && !own && len(sp.Steps) > 1 && mode == "xa" && !s.txn.readOnly {
+			if err := s.ensureDtx(); err == nil && s.txn.dtx != nil {
+				if err := s.txn.dtx.Savepoint("sy_stmt"); err == nil {
 					guarded = true
 				}
 			}
@@ -429,7 +429,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 				if c == s.pinned {
 					s.lost(c, node, &relay.BackendError{Err: err})
 				} else {
-					delete(s.parts, st.Slice)
+					delete(s.txn.parts, st.Slice)
 					s.putBack(c, node)
 				}
 				s.doom(err)
@@ -454,7 +454,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 		}
 	}
 	if guarded {
-		_ = s.dtx.Release("sy_stmt")
+		_ = s.txn.dtx.Release("sy_stmt")
 	}
 	if own {
 		if err := s.finishTxn(true); err != nil {

@@ -267,7 +267,7 @@ func (s *Session) applyTimeLimit(d time.Duration) *protocol.Error {
 	}
 	s.vars = s.vars.With(map[string]string{"max_statement_time": want})
 	held := []*backend.Conn{s.pinned}
-	for _, p := range s.parts {
+	for _, p := range s.txn.parts {
 		held = append(held, p.c)
 	}
 	for _, c := range held {

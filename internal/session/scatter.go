@@ -160,7 +160,7 @@ func (b *branch) drain() {
 func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bool) (failed bool, clientErr error) {
 	s.noteScatter(sp)
 	plan := router.Decide(a, s.routerState())
-	if plan.Target == router.TargetPinned || s.pinned != nil || s.pendingBegin != "" {
+	if plan.Target == router.TargetPinned || s.pinned != nil || s.txn.held() {
 		return s.scatterPinned(sp, binary)
 	}
 	// At most scatter_parallel statements run at once on a slice; the
@@ -356,7 +356,7 @@ func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool,
 	if s.pinned == nil {
 		slice := s.ns.Slices[sp.Steps[0].Slice]
 		var err error
-		if s.pendingBegin != "" {
+		if s.txn.held() {
 			_, _, err = s.beginPending(slice)
 		} else {
 			var c *backend.Conn

@@ -172,22 +172,8 @@ type Session struct {
 	pinnedNode *topology.Node
 	pins       router.Pin
 	sawTxn     bool
-	// pendingBegin holds a BEGIN not sent yet (sharded namespaces): the
-	// transaction starts on the slice of its first statement.
-	pendingBegin   string
-	pendingReadTxn bool
-	// implicitTxn: pendingBegin was set because autocommit is off (the
-	// statement running now opens the transaction); see txnControl.
-	implicitTxn bool
-	// A transaction over several slices (sharded namespaces): dtx
-	// coordinates it (transactions: xa), parts are the connections of the
-	// slices that joined after the first (the pinned one); txnReadOnly: it
-	// began READ ONLY; doomed: best_effort transaction that lost a
-	// participant's work and can only roll back.
-	dtx         *xa.Txn
-	parts       map[string]part
-	txnReadOnly bool
-	doomed      error
+	// txn is the session's transaction in a sharded namespace (txn.go).
+	txn txnState
 
 	stmts      map[uint32]*stmt
 	nextStmtID uint32
@@ -395,7 +381,7 @@ func (s *Session) status() uint16 {
 	if s.autocommit {
 		st |= protocol.StatusAutocommit
 	}
-	if s.pinned != nil && s.pinned.Status&protocol.StatusInTrans != 0 || s.pendingBegin != "" {
+	if s.pinned != nil && s.pinned.Status&protocol.StatusInTrans != 0 || s.txn.held() {
 		st |= protocol.StatusInTrans
 	}
 	return st
@@ -428,7 +414,7 @@ func (s *Session) inTxn() bool {
 
 func (s *Session) routerState() router.Session {
 	return router.Session{
-		InTxn:   s.inTxn() || !s.autocommit || s.pendingBegin != "",
+		InTxn:   s.inTxn() || !s.autocommit || s.txn.held(),
 		Pinned:  s.pinned != nil,
 		RWSplit: s.user.RWSplit,
 	}
@@ -464,7 +450,7 @@ func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, err
 			s.route.note(s.pinnedNode)
 			return s.pinned, s.pinnedNode, nil
 		}
-		if s.pendingBegin != "" {
+		if s.txn.held() {
 			return s.beginPending(slice)
 		}
 		if plan.OnReplica {
@@ -640,7 +626,7 @@ func (s *Session) after(c *backend.Conn, node *topology.Node, plan *router.Plan,
 	s.pins &^= plan.Unpin
 	inTrans := c.Status&protocol.StatusInTrans != 0
 	if !inTrans && !s.distributed() {
-		s.txnReadOnly = false
+		s.txn.readOnly = false
 	}
 	if inTrans {
 		s.sawTxn = true
@@ -720,9 +706,9 @@ func (s *Session) lost(c *backend.Conn, node *topology.Node, err error) *protoco
 	c.MarkBroken()
 	if s.distributed() && (c == s.pinned || s.isPart(c)) {
 		s.doom(protocol.NewError(protocol.ErrLostBackend, "HY000", "lost the connection to slice %s inside a transaction over several slices; it can only roll back", node.Slice.Name))
-		for name, p := range s.parts {
+		for name, p := range s.txn.parts {
 			if p.c == c {
-				delete(s.parts, name)
+				delete(s.txn.parts, name)
 			}
 		}
 	}

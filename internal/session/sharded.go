@@ -23,18 +23,14 @@ func (s *Session) lazyTxn(a *router.Analysis) (done, failed bool) {
 	switch a.Kind {
 	case router.KindBegin:
 		// A BEGIN inside an unstarted transaction has nothing to commit.
-		s.pendingBegin = "BEGIN"
-		s.pendingReadTxn = a.Flags&router.FlagReadOnlyTxn != 0
-		if s.pendingReadTxn {
-			s.pendingBegin = "START TRANSACTION READ ONLY"
-		}
+		s.txn.hold(a.Flags&router.FlagReadOnlyTxn != 0)
 		s.writeOK(0, 0)
 		return true, false
 	case router.KindCommit, router.KindRollback:
-		if s.pendingBegin == "" {
+		if !s.txn.held() {
 			return false, false
 		}
-		s.pendingBegin, s.pendingReadTxn = "", false
+		s.txn.dropHeld()
 		s.writeOK(0, 0)
 		return true, false
 	}
@@ -45,7 +41,7 @@ func (s *Session) lazyTxn(a *router.Analysis) (done, failed bool) {
 func (s *Session) beginPending(slice *topology.Slice) (*backend.Conn, *topology.Node, error) {
 	var c *backend.Conn
 	var node *topology.Node
-	if s.pendingReadTxn && s.user.RWSplit {
+	if s.txn.pendingReadOnly && s.user.RWSplit {
 		c, node = s.replicaRead(slice)
 	}
 	if c == nil {
@@ -54,15 +50,14 @@ func (s *Session) beginPending(slice *topology.Slice) (*backend.Conn, *topology.
 			return nil, nil, err
 		}
 	}
-	if _, err := c.Exec(s.pendingBegin); err != nil {
+	if _, err := c.Exec(s.txn.pending); err != nil {
 		if c.Broken() {
 			return nil, nil, s.lost(c, node, &relay.BackendError{Err: err})
 		}
 		s.release(c, node)
 		return nil, nil, toProtoErr(err)
 	}
-	s.txnReadOnly = s.pendingReadTxn
-	s.pendingBegin, s.pendingReadTxn = "", false
+	s.txn.started()
 	s.pinned, s.pinnedNode = c, node
 	if c.Status&protocol.StatusInTrans != 0 {
 		s.sawTxn = true
@@ -116,7 +111,7 @@ const fanoutParallel = 8
 // OK, or an error naming every physical statement that failed.
 func (s *Session) fanout(sp *router.ShardPlan) (failed bool) {
 	defer s.env.forgetColumns()
-	if s.pinned != nil || s.pendingBegin != "" {
+	if s.pinned != nil || s.txn.held() {
 		s.writeErr(protocol.ErrUnsupported("DDL on sharded or global tables inside a transaction or a pinned session"))
 		return true
 	}

@@ -28,9 +28,9 @@ func (s *Session) txnControl(a *router.Analysis, sql string) (done, failed bool)
 	if s.ns.Rules == nil || a.Err != nil {
 		return false, false
 	}
-	if !s.autocommit && s.pendingBegin == "" && !s.inTxn() && !s.distributed() && startsTxn(a) {
+	if !s.autocommit && !s.txn.held() && !s.inTxn() && !s.distributed() && startsTxn(a) {
 		// autocommit=0: this statement opens a transaction, as BEGIN would.
-		s.pendingBegin, s.implicitTxn = "BEGIN", true
+		s.txn.holdImplicit()
 	}
 	switch a.Kind {
 	case router.KindBegin:
@@ -74,7 +74,7 @@ func (s *Session) txnControl(a *router.Analysis, sql string) (done, failed bool)
 					}
 				}
 				if s.pinned == nil {
-					s.pendingBegin, s.pendingReadTxn, s.implicitTxn = "", false, false
+					s.txn.dropHeld()
 				}
 			case router.AutocommitUnknown:
 				if s.distributed() {
@@ -96,7 +96,7 @@ func (s *Session) txnControl(a *router.Analysis, sql string) (done, failed bool)
 				}
 			}
 			if s.pinned == nil {
-				s.pendingBegin, s.pendingReadTxn, s.implicitTxn = "", false, false
+				s.txn.dropHeld()
 			}
 		}
 	}
@@ -106,12 +106,12 @@ func (s *Session) txnControl(a *router.Analysis, sql string) (done, failed bool)
 // endImplicit forgets an implicit transaction that the statement did not
 // start (it was answered without a backend).
 func (s *Session) endImplicit() {
-	if !s.implicitTxn {
+	if !s.txn.implicit {
 		return
 	}
-	s.implicitTxn = false
-	if s.pendingBegin != "" && s.pinned == nil {
-		s.pendingBegin, s.pendingReadTxn = "", false
+	s.txn.implicit = false
+	if s.txn.held() && s.pinned == nil {
+		s.txn.dropHeld()
 	}
 }
 
