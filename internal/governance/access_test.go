@@ -99,6 +99,8 @@ func TestCheck(t *testing.T) {
 		{user: "ua", db: "a1", sql: "SELECT LOAD_FILE('/etc/passwd')", code: 1227},
 		{user: "ua", db: "a1", sql: "BINLOG 'abc'", code: 1227},
 		{user: "ua", db: "a1", sql: "STOP SLAVE", code: 1227},
+		{user: "ua", db: "a1", sql: "FLUSH TABLES WITH READ LOCK", code: 1227},
+		{user: "ua", db: "a1", sql: "flush /*!40101 LOCAL */ tables", code: 1227},
 		{user: "ua", db: "a1", sql: "START SLAVE", code: 1227},
 		{user: "ua", db: "a1", sql: "START TRANSACTION"},
 		{user: "ua", db: "a1", sql: "CHANGE MASTER TO master_host = 'x'", code: 1227},
