@@ -1,29 +1,57 @@
 package config
 
-import "reflect"
+import (
+	"reflect"
+	"strings"
+	"unicode"
+)
 
-// LocalChanges lists the proxy-local settings (everything but namespaces)
-// that differ between two snapshots. They are read at start only: a
-// reload that changes one is refused (restart the proxy instead).
+// restartKeys names the configuration keys of Config fields whose YAML key
+// is not simply the field name in snake case.
+var restartKeys = map[string]string{
+	"FailoverHold": "failover_hold_timeout",
+	"TLS":          "tls",
+}
+
+// LocalChanges lists the proxy-local settings (every top-level key but
+// namespaces) that differ between two snapshots. They are read at start
+// only: a reload that changes one is refused (restart the proxy instead).
 func LocalChanges(a, b *Config) []string {
 	var out []string
-	check := func(key string, x, y any) {
-		if !reflect.DeepEqual(x, y) {
-			out = append(out, key)
+	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
+	t := va.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() || f.Name == "Namespaces" || f.Name == "Source" {
+			continue
 		}
+		if reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+			continue
+		}
+		key, ok := restartKeys[f.Name]
+		if !ok {
+			key = snake(f.Name)
+		}
+		out = append(out, key)
 	}
-	check("listen", a.Listen, b.Listen)
-	check("admin", a.Admin, b.Admin)
-	check("log", a.Log, b.Log)
-	check("tls", a.TLS, b.TLS)
-	check("auth_plugin", a.AuthPlugin, b.AuthPlugin)
-	check("max_connections", a.MaxConnections, b.MaxConnections)
-	check("max_packet_size", a.MaxPacketSize, b.MaxPacketSize)
-	check("slow_query_threshold", a.SlowQueryThreshold, b.SlowQueryThreshold)
-	check("idle_client_timeout", a.IdleClientTimeout, b.IdleClientTimeout)
-	check("monitor", a.Monitor, b.Monitor)
-	check("failover_hold_timeout", a.FailoverHold, b.FailoverHold)
 	return out
+}
+
+// snake turns a Go field name into its YAML key (MaxPacketSize ->
+// max_packet_size).
+func snake(name string) string {
+	var b strings.Builder
+	rs := []rune(name)
+	for i, r := range rs {
+		if unicode.IsUpper(r) {
+			if i > 0 && (unicode.IsLower(rs[i-1]) || i+1 < len(rs) && unicode.IsLower(rs[i+1])) {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // NamespaceByName returns the namespace with the given name, or nil.

@@ -54,12 +54,12 @@ func (e *Env) Publish(cfg *config.Config, topo *topology.Topology) uint64 {
 	e.xaMu.Unlock()
 	e.mu.Lock()
 	for _, s := range e.sessions {
-		name := s.userName.Load()
-		if name == nil {
+		who := s.who.Load()
+		if who == nil {
 			continue
 		}
-		ns, _, ok := cfg.UserNamespace(*name)
-		if ok && ns.Name == *s.nsName.Load() {
+		ns, _, ok := cfg.UserNamespace(who.user)
+		if ok && ns.Name == who.ns {
 			continue
 		}
 		s.gone.Store(true)
@@ -125,8 +125,7 @@ func (e *Env) namespaceFor(nc *config.Namespace) (*topology.Namespace, uint64, b
 // noteUser records who the session belongs to, for reloads (read by other
 // goroutines).
 func (s *Session) noteUser(u *config.User, ns string) {
-	s.userName.Store(&u.Name)
-	s.nsName.Store(&ns)
+	s.who.Store(&owner{user: u.Name, ns: ns})
 }
 
 // boundary is called before each command: outside a transaction the
@@ -179,6 +178,9 @@ func (s *Session) moveTo(sn *Snapshot) {
 		}
 	}
 }
+
+// owner is a session's user and namespace, as reloads see them.
+type owner struct{ user, ns string }
 
 // remapSlices re-keys per-slice session state by slice name onto the
 // slices of ns.

@@ -202,12 +202,11 @@ type Session struct {
 
 	// Reloads (see reload.go): gen is the snapshot the session uses, hold
 	// the one it may still use (0: none, idle outside a transaction), gone
-	// that its user was removed; userName and nsName are read by reloads.
-	gen      uint64
-	hold     atomic.Uint64
-	gone     atomic.Bool
-	userName atomic.Pointer[string]
-	nsName   atomic.Pointer[string]
+	// that its user was removed; who is read by reloads.
+	gen  uint64
+	hold atomic.Uint64
+	gone atomic.Bool
+	who  atomic.Pointer[owner]
 }
 
 // Login describes a client that has just authenticated.
