@@ -457,8 +457,8 @@ func TestClientXAPassthrough(t *testing.T) {
 // over several slices.
 func TestPreparedByKey(t *testing.T) {
 	h, db := dtxSetup(t)
-	// Server-side prepares; reads on replicas see the session's writes.
-	ps := h.open(splitUser, splitPass, "it_dtx", "switchyard_read_consistency=%27session%27")
+	// Server-side prepares; reads on replicas see every committed write.
+	ps := h.open(splitUser, splitPass, "it_dtx", "switchyard_read_consistency=%27global%27")
 	executes := func() int {
 		n := 0
 		for s := 0; s < 3; s++ {

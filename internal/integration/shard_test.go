@@ -28,7 +28,8 @@ func TestShardingRoutesByKey(t *testing.T) {
 		h.topo.Exec(t, s0, "DROP DATABASE IF EXISTS it_shard")
 		h.topo.Exec(t, s1, "DROP DATABASE IF EXISTS it_shard")
 	})
-	db := h.open(splitUser, splitPass, "it_shard", "interpolateParams=true")
+	// Reads on replicas see every committed write (the pool has several sessions).
+	db := h.open(splitUser, splitPass, "it_shard", "interpolateParams=true&switchyard_read_consistency=%27global%27")
 	// DDL fans out to every physical table.
 	mustExec(t, db,
 		"CREATE TABLE t_user (id BIGINT PRIMARY KEY, name VARCHAR(40))",
@@ -112,7 +113,7 @@ func TestShardingRoutesByKey(t *testing.T) {
 	if n != 4 {
 		t.Fatalf("EXPLAIN returned %d rows, want 4", n)
 	}
-	ps := h.open(splitUser, splitPass, "it_shard", "")
+	ps := h.open(splitUser, splitPass, "it_shard", "switchyard_read_consistency=%27global%27")
 	if got := queryString(t, ps, "SELECT name FROM t_user WHERE id = ?", 3); got != "u3" {
 		t.Fatalf("prepared point query: %q", got)
 	}

@@ -42,9 +42,12 @@ func (s *Session) prepare(sql string) bool {
 	if handled {
 		return alive
 	}
-	a := router.Analyze(sql)
-	if s.ns.Rules != nil {
-		_, sp := router.AnalyzeSharded(sql, s.ns.Rules, s.db)
+	var a *router.Analysis
+	if s.ns.Rules == nil {
+		a = router.Analyze(sql)
+	} else {
+		var sp *router.ShardPlan
+		a, sp = router.AnalyzeSharded(sql, s.ns.Rules, s.db)
 		// information_schema lookups may name a logical table in a
 		// parameter: the proxy prepares them too.
 		infoSchema := a.Kind == router.KindSelect && strings.Contains(strings.ToLower(sql), "information_schema")
