@@ -34,7 +34,7 @@ const (
 	DefaultMonitorInterval    = 500 * time.Millisecond
 	DefaultMonitorDownAfter   = 2
 	DefaultFailoverHold       = 30 * time.Second
-	DefaultPrimaryReads       = "fallback"
+	DefaultPrimaryReads       = PrimaryReadsFallback
 	DefaultConsistencyTimeout = time.Second
 	DefaultMergeMaxRows       = 1000000
 	DefaultMergeMaxBytes      = 256 << 20
@@ -151,7 +151,7 @@ type Namespace struct {
 	// PrimaryReads says whether the primary serves reads: "fallback" (only
 	// when no replica can), "always" (also in the read rotation) or
 	// "never" (reads fail without a usable replica).
-	PrimaryReads string
+	PrimaryReads PrimaryReadsMode
 	// ConsistencyTimeout bounds how long a replica read waits for the
 	// session's (or the primary's) GTID position before going to the primary.
 	ConsistencyTimeout time.Duration
@@ -172,7 +172,7 @@ type Namespace struct {
 	// Transactions says how a transaction or statement that writes on
 	// several slices commits: xa (two-phase commit, atomic), best_effort
 	// (slice by slice) or single_slice_only (refused).
-	Transactions string
+	Transactions TxnMode
 	// XADatabase holds the decision table of two-phase commits on every
 	// slice (default switchyard).
 	XADatabase string
@@ -342,3 +342,23 @@ func (ns *Namespace) Slice(name string) *Slice {
 	}
 	return nil
 }
+
+// TxnMode is namespaces[].transactions.
+type TxnMode string
+
+// Transaction modes.
+const (
+	TxnXA          TxnMode = "xa"                // two-phase commit over XA
+	TxnBestEffort  TxnMode = "best_effort"       // slice by slice
+	TxnSingleSlice TxnMode = "single_slice_only" // a second slice is refused
+)
+
+// PrimaryReadsMode is namespaces[].primary_reads.
+type PrimaryReadsMode string
+
+// Primary read modes.
+const (
+	PrimaryReadsFallback PrimaryReadsMode = "fallback" // only when no replica can serve
+	PrimaryReadsAlways   PrimaryReadsMode = "always"   // in the read rotation too
+	PrimaryReadsNever    PrimaryReadsMode = "never"    // reads fail without a replica
+)

@@ -250,7 +250,7 @@ func (p *parser) parse(data []byte) *Config {
 func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 	ns := &Namespace{PrimaryReads: DefaultPrimaryReads, ConsistencyTimeout: DefaultConsistencyTimeout,
 		MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes,
-		SequenceTable: "switchyard.sequences", Transactions: "xa", XADatabase: "switchyard", ScatterParallel: 8, Pool: Pool{
+		SequenceTable: "switchyard.sequences", Transactions: TxnXA, XADatabase: "switchyard", ScatterParallel: 8, Pool: Pool{
 			MaxOpen:        DefaultPoolMaxOpen,
 			MinIdle:        DefaultPoolMinIdle,
 			IdleTimeout:    DefaultPoolIdleTimeout,
@@ -288,14 +288,14 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 			})
 		},
 		"default_slice":       p.str(&ns.DefaultSlice),
-		"primary_reads":       p.str(&ns.PrimaryReads),
+		"primary_reads":       p.str((*string)(&ns.PrimaryReads)),
 		"consistency_timeout": p.duration(&ns.ConsistencyTimeout),
 		"merge_max_rows":      p.integer(&ns.MergeMaxRows),
 		"merge_max_bytes":     p.size(&ns.MergeMaxBytes),
 		"scatter_parallel":    p.integer(&ns.ScatterParallel),
 		"sequence_table":      p.str(&ns.SequenceTable),
 		"worker_id":           p.integer(&ns.WorkerID),
-		"transactions":        p.str(&ns.Transactions),
+		"transactions":        p.str((*string)(&ns.Transactions)),
 		"xa_database":         p.str(&ns.XADatabase),
 		"admin_backend": func(n *yaml.Node, path string) {
 			ns.AdminBackend = &Credentials{}

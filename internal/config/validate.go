@@ -146,12 +146,12 @@ func (p *parser) validateNamespace(ns *Namespace, path string, userNames map[str
 		}
 	}
 	switch ns.PrimaryReads {
-	case "fallback", "always", "never":
+	case PrimaryReadsFallback, PrimaryReadsAlways, PrimaryReadsNever:
 	default:
 		p.errorf(path+".primary_reads", "%s.primary_reads %q is invalid (want fallback, always or never)", path, ns.PrimaryReads)
 	}
 	switch ns.Transactions {
-	case "xa", "best_effort", "single_slice_only":
+	case TxnXA, TxnBestEffort, TxnSingleSlice:
 	default:
 		p.errorf(path+".transactions", "%s.transactions %q is invalid (want xa, best_effort or single_slice_only)", path, ns.Transactions)
 	}

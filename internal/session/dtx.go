@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/relay"
 	"github.com/switchyard-db/switchyard/internal/router"
@@ -41,7 +42,7 @@ func (s *Session) errSingleSlice(slice *topology.Slice) *protocol.Error {
 // canSpan reports whether the session's transaction may take in another
 // slice.
 func (s *Session) canSpan() bool {
-	return s.ns.Rules != nil && s.ns.Config.Transactions != "single_slice_only" && s.inTxn() && s.pins == 0
+	return s.ns.Rules != nil && s.ns.Config.Transactions != config.TxnSingleSlice && s.inTxn() && s.pins == 0
 }
 
 // doom marks the transaction as unable to commit.
@@ -56,7 +57,7 @@ func (s *Session) doom(err error) {
 
 // ensureDtx starts tracking the pinned transaction for two-phase commit.
 func (s *Session) ensureDtx() error {
-	if s.txn.dtx != nil || s.ns.Config.Transactions != "xa" || s.txn.readOnly {
+	if s.txn.dtx != nil || s.ns.Config.Transactions != config.TxnXA || s.txn.readOnly {
 		return nil
 	}
 	co, err := s.env.coordinator(s.ns)
@@ -237,7 +238,7 @@ func (s *Session) savepoint(a *router.Analysis) (failed bool) {
 		return true
 	}
 	if s.txn.dtx == nil {
-		s.writeErr(protocol.ErrUnsupported("savepoints in a transaction over several slices without two-phase commit (transactions: " + s.ns.Config.Transactions + ")"))
+		s.writeErr(protocol.ErrUnsupported("savepoints in a transaction over several slices without two-phase commit (transactions: " + string(s.ns.Config.Transactions) + ")"))
 		return true
 	}
 	var err error
@@ -267,7 +268,7 @@ func (s *Session) wantsDtxControl(a *router.Analysis) bool {
 	case router.KindCommit, router.KindRollback:
 		return s.distributed()
 	case router.KindSavepoint:
-		return s.distributed() || (s.ns.Config.Transactions == "xa" && (s.inTxn() || s.txn.held()) && s.pins == 0 && !s.txn.readOnly && s.txn.pendingReadOnly == false)
+		return s.distributed() || (s.ns.Config.Transactions == config.TxnXA && (s.inTxn() || s.txn.held()) && s.pins == 0 && !s.txn.readOnly && s.txn.pendingReadOnly == false)
 	case router.KindXA:
 		return s.distributed()
 	case router.KindSet:
@@ -359,11 +360,11 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 	}
 	mode := s.ns.Config.Transactions
 	inTxn := s.routerState().InTxn
-	if len(slices) > 1 && mode == "single_slice_only" {
+	if len(slices) > 1 && mode == config.TxnSingleSlice {
 		s.writeErr(protocol.ErrUnsupported("a write that reaches several slices in this namespace (transactions: single_slice_only)"))
 		return true
 	}
-	if len(slices) > 1 && mode == "best_effort" && !inTxn {
+	if len(slices) > 1 && mode == config.TxnBestEffort && !inTxn {
 		return s.writeBestEffort(sp)
 	}
 	// A one-statement write outside a transaction needs none.
@@ -416,7 +417,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 		if err != nil {
 			return fail(err)
 		}
-		if i == 0 && !own && len(sp.Steps) > 1 && mode == "xa" && !s.txn.readOnly {
+		if i == 0 && !own && len(sp.Steps) > 1 && mode == config.TxnXA && !s.txn.readOnly {
 			if err := s.ensureDtx(); err == nil && s.txn.dtx != nil {
 				if err := s.txn.dtx.Savepoint("sy_stmt"); err == nil {
 					guarded = true

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/router"
 	"github.com/switchyard-db/switchyard/internal/sequence"
@@ -156,7 +157,7 @@ func (e *Env) withPrimaries(ns *topology.Namespace, fn func(conns map[string]xa.
 // back by their decision.
 func (e *Env) RecoverXA(ctx context.Context) {
 	for _, ns := range e.Current().Topology.Namespaces {
-		if ns.Rules == nil || ns.Config.Transactions != "xa" {
+		if ns.Rules == nil || ns.Config.Transactions != config.TxnXA {
 			continue
 		}
 		co, err := e.coordinator(ns)
@@ -184,7 +185,7 @@ func (e *Env) RecoverXA(ctx context.Context) {
 func (e *Env) PendingXA(ctx context.Context) map[string][]xa.InDoubt {
 	out := map[string][]xa.InDoubt{}
 	for _, ns := range e.Current().Topology.Namespaces {
-		if ns.Rules == nil || ns.Config.Transactions != "xa" {
+		if ns.Rules == nil || ns.Config.Transactions != config.TxnXA {
 			continue
 		}
 		co, err := e.coordinator(ns)

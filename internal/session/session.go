@@ -484,7 +484,7 @@ func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, err
 // primaryReadsAllowed refuses a replica read's fallback to the primary
 // when the namespace says primary_reads: never.
 func (s *Session) primaryReadsAllowed() error {
-	if s.ns.Config.PrimaryReads == "never" {
+	if s.ns.Config.PrimaryReads == config.PrimaryReadsNever {
 		return protocol.NewError(protocol.ErrUnknown, "HY000", "no replica of slice %s can serve this read, and primary_reads is never", s.ns.Default.Name)
 	}
 	return nil

@@ -327,7 +327,7 @@ func (s *Slice) readable(n *Node) bool {
 		return false
 	}
 	if n == s.primary.Load() {
-		return s.Namespace.Config != nil && s.Namespace.Config.PrimaryReads == "always"
+		return s.Namespace.Config != nil && s.Namespace.Config.PrimaryReads == config.PrimaryReadsAlways
 	}
 	return n.Role() == RoleReplica && !n.Lagging()
 }
