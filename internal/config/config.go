@@ -206,8 +206,11 @@ type Namespace struct {
 	// SlowQueryThreshold overrides the top-level slow_query_threshold for
 	// the namespace (nil: inherit); see SlowThreshold.
 	SlowQueryThreshold *time.Duration
+	// Shadow are the shadow data sources for load tests; nil when none.
+	Shadow *Shadow
 
 	slices map[string]*Slice // built by Parse; nil for hand-built configs
+	shadow *Namespace        // ShadowConfig, built by Parse
 }
 
 // User is a client account.
@@ -224,6 +227,9 @@ type User struct {
 	// Access limits the user further than its namespace (see
 	// docs/operations.md "Access control").
 	Access UserAccess
+	// Shadow sends every statement of the user's sessions to the shadow
+	// data sources (load test users).
+	Shadow bool
 }
 
 // Credentials are a backend user name and password.
@@ -307,6 +313,7 @@ func (c *Config) index() {
 		for _, s := range ns.Slices {
 			ns.slices[s.Name] = s
 		}
+		ns.shadow = ns.buildShadow()
 		for i := range ns.Users {
 			c.users[ns.Users[i].Name] = userRef{ns: ns, user: &ns.Users[i]}
 		}

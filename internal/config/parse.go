@@ -277,6 +277,7 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 					"max_execution_time": p.duration(&u.Access.MaxExecutionTime),
 					"max_result_rows":    p.integer(&u.Access.MaxResultRows),
 					"max_result_bytes":   p.size(&u.Access.MaxResultBytes),
+					"shadow":             p.boolean(&u.Shadow),
 				})
 				ns.Users = append(ns.Users, u)
 			})
@@ -338,6 +339,7 @@ func (p *parser) namespace(n *yaml.Node, path string) *Namespace {
 			})
 		},
 		"datasources":          func(n *yaml.Node, path string) { p.dataSources(n, path, ns) },
+		"shadow":               p.shadowConfig(ns),
 		"allowed_databases":    p.strList(&ns.Access.AllowedDatabases),
 		"allowed_ips":          p.strList(&ns.Access.AllowedIPs),
 		"require_tls":          p.boolean(&ns.Access.RequireTLS),

@@ -85,6 +85,7 @@ func (p *parser) validate(c *Config) {
 		p.validateNamespace(ns, path, userNames)
 		p.validateAccess(ns, path)
 		p.validateSQLRules(ns, path)
+		p.validateShadow(ns, path)
 	}
 	p.validateLoginThrottle(c)
 	p.validateObservability(c)

@@ -359,6 +359,11 @@ type Namespace struct {
 	Default *Slice
 	// Rules are the namespace's sharding rules; nil when it has none.
 	Rules *shard.Rules
+	// Shadow is the namespace's shadow side (see shadow.go); nil when it
+	// has no shadow data sources, and on the shadow side itself.
+	Shadow *Namespace
+	// Production is set on a shadow side: the namespace it shadows.
+	Production *Namespace
 }
 
 // Topology holds every namespace.
@@ -468,6 +473,9 @@ func newNamespace(nc *config.Namespace, old *Namespace) (*Namespace, error) {
 	if rules.HasRules() {
 		ns.Rules = rules
 	}
+	if err := ns.buildShadow(old); err != nil {
+		return nil, err
+	}
 	return ns, nil
 }
 
@@ -495,21 +503,21 @@ func (n *Node) roleOr(def Role) Role {
 
 // Close closes every pool.
 func (t *Topology) Close() {
-	for _, ns := range t.Namespaces {
-		for _, s := range ns.Slices {
-			for _, n := range s.Nodes {
-				n.close()
-			}
-		}
-	}
+	t.EachNode(func(_ *Namespace, _ *Slice, n *Node) { n.close() })
 }
 
-// EachNode calls fn for every node.
+// EachNode calls fn for every node, the nodes of shadow sides included
+// (their ns is the shadow side, whose Name is the namespace's).
 func (t *Topology) EachNode(fn func(ns *Namespace, s *Slice, n *Node)) {
 	for _, ns := range t.Namespaces {
-		for _, s := range ns.Slices {
-			for _, n := range s.Nodes {
-				fn(ns, s, n)
+		for _, side := range []*Namespace{ns, ns.Shadow} {
+			if side == nil {
+				continue
+			}
+			for _, s := range side.Slices {
+				for _, n := range s.Nodes {
+					fn(side, s, n)
+				}
 			}
 		}
 	}
