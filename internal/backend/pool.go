@@ -19,7 +19,19 @@ type PoolOptions struct {
 	MaxLifetime time.Duration // 0 = unlimited
 	WaitTimeout time.Duration // how long Get waits when MaxOpen are in use
 	MaxPrepared int
+	// Clock and Tick replace the clock and the maintenance ticker in tests
+	// (nil: time.Now and a real ticker). Each value received from Tick runs
+	// one maintenance pass.
+	Clock Clock
+	Tick  <-chan time.Time
 }
+
+// Clock tells the time.
+type Clock interface{ Now() time.Time }
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
 
 // ErrPoolClosed is returned by Get after Close.
 var ErrPoolClosed = errors.New("backend pool closed")
@@ -71,6 +83,9 @@ func NewPool(addr string, o PoolOptions) *Pool {
 	if o.WaitTimeout <= 0 {
 		o.WaitTimeout = 5 * time.Second
 	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
 	p := &Pool{addr: addr, opts: o, stop: make(chan struct{}), done: make(chan struct{})}
 	go p.maintain()
 	return p
@@ -98,7 +113,7 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 			c := p.idle[n-1]
 			p.idle[n-1] = nil
 			p.idle = p.idle[:n-1]
-			now := time.Now()
+			now := p.opts.Clock.Now()
 			if p.expired(c, now) || now.Sub(c.lastUsed) > checkIdleAfter && !c.alive() {
 				// Expired, or closed by the server while idle (a restart,
 				// a crash, a KILL): never hand out a dead connection.
@@ -178,6 +193,8 @@ func (p *Pool) dial(ctx context.Context) (*Conn, error) {
 		return nil, err
 	}
 	c.pool = p
+	c.created = p.opts.Clock.Now()
+	c.lastUsed = c.created
 	c.SetMaxStmts(p.opts.MaxPrepared)
 	p.mu.Lock()
 	if p.live == nil {
@@ -227,7 +244,7 @@ func (p *Pool) KillAll() int {
 // Put returns a connection to the pool. Broken or expired connections are
 // closed.
 func (p *Pool) Put(c *Conn) {
-	c.lastUsed = time.Now()
+	c.lastUsed = p.opts.Clock.Now()
 	if c.broken || p.expired(c, c.lastUsed) {
 		c.broken = true
 		c.Close()
@@ -350,15 +367,19 @@ func (p *Pool) maintain() {
 	if p.opts.IdleTimeout > 0 && p.opts.IdleTimeout < 4*interval {
 		interval = p.opts.IdleTimeout / 4
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	tick := p.opts.Tick
+	if tick == nil {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-p.stop:
 			return
-		case <-t.C:
+		case <-tick:
 		}
-		now := time.Now()
+		now := p.opts.Clock.Now()
 		var drop []*Conn
 		p.mu.Lock()
 		keep := p.idle[:0]

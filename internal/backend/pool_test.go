@@ -257,17 +257,51 @@ func TestPoolCloseWakesWaiters(t *testing.T) {
 	}
 }
 
+// fakeClock is the pools' clock in tests: time moves only by Advance.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// maintainPass runs one whole maintenance pass of a pool whose Tick is
+// tick: the second send is taken only once the first pass is over.
+func maintainPass(tick chan time.Time) {
+	tick <- time.Time{}
+	tick <- time.Time{}
+}
+
 func TestPoolIdleTimeout(t *testing.T) {
 	s := newFakeServer(t).start()
-	p := newPool(t, s, backend.PoolOptions{MaxOpen: 4, IdleTimeout: 60 * time.Millisecond})
+	clock, tick := newFakeClock(), make(chan time.Time)
+	p := newPool(t, s, backend.PoolOptions{MaxOpen: 4, IdleTimeout: 60 * time.Millisecond, Clock: clock, Tick: tick})
 	cs := []*backend.Conn{get(t, p), get(t, p), get(t, p)}
 	for _, c := range cs {
 		p.Put(c)
 	}
+	clock.Advance(59 * time.Millisecond)
+	maintainPass(tick)
 	if st := checkStats(t, p); st.Idle != 3 {
-		t.Fatalf("stats %+v", st)
+		t.Fatalf("connections idle less than IdleTimeout were reaped: stats %+v", st)
 	}
-	waitFor(t, "idle connections to be reaped", func() bool { return checkStats(t, p).Open == 0 })
+	clock.Advance(2 * time.Millisecond)
+	maintainPass(tick)
+	if st := checkStats(t, p); st.Open != 0 {
+		t.Fatalf("idle connections not reaped: stats %+v", st)
+	}
 	for i := 0; i < 3; i++ {
 		sc := s.conn(i)
 		<-sc.done
@@ -277,7 +311,8 @@ func TestPoolIdleTimeout(t *testing.T) {
 	}
 	// A connection in use is not reaped however long it is held.
 	c := get(t, p)
-	time.Sleep(150 * time.Millisecond)
+	clock.Advance(time.Hour)
+	maintainPass(tick)
 	if err := c.Ping(); err != nil {
 		t.Errorf("connection in use was closed: %v", err)
 	}
@@ -289,20 +324,25 @@ func TestPoolIdleTimeout(t *testing.T) {
 
 func TestPoolMinIdle(t *testing.T) {
 	s := newFakeServer(t).start()
-	p := newPool(t, s, backend.PoolOptions{MaxOpen: 3, MinIdle: 2, IdleTimeout: 40 * time.Millisecond})
-	waitFor(t, "MinIdle connections to be opened", func() bool { return checkStats(t, p).Idle == 2 })
+	clock, tick := newFakeClock(), make(chan time.Time)
+	p := newPool(t, s, backend.PoolOptions{MaxOpen: 3, MinIdle: 2, IdleTimeout: 40 * time.Millisecond, Clock: clock, Tick: tick})
+	maintainPass(tick)
+	if st := checkStats(t, p); st.Idle != 2 {
+		t.Fatalf("MinIdle connections not opened: stats %+v", st)
+	}
 	a, b := get(t, p), get(t, p)
 	// Replenishing stops at MaxOpen: only one more can be opened.
-	waitFor(t, "replenishing up to MaxOpen", func() bool { st := checkStats(t, p); return st.Open == 3 && st.Idle == 1 })
-	time.Sleep(100 * time.Millisecond)
-	if st := checkStats(t, p); st.Open != 3 || s.accepted.Load() != 3 {
+	maintainPass(tick)
+	maintainPass(tick)
+	if st := checkStats(t, p); st.Open != 3 || st.Idle != 1 || s.accepted.Load() != 3 {
 		t.Errorf("stats %+v, accepted %d", st, s.accepted.Load())
 	}
 	p.Put(a)
 	p.Put(b)
 	// Idle reaping keeps MinIdle connections.
-	waitFor(t, "reaping down to MinIdle", func() bool { return checkStats(t, p).Idle == 2 })
-	time.Sleep(100 * time.Millisecond)
+	clock.Advance(time.Second)
+	maintainPass(tick)
+	maintainPass(tick)
 	if st := checkStats(t, p); st.Idle != 2 || st.Open != 2 {
 		t.Errorf("stats %+v", st)
 	}
@@ -310,9 +350,10 @@ func TestPoolMinIdle(t *testing.T) {
 
 func TestPoolMaxLifetime(t *testing.T) {
 	s := newFakeServer(t).start()
-	p := newPool(t, s, backend.PoolOptions{MaxOpen: 2, MaxLifetime: 50 * time.Millisecond})
+	clock, tick := newFakeClock(), make(chan time.Time)
+	p := newPool(t, s, backend.PoolOptions{MaxOpen: 2, MaxLifetime: 50 * time.Millisecond, Clock: clock, Tick: tick})
 	c := get(t, p)
-	time.Sleep(70 * time.Millisecond)
+	clock.Advance(70 * time.Millisecond)
 	p.Put(c) // expired: closed instead of kept
 	if st := checkStats(t, p); st.Open != 0 || st.Idle != 0 {
 		t.Errorf("expired connection kept: %+v", st)
@@ -320,7 +361,7 @@ func TestPoolMaxLifetime(t *testing.T) {
 	// An idle connection that expires is replaced by Get.
 	c = get(t, p)
 	p.Put(c)
-	time.Sleep(70 * time.Millisecond)
+	clock.Advance(70 * time.Millisecond)
 	c2 := get(t, p)
 	if c2 == c {
 		t.Error("Get returned an expired connection")
