@@ -506,8 +506,29 @@ var adminStatements = map[string]string{
 	"FLUSH": "RELOAD",
 }
 
+// remoteEngines read other servers' (or databases') tables through a
+// CONNECTION string the proxy cannot check.
+var remoteEngines = map[string]bool{"FEDERATED": true, "FEDERATEDX": true, "CONNECT": true, "SPIDER": true}
+
 // adminStatement refuses server-wide statements (1227).
 func adminStatement(sql string) *protocol.Error {
+	if hasFold(sql, "engine") || hasFold(sql, "connection") {
+		toks := tokens(sql)
+		for i, t := range toks {
+			if t.kind != tokIdent || t.quoted {
+				continue
+			}
+			up := strings.ToUpper(t.text)
+			j := i + 1
+			if j < len(toks) && toks[j].text == "=" {
+				j++
+			}
+			if up == "ENGINE" && j < len(toks) && remoteEngines[strings.ToUpper(toks[j].text)] ||
+				up == "CONNECTION" && j < len(toks) && toks[j].text == "'" {
+				return denyPrivilege("SUPER")
+			}
+		}
+	}
 	kw := strings.ToUpper(firstKeyword(sql))
 	if kw == "START" || kw == "CREATE" || kw == "ALTER" || kw == "DROP" {
 		second := ""
