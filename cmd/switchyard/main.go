@@ -98,6 +98,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if cmd == "check" {
+		for _, ns := range cfg.Namespaces {
+			if _, closed := ns.ClientDatabases(); !closed && len(cfg.Namespaces) > 1 {
+				fmt.Fprintf(stderr, "%s: warning: namespace %q lists no databases (allowed_databases or sharding rules): its clients may use every database of its backend account except those other namespaces list\n", *path, ns.Name)
+			}
+		}
 		fmt.Fprintf(stdout, "%s: ok (%d namespaces)\n", *path, len(cfg.Namespaces))
 		return 0
 	}
