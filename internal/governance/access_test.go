@@ -119,6 +119,7 @@ func TestCheck(t *testing.T) {
 		{user: "ua", db: "information_schema", sql: "SELECT * FROM SCHEMATA", rewrite: "`SCHEMA_NAME`"},
 		{user: "ua", db: "a1", sql: "SELECT COUNT(*) FROM t JOIN information_schema.columns c ON c.table_name = 't'", rewrite: "AS `c`"},
 		{user: "narrow", db: "a1", sql: "SELECT * FROM a2.t", code: 1044},
+		{user: "narrow", db: "a2", sql: "SELECT * FROM t", code: 1044}, // a database taken away by a reload
 		{user: "narrow", db: "a1", sql: "SELECT * FROM information_schema.tables", rewrite: "IN ('information_schema','a1')"},
 		{user: "ua", db: "a1", sql: "SHOW DATABASES", show: true},
 		{user: "ua", db: "a1", sql: "SHOW SCHEMAS LIKE 'a%'", show: true},

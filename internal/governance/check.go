@@ -222,7 +222,7 @@ func parse(p *parser.Parser, sql string) (stmts []ast.StmtNode, ok bool) {
 // database: one DML statement or transaction control with no "." at all
 // (so no qualified name), outside information_schema.
 func (p *Policy) fastPath(sql, db string) bool {
-	if strings.EqualFold(db, InfoSchema) || strings.ContainsAny(sql, ".;") || hasFold(sql, "outfile") || hasFold(sql, "dumpfile") ||
+	if strings.EqualFold(db, InfoSchema) || db != "" && !p.Visible(db) || strings.ContainsAny(sql, ".;") || hasFold(sql, "outfile") || hasFold(sql, "dumpfile") ||
 		hasFold(sql, "load_file") || hasFold(sql, "/*m!") {
 		return false
 	}
