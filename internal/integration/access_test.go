@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/protocol"
 )
 
@@ -334,5 +335,32 @@ func TestAccessLogin(t *testing.T) {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// TestAccessReload: a reload that narrows a namespace's databases and adds
+// a rule applies to a running session from its next statement.
+func TestAccessReload(t *testing.T) {
+	h := accessSetup(t)
+	a := h.open(plainUser, plainPass, "gov_a", "")
+	a.SetMaxOpenConns(1)
+	if got := queryString(t, a, "SELECT secret FROM gov_a2.t"); got != "gov_a2-secret" {
+		t.Fatal(got)
+	}
+	y := strings.Replace(h.yaml, "    allowed_databases: [gov_a, gov_a2]\n",
+		"    allowed_databases: [gov_a]\n    sql_rules: [{name: no_counting, regex: \"(?i)count\\\\(\"}]\n", 1)
+	cfg, err := config.Parse([]byte(y), "itest.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.proxy.Apply(cfg, 2); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.ExecContext(context.Background(), "SELECT secret FROM gov_a2.t")
+	mysqlErr(t, err, 1044, "42000")
+	_, err = a.ExecContext(context.Background(), "SELECT COUNT(*) FROM t")
+	mysqlErr(t, err, 1148, "42000")
+	if got := queryString(t, a, "SELECT secret FROM t"); got != "gov_a-secret" {
+		t.Fatal(got)
 	}
 }

@@ -31,6 +31,8 @@ type harness struct {
 	proxy *proxy.Proxy
 	cfg   *config.Config
 	addr  string
+	// yaml is the generated configuration (tests of reloads edit it).
+	yaml string
 }
 
 // options tweak the generated configuration.
@@ -114,7 +116,7 @@ func startProxyOn(t *testing.T, topo *testtopo.Topology, o options) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	return &harness{t: t, topo: topo, proxy: p, cfg: cfg, addr: p.Addr().String()}
+	return &harness{t: t, topo: topo, proxy: p, cfg: cfg, addr: p.Addr().String(), yaml: b.String()}
 }
 
 // port returns the proxy's client port.
