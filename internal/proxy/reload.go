@@ -105,7 +105,6 @@ func (p *Proxy) Apply(cfg *config.Config, rev int64) error {
 	})
 	p.monitor.Update(topo, credentials(cfg))
 	gen := p.env.Publish(cfg, topo)
-	p.env.Auth.Throttle().SetConfig(cfg.LoginThrottle)
 	sort.Strings(ch.Removed)
 	p.log.Info("configuration applied", "revision", rev, "generation", gen,
 		"added", ch.Added, "changed", ch.Changed, "removed", ch.Removed, "kept", len(ch.Kept), "retired_nodes", ch.RetiredNodes())
