@@ -139,6 +139,21 @@ func closeAll(m map[string]Conn) {
 
 // query runs a query as root on a slice primary and returns the rows
 // joined as "a b;c d".
+// waitLockWait waits until c's statement waits for a row lock on slice
+// (instead of sleeping and hoping it got there).
+func (e *env) waitLockWait(slice string, c *backend.Conn) {
+	e.t.Helper()
+	q := fmt.Sprintf("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = %d AND trx_state = 'LOCK WAIT'", c.ServerID)
+	deadline := time.Now().Add(10 * time.Second)
+	for e.query(slice, q) == "0" {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("connection %d on %s never waited for the lock: %s", c.ServerID, slice,
+				e.query(slice, "SELECT GROUP_CONCAT(CONCAT(trx_mysql_thread_id, ':', trx_state)) FROM information_schema.INNODB_TRX"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (e *env) query(slice, q string) string {
 	e.t.Helper()
 	c := e.dial(slice)
@@ -369,7 +384,7 @@ func TestIntegrationBranchFailures(t *testing.T) {
 		mustExec(t, other, "BEGIN; UPDATE acct SET bal = 3 WHERE id = 8; INSERT INTO acct VALUES (50,1),(51,1),(52,1)")
 		done := make(chan error)
 		go func() { _, err := c2.Exec("UPDATE acct SET bal = 2 WHERE id = 8"); done <- err }()
-		time.Sleep(200 * time.Millisecond)
+		e.waitLockWait("s2", c2)
 		_, err2 := other.Exec("UPDATE acct SET bal = 3 WHERE id = 7")
 		err1 := <-done
 		if errCode(err1) != codeDeadlock || err2 != nil {
@@ -419,7 +434,7 @@ func TestIntegrationDeadlockedLocal(t *testing.T) {
 	mustExec(t, other, "BEGIN; UPDATE acct SET bal = 3 WHERE id = 8; INSERT INTO acct VALUES (50,1),(51,1),(52,1)")
 	done := make(chan error)
 	go func() { _, err := c0.Exec("UPDATE acct SET bal = 2 WHERE id = 8"); done <- err }()
-	time.Sleep(200 * time.Millisecond)
+	e.waitLockWait("s0", c0)
 	_, err2 := other.Exec("UPDATE acct SET bal = 3 WHERE id = 7")
 	if err1 := <-done; errCode(err1) != codeDeadlock || err2 != nil {
 		t.Fatalf("deadlock: local %v, other %v", err1, err2)
