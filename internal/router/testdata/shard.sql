@@ -235,3 +235,13 @@ SELECT * FROM t_region r WHERE NOT EXISTS (SELECT 1 FROM t_user u WHERE u.id = r
 SELECT * FROM t_region WHERE id IN (SELECT id FROM t_user)
 ;;
 WITH x AS (SELECT COUNT(*) c FROM t_user) SELECT c FROM x
+;;
+SELECT name, AVG(id) * 2, IFNULL(SUM(id), 0), ROUND(AVG(id), 2), CASE WHEN COUNT(*) > 1 THEN 'many' ELSE 'one' END FROM t_user GROUP BY name
+;;
+SELECT COUNT(*) FROM t_user GROUP BY name HAVING name >= 0x41
+;;
+SELECT COUNT(*) FROM t_user GROUP BY name HAVING id > 1
+;;
+SELECT 'user is user', id FROM t_user
+;;
+SELECT name AS id, COUNT(*) FROM t_user GROUP BY id
