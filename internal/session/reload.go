@@ -1,6 +1,7 @@
 package session
 
 import (
+	"strings"
 	"sync/atomic"
 
 	"github.com/switchyard-db/switchyard/internal/config"
@@ -44,11 +45,12 @@ func (e *Env) Publish(cfg *config.Config, topo *topology.Topology) uint64 {
 	e.snap.Store(sn)
 	cur.prev.Store(nil)
 	e.xaMu.Lock()
-	for name := range e.xas {
+	for key := range e.xas {
+		name := strings.TrimSuffix(key, xaShadowSuffix)
 		if cur.Topology.Namespaces[name] != topo.Namespaces[name] {
 			// The namespace changed: the next use builds a coordinator
 			// for its new slices.
-			delete(e.xas, name)
+			delete(e.xas, key)
 		}
 	}
 	e.xaMu.Unlock()

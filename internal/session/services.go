@@ -95,7 +95,7 @@ func (s *Session) nextIDs(t *shard.Table, ids []uint64) error {
 func (e *Env) coordinator(ns *topology.Namespace) (*xa.Coordinator, error) {
 	e.xaMu.Lock()
 	defer e.xaMu.Unlock()
-	if co, ok := e.xas[ns.Name]; ok {
+	if co, ok := e.xas[xaKey(ns)]; ok {
 		return co, nil
 	}
 	names := make([]string, 0, len(ns.Slices))
@@ -109,7 +109,7 @@ func (e *Env) coordinator(ns *topology.Namespace) (*xa.Coordinator, error) {
 	if e.xas == nil {
 		e.xas = map[string]*xa.Coordinator{}
 	}
-	e.xas[ns.Name] = co
+	e.xas[xaKey(ns)] = co
 	// The decision table must exist before the first commit decides; the
 	// recovery loop keeps creating it where a slice was down now.
 	e.withPrimaries(ns, func(conns map[string]xa.Conn) {
@@ -156,28 +156,35 @@ func (e *Env) withPrimaries(ns *topology.Namespace, fn func(conns map[string]xa.
 // prepared branches left by a proxy that died are committed or rolled
 // back by their decision.
 func (e *Env) RecoverXA(ctx context.Context) {
-	for _, ns := range e.Current().Topology.Namespaces {
-		if ns.Rules == nil || ns.Config.Transactions != config.TxnXA {
-			continue
+	for _, prod := range e.Current().Topology.Namespaces {
+		for _, ns := range sides(prod) {
+			e.recoverXA(ctx, ns)
 		}
-		co, err := e.coordinator(ns)
-		if err != nil {
-			e.Log.Warn("two-phase commit coordinator", "namespace", ns.Name, "err", err)
-			continue
-		}
-		e.withPrimaries(ns, func(conns map[string]xa.Conn) {
-			if err := co.Ensure(conns); err != nil {
-				e.Log.Warn("creating the XA decision table", "namespace", ns.Name, "err", err)
-			}
-			rep, err := co.Recover(ctx, conns)
-			if err != nil {
-				e.Log.Warn("XA recovery", "namespace", ns.Name, "err", err)
-			}
-			if rep.Committed+rep.RolledBack > 0 {
-				e.Log.Info("XA recovery resolved prepared branches", "namespace", ns.Name, "committed", rep.Committed, "rolled_back", rep.RolledBack, "busy", rep.Busy)
-			}
-		})
 	}
+}
+
+// recoverXA runs one recovery pass of a namespace side.
+func (e *Env) recoverXA(ctx context.Context, ns *topology.Namespace) {
+	if ns.Rules == nil || ns.Config.Transactions != config.TxnXA {
+		return
+	}
+	co, err := e.coordinator(ns)
+	if err != nil {
+		e.Log.Warn("two-phase commit coordinator", "namespace", ns.Name, "err", err)
+		return
+	}
+	e.withPrimaries(ns, func(conns map[string]xa.Conn) {
+		if err := co.Ensure(conns); err != nil {
+			e.Log.Warn("creating the XA decision table", "namespace", ns.Name, "err", err)
+		}
+		rep, err := co.Recover(ctx, conns)
+		if err != nil {
+			e.Log.Warn("XA recovery", "namespace", ns.Name, "err", err)
+		}
+		if rep.Committed+rep.RolledBack > 0 {
+			e.Log.Info("XA recovery resolved prepared branches", "namespace", ns.Name, "committed", rep.Committed, "rolled_back", rep.RolledBack, "busy", rep.Busy)
+		}
+	})
 }
 
 // PendingXA lists the in-doubt distributed transactions of every namespace

@@ -148,8 +148,10 @@ type Session struct {
 
 	// Read consistency: the level, the GTID of the session's last write,
 	// and whether a write reported no GTID (binary log off).
-	level    int
-	lastGTID string
+	level int
+	// shadowSet: SET switchyard_shadow (shadow.go).
+	shadowSet uint8
+	lastGTID  string
 	// gtidBySlice: the GTID of the session's last write on each slice (a
 	// replica of that slice must reach it); dirtySlices: slices written
 	// where the GTID was not seen (a distributed commit), whose next
@@ -334,6 +336,9 @@ func (s *Session) Run() {
 
 // dispatch runs one command; false ends the session.
 func (s *Session) dispatch(p []byte) bool {
+	if s.chooseSide(p) {
+		return true
+	}
 	switch p[0] {
 	case protocol.ComQuit:
 		return false
@@ -761,6 +766,7 @@ func (s *Session) resetSession() {
 	s.vars = nil
 	s.autocommit = true
 	s.level, _ = parseLevel(s.user.ReadConsistency)
+	s.shadowSet = shadowUser
 	s.stmts = map[uint32]*stmt{}
 	s.lastInsertID = 0
 }

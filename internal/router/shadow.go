@@ -1,0 +1,161 @@
+package router
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/switchyard-db/switchyard/internal/protocol"
+)
+
+// ShadowVar is the session variable that sends a session's statements to
+// the shadow data sources.
+const ShadowVar = "switchyard_shadow"
+
+// ShadowHint reports whether sql carries the shadow hint /*+ shadow */ in
+// a comment before its first keyword or right after it (as routing hints
+// do).
+func ShadowHint(sql string) bool {
+	s := sql
+	for round := 0; round < 2; round++ {
+		for {
+			s = strings.TrimLeft(s, " \t\r\n")
+			if !strings.HasPrefix(s, "/*") {
+				break
+			}
+			end := strings.Index(s[2:], "*/")
+			if end < 0 {
+				return false
+			}
+			body := strings.TrimSpace(s[2 : 2+end])
+			if strings.HasPrefix(body, "+") && strings.EqualFold(strings.TrimSpace(body[1:]), "shadow") {
+				return true
+			}
+			s = s[2+end+2:]
+		}
+		if round == 0 {
+			i := 0
+			for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z') {
+				i++
+			}
+			if i == 0 {
+				return false
+			}
+			s = s[i:]
+		}
+	}
+	return false
+}
+
+// ShadowStmt is a statement about the shadow variable that the proxy
+// answers itself.
+type ShadowStmt struct {
+	// Set: SET [SESSION] switchyard_shadow = v; On is v, Default is true for
+	// DEFAULT (back to the user's configured flag).
+	Set, On, Default bool
+	// Show: SELECT @@switchyard_shadow alone; Label is the column name.
+	Show  bool
+	Label string
+	// Err refuses the statement (the variable set with others, globally,
+	// or to a value that is not a boolean).
+	Err *protocol.Error
+}
+
+// AnalyzeShadow recognizes SET and SELECT of switchyard_shadow; ok is
+// false for every other statement. It parses only statements that name the
+// variable.
+func AnalyzeShadow(sql string) (st ShadowStmt, ok bool) {
+	if !strings.Contains(strings.ToLower(sql), ShadowVar) {
+		return st, false
+	}
+	p := parsers.Get().(*parser.Parser)
+	stmts, parsed := parse(p, sql)
+	if !parsed {
+		return st, false
+	}
+	defer parsers.Put(p)
+	named := func(v string) bool { return strings.EqualFold(v, ShadowVar) }
+	found := false
+	for _, s := range stmts {
+		switch n := s.(type) {
+		case *ast.SetStmt:
+			for _, v := range n.Variables {
+				found = found || v.IsSystem && named(v.Name)
+			}
+		case *ast.SelectStmt:
+			if n.Fields != nil {
+				for _, f := range n.Fields.Fields {
+					if v, isVar := f.Expr.(*ast.VariableExpr); isVar && v.IsSystem && named(v.Name) {
+						found = true
+					}
+				}
+			}
+		}
+	}
+	if !found {
+		return st, false
+	}
+	if len(stmts) != 1 {
+		st.Err = protocol.ErrUnsupported("switchyard_shadow in a multi-statement query; send it alone")
+		return st, true
+	}
+	switch n := stmts[0].(type) {
+	case *ast.SetStmt:
+		if len(n.Variables) != 1 {
+			st.Err = protocol.ErrUnsupported("setting switchyard_shadow together with other variables; use a SET of its own")
+			return st, true
+		}
+		v := n.Variables[0]
+		if v.IsGlobal {
+			st.Err = protocol.NewError(1229, "HY000", "Variable 'switchyard_shadow' is a SESSION variable and can't be used with SET GLOBAL; set shadow per user in the configuration")
+			return st, true
+		}
+		st.Set = true
+		var val string
+		switch x := v.Value.(type) {
+		case ast.ValueExpr:
+			val = strings.ToLower(fmt.Sprint(x.GetValue()))
+		case *ast.ColumnNameExpr:
+			val = x.Name.Name.L
+		case *ast.DefaultExpr:
+			st.Default = true
+			return st, true
+		}
+		switch val {
+		case "on", "1", "true":
+			st.On = true
+		case "off", "0", "false":
+		default:
+			st.Err = protocol.NewError(protocol.ErrWrongValueForVar, "42000", "Variable 'switchyard_shadow' can't be set to the value of '%s'", val)
+		}
+		return st, true
+	case *ast.SelectStmt:
+		if label, isShow := shadowSelect(n); isShow {
+			st.Show, st.Label = true, label
+			return st, true
+		}
+	}
+	st.Err = protocol.ErrUnsupported("switchyard_shadow in an expression; use SELECT @@switchyard_shadow alone")
+	return st, true
+}
+
+// shadowSelect matches SELECT @@[session.]switchyard_shadow [AS x] alone.
+func shadowSelect(n *ast.SelectStmt) (string, bool) {
+	if n.From != nil || n.Where != nil || n.Fields == nil || len(n.Fields.Fields) != 1 {
+		return "", false
+	}
+	fld := n.Fields.Fields[0]
+	v, ok := fld.Expr.(*ast.VariableExpr)
+	if !ok || !v.IsSystem || v.IsGlobal || !strings.EqualFold(v.Name, ShadowVar) {
+		return "", false
+	}
+	if fld.AsName.O != "" {
+		return fld.AsName.O, true
+	}
+	if t := strings.TrimSpace(fld.Text()); t != "" {
+		return t, true
+	}
+	return "@@" + ShadowVar, true
+}

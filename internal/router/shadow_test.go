@@ -1,0 +1,58 @@
+package router
+
+import "testing"
+
+func TestShadowHint(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		want bool
+	}{
+		{"/*+ shadow */ INSERT INTO t VALUES (1)", true},
+		{"  /*+SHADOW*/ SELECT 1", true},
+		{"SELECT /*+ shadow */ * FROM t", true},
+		{"/* other */ /*+ shadow */ UPDATE t SET a = 1", true},
+		{"/*shadow*/ SELECT 1", false}, // not a hint comment
+		{"SELECT * FROM t WHERE a = '/*+ shadow */'", false},
+		{"SELECT a, /*+ shadow */ b FROM t", false},
+		{"/*+ shadowy */ SELECT 1", false},
+		{"/*+ shadow", false},
+		{"", false},
+	} {
+		if got := ShadowHint(tc.sql); got != tc.want {
+			t.Errorf("ShadowHint(%q) = %v, want %v", tc.sql, got, tc.want)
+		}
+	}
+}
+
+func TestAnalyzeShadow(t *testing.T) {
+	for _, tc := range []struct {
+		sql                    string
+		ok, set, on, def, show bool
+		label                  string
+		errCode                uint16
+	}{
+		{sql: "SELECT 1"},
+		{sql: "SELECT 'switchyard_shadow'"},
+		{sql: "SET switchyard_shadow = ON", ok: true, set: true, on: true},
+		{sql: "SET SESSION switchyard_shadow = 1", ok: true, set: true, on: true},
+		{sql: "set @@switchyard_shadow = 'off'", ok: true, set: true},
+		{sql: "SET switchyard_shadow = OFF", ok: true, set: true},
+		{sql: "SET switchyard_shadow = DEFAULT", ok: true, set: true, def: true},
+		{sql: "SET switchyard_shadow = 'maybe'", ok: true, set: true, errCode: 1231},
+		{sql: "SET GLOBAL switchyard_shadow = ON", ok: true, errCode: 1229},
+		{sql: "SET switchyard_shadow = ON, autocommit = 0", ok: true, errCode: 1235},
+		{sql: "SET switchyard_shadow = ON; SELECT 1", ok: true, errCode: 1235},
+		{sql: "SELECT @@switchyard_shadow", ok: true, show: true, label: "@@switchyard_shadow"},
+		{sql: "SELECT @@session.switchyard_shadow AS s", ok: true, show: true, label: "s"},
+		{sql: "SELECT @@switchyard_shadow + 1"}, // the backend answers 1193
+	} {
+		st, ok := AnalyzeShadow(tc.sql)
+		var code uint16
+		if st.Err != nil {
+			code = st.Err.Code
+		}
+		if ok != tc.ok || st.Set != tc.set || st.On != tc.on || st.Default != tc.def || st.Show != tc.show || st.Label != tc.label || code != tc.errCode {
+			t.Errorf("AnalyzeShadow(%q) = %+v, %v", tc.sql, st, ok)
+		}
+	}
+}
