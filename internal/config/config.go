@@ -21,6 +21,7 @@ const (
 	DefaultAuthPlugin         = AuthNativePassword
 	DefaultMaxConnections     = 10000
 	DefaultMaxPacketSize      = 64 << 20 // 64 MiB
+	DefaultMergeMemory        = 1 << 30  // 1 GiB
 	DefaultSlowQueryThreshold = time.Second
 	DefaultIdleClientTimeout  = 0 // never
 
@@ -69,6 +70,10 @@ type Config struct {
 	MaxConnections int
 	// MaxPacketSize is the largest client packet accepted, in bytes.
 	MaxPacketSize int
+	// MergeMemory bounds the bytes every merge and held result of the
+	// proxy hold together (on top of each namespace's merge_max_bytes);
+	// 0 = no proxy-wide bound.
+	MergeMemory int
 	// SlowQueryThreshold marks queries slower than this as slow; 0 disables.
 	SlowQueryThreshold time.Duration
 	// IdleClientTimeout closes idle client connections after this long; 0 = never.

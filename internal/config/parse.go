@@ -188,6 +188,7 @@ func (p *parser) parse(data []byte) *Config {
 		AuthPlugin:         DefaultAuthPlugin,
 		MaxConnections:     DefaultMaxConnections,
 		MaxPacketSize:      DefaultMaxPacketSize,
+		MergeMemory:        DefaultMergeMemory,
 		SlowQueryThreshold: DefaultSlowQueryThreshold,
 		IdleClientTimeout:  DefaultIdleClientTimeout,
 		Monitor:            Monitor{Interval: DefaultMonitorInterval, DownAfter: DefaultMonitorDownAfter},
@@ -224,6 +225,7 @@ func (p *parser) parse(data []byte) *Config {
 		"auth_plugin":          p.str(&c.AuthPlugin),
 		"max_connections":      p.integer(&c.MaxConnections),
 		"max_packet_size":      p.size(&c.MaxPacketSize),
+		"merge_memory":         p.size(&c.MergeMemory),
 		"slow_query_threshold": p.duration(&c.SlowQueryThreshold),
 		"idle_client_timeout":  p.duration(&c.IdleClientTimeout),
 		"monitor": func(n *yaml.Node, path string) {

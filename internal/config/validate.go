@@ -56,6 +56,9 @@ func (p *parser) validate(c *Config) {
 	if c.MaxConnections < 1 {
 		p.errorf("max_connections", "max_connections must be at least 1, got %d", c.MaxConnections)
 	}
+	if c.MergeMemory < 0 {
+		p.errorf("merge_memory", "merge_memory %d is negative", c.MergeMemory)
+	}
 	if c.MaxPacketSize < MinPacketSize || c.MaxPacketSize > MaxPacketSize {
 		p.errorf("max_packet_size", "max_packet_size %d is out of range (want 1024 bytes to 1GiB)", c.MaxPacketSize)
 	}

@@ -30,6 +30,7 @@ func Run(p *Plan, cols []protocol.ColumnDef, srcs []Source, emit func(row []byte
 	if err != nil {
 		return err
 	}
+	defer m.bud.release()
 	if p.Limit == 0 {
 		return nil
 	}

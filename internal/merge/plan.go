@@ -93,6 +93,9 @@ type Plan struct {
 	// sort, distinct set). Exceeding them fails the query with ErrTooBig.
 	MaxRows  int64
 	MaxBytes int64
+	// Shared, when set, is a budget every Run of the proxy draws its bytes
+	// from too (merge_memory).
+	Shared *Shared
 }
 
 // Expr is an output, HAVING or ORDER BY expression evaluated by the proxy.

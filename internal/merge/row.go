@@ -81,6 +81,7 @@ func appendCol(b []byte, v []byte, null bool) ([]byte, field) {
 type budget struct {
 	p           *Plan
 	rows, bytes int64
+	shared      int64 // bytes taken from p.Shared
 }
 
 // rowOverhead approximates the bookkeeping bytes of one retained row.
@@ -92,12 +93,30 @@ func (b *budget) take(rows, bytes int64) error {
 	if (b.p.MaxRows > 0 && b.rows > b.p.MaxRows) || (b.p.MaxBytes > 0 && b.bytes > b.p.MaxBytes) {
 		return tooBig(b.p)
 	}
+	if bytes > 0 && b.p.Shared != nil {
+		if !b.p.Shared.Take(bytes) {
+			return b.p.Shared.tooBig()
+		}
+		b.shared += bytes
+	}
 	return nil
 }
 
 func (b *budget) give(rows, bytes int64) {
 	b.rows -= rows
 	b.bytes -= bytes
+	if n := min(bytes, b.shared); n > 0 && b.p.Shared != nil {
+		b.p.Shared.Give(n)
+		b.shared -= n
+	}
+}
+
+// release gives back what the Run still holds of the shared budget.
+func (b *budget) release() {
+	if b.shared > 0 && b.p.Shared != nil {
+		b.p.Shared.Give(b.shared)
+		b.shared = 0
+	}
 }
 
 // arena copies rows into large shared chunks so buffering many small rows

@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/globalcheck"
 	"github.com/switchyard-db/switchyard/internal/governance"
+	"github.com/switchyard-db/switchyard/internal/merge"
 	"github.com/switchyard-db/switchyard/internal/metrics"
 	"github.com/switchyard-db/switchyard/internal/monitor"
 	"github.com/switchyard-db/switchyard/internal/protocol"
@@ -74,7 +75,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 		}
 	}
 	p.env = &session.Env{Topology: p.topo, Metrics: p.metrics, Log: log, Auth: authn, Config: cfg, Started: time.Now(), FailoverHold: cfg.FailoverHold,
-		ProxyID: proxyID(cfg.Listen), Gate: governance.NewGate()}
+		ProxyID: proxyID(cfg.Listen), Gate: governance.NewGate(), MergeMemory: merge.NewShared(int64(cfg.MergeMemory))}
 	p.env.Gate.Limiter.Observe = p.metrics.RateLimited
 	p.monitor = monitor.New(p.topo, credentials(cfg), monitor.Options{
 		Interval:      cfg.Monitor.Interval,

@@ -230,6 +230,7 @@ func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bo
 	var held []merge.Source
 	var heldCols []protocol.ColumnDef
 	budget := s.holdBudget("an ordered query over more physical tables on one slice than scatter_parallel holds the extra tables' rows; raise scatter_parallel or narrow the query")
+	defer budget.release()
 	for _, o := range overflow {
 		host := branches[o[1]]
 		if !ordered {
@@ -312,10 +313,21 @@ type holdBudget struct {
 	rows, bytes int64
 	// tooBig explains the query's case when the budget runs out.
 	tooBig string
+	// shared is the proxy-wide merge_memory; taken what this query holds
+	// of it (given back by release).
+	shared *merge.Shared
+	taken  int64
 }
 
 func (s *Session) holdBudget(tooBig string) *holdBudget {
-	return &holdBudget{rows: int64(s.ns.Config.MergeMaxRows), bytes: int64(s.ns.Config.MergeMaxBytes), tooBig: tooBig}
+	return &holdBudget{rows: int64(s.ns.Config.MergeMaxRows), bytes: int64(s.ns.Config.MergeMaxBytes), tooBig: tooBig,
+		shared: s.env.MergeMemory}
+}
+
+// release gives back the proxy-wide memory the held rows took.
+func (b *holdBudget) release() {
+	b.shared.Give(b.taken)
+	b.taken = 0
 }
 
 // holdResult runs one physical statement on c and reads its whole result
@@ -341,6 +353,11 @@ func (s *Session) holdResult(c *backend.Conn, step router.Step, budget *holdBudg
 		}
 		budget.rows--
 		budget.bytes -= int64(len(p))
+		if !budget.shared.Take(int64(len(p))) {
+			b.drain()
+			return nil, nil, budget.shared.TooBig()
+		}
+		budget.taken += int64(len(p))
 		if budget.rows < 0 || budget.bytes < 0 {
 			b.drain()
 			return nil, nil, protocol.NewError(1038, "HY001", "%s: more than merge_max_rows=%d rows or merge_max_bytes=%d bytes",
@@ -392,6 +409,7 @@ func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool,
 		}
 	}
 	budget := s.holdBudget("a query over several physical tables inside a transaction holds their rows to merge them; narrow it by the shard key or run it outside the transaction")
+	defer budget.release()
 	var cols []protocol.ColumnDef
 	srcs := make([]merge.Source, 0, len(sp.Steps))
 	for i, st := range sp.Steps {
@@ -418,6 +436,7 @@ func (s *Session) mergeOut(sc *router.Scatter, cols []protocol.ColumnDef, srcs [
 		return true, nil
 	}
 	mp.MaxRows, mp.MaxBytes = int64(s.ns.Config.MergeMaxRows), int64(s.ns.Config.MergeMaxBytes)
+	mp.Shared = s.env.MergeMemory
 	out := merge.OutputColumns(mp, cols)
 	s.buf = protocol.AppendLenEncInt(s.buf[:0], uint64(len(out)))
 	if err := s.cl.WritePacket(s.buf); err != nil {

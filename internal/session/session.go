@@ -21,6 +21,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/digest"
 	"github.com/switchyard-db/switchyard/internal/governance"
+	"github.com/switchyard-db/switchyard/internal/merge"
 	"github.com/switchyard-db/switchyard/internal/metrics"
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/relay"
@@ -51,6 +52,9 @@ type Env struct {
 	// FailoverHold bounds how long a statement that needs a primary waits
 	// for one during a failover.
 	FailoverHold time.Duration
+	// MergeMemory is the proxy-wide budget of merged and held rows
+	// (merge_memory; nil: unlimited).
+	MergeMemory *merge.Shared
 
 	mu       sync.Mutex
 	sessions map[uint32]*Session
