@@ -76,12 +76,21 @@ func TestShadowRouting(t *testing.T) {
 		"CREATE TABLE t_user (id BIGINT PRIMARY KEY, name VARCHAR(40))",
 		"CREATE TABLE t_region (id INT PRIMARY KEY, name VARCHAR(20))",
 	}
+	// DDL in production runs on the shadow side too.
 	mustExec(t, db, ddl...)
-	for _, s := range ddl {
-		if _, err := db.Exec("/*+ shadow */ " + s); err != nil && !strings.Contains(err.Error(), "already exists") {
-			t.Fatalf("shadow DDL: %v", err)
+	mustExec(t, db, "ALTER TABLE t_user ADD COLUMN note VARCHAR(10)")
+	for _, n := range []testtopo.Node{prod, shadow} {
+		if got := queryString(t, h.rootDB(n, "it_shadow"), "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'it_shadow' AND column_name = 'note'"); got != "4" {
+			t.Fatalf("ALTER on %s reached %s physical tables, want 4", n.Addr, got)
 		}
 	}
+	mustExec(t, db, "ALTER TABLE t_user DROP COLUMN note")
+	// DDL marked as shadow traffic runs on the shadow side only.
+	mustExec(t, db, "/*+ shadow */ CREATE TABLE t_only_shadow (id INT PRIMARY KEY)")
+	if got := queryString(t, h.rootDB(prod, "it_shadow"), "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'it_shadow' AND table_name = 't_only_shadow'"); got != "0" {
+		t.Fatal("shadow DDL reached production")
+	}
+	queryString(t, h.rootDB(shadow, "it_shadow"), "SELECT COUNT(*) FROM t_only_shadow")
 	for id := 1; id <= 4; id++ {
 		mustExec(t, db, fmt.Sprintf("INSERT INTO t_user VALUES (%d, 'prod')", id))
 	}
@@ -105,6 +114,20 @@ func TestShadowRouting(t *testing.T) {
 	}
 	if got := queryString(t, db, "SELECT COUNT(*) FROM t_user"); got != "4" {
 		t.Fatalf("production count through the proxy: %s", got)
+	}
+
+	// EXPLAIN shows the side.
+	for q, want := range map[string]string{
+		"EXPLAIN SELECT * FROM t_user WHERE id = 1":               h.topo.Slices[0].Name,
+		"/*+ shadow */ EXPLAIN SELECT * FROM t_user WHERE id = 1": h.topo.Slices[0].Name + " (shadow)",
+	} {
+		var got, role, dbname, physical, merge string
+		if err := db.QueryRow(q).Scan(&got, &role, &dbname, &physical, &merge); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if got != want {
+			t.Fatalf("%s: slice %q, want %q", q, got, want)
+		}
 	}
 
 	// 2. SET switchyard_shadow, per session.

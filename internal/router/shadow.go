@@ -159,3 +159,33 @@ func shadowSelect(n *ast.SelectStmt) (string, bool) {
 	}
 	return "@@" + ShadowVar, true
 }
+
+// FollowedByShadow reports whether sql is schema DDL that the shadow side
+// must follow when it runs in production: CREATE, ALTER, DROP or RENAME of
+// databases, tables, indexes, views or sequences, alone in the query. Not
+// temporary tables (session state), accounts or grants, nor TRUNCATE (data).
+func FollowedByShadow(sql string) bool {
+	s := strings.TrimLeft(sql, " \t\r\n")
+	for strings.HasPrefix(s, "/*") {
+		end := strings.Index(s[2:], "*/")
+		if end < 0 {
+			return false
+		}
+		s = strings.TrimLeft(s[2+end+2:], " \t\r\n")
+	}
+	f := strings.Fields(strings.ToLower(s[:min(len(s), 64)]))
+	if len(f) < 2 {
+		return false
+	}
+	switch f[0] {
+	case "create", "alter", "drop", "rename":
+	default:
+		return false
+	}
+	switch f[1] {
+	case "user", "role", "temporary", "server", "event", "trigger", "procedure", "function", "definer":
+		return false
+	}
+	a := Analyze(sql)
+	return a.Kind == KindDDL && a.Err == nil && a.Flags&(FlagMulti|FlagTempTable) == 0
+}

@@ -56,3 +56,29 @@ func TestAnalyzeShadow(t *testing.T) {
 		}
 	}
 }
+
+func TestFollowedByShadow(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		want bool
+	}{
+		{"CREATE TABLE t (id INT)", true},
+		{"/* m */ ALTER TABLE t ADD COLUMN b INT", true},
+		{"DROP TABLE IF EXISTS t", true},
+		{"create index i on t (b)", true},
+		{"CREATE DATABASE d", true},
+		{"RENAME TABLE a TO b", true},
+		{"CREATE TEMPORARY TABLE t (id INT)", false},
+		{"DROP TEMPORARY TABLE t", false},
+		{"CREATE USER u", false},
+		{"TRUNCATE TABLE t", false},
+		{"GRANT SELECT ON *.* TO u", false},
+		{"INSERT INTO t VALUES (1)", false},
+		{"CREATE TABLE a (id INT); CREATE TABLE b (id INT)", false},
+		{"SELECT 'CREATE TABLE t'", false},
+	} {
+		if got := FollowedByShadow(tc.sql); got != tc.want {
+			t.Errorf("FollowedByShadow(%q) = %v, want %v", tc.sql, got, tc.want)
+		}
+	}
+}

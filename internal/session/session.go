@@ -343,6 +343,7 @@ func (s *Session) dispatch(p []byte) bool {
 	if s.chooseSide(p) {
 		return true
 	}
+	s.followDDL(p)
 	switch p[0] {
 	case protocol.ComQuit:
 		return false

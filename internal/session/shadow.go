@@ -1,7 +1,11 @@
 package session
 
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
 
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/router"
@@ -156,4 +160,72 @@ func sides(ns *topology.Namespace) []*topology.Namespace {
 		return []*topology.Namespace{ns, ns.Shadow}
 	}
 	return []*topology.Namespace{ns}
+}
+
+// followDDL runs schema DDL sent to production on the shadow side first,
+// so that shadow schemas follow production: with a session of its own
+// (same user, database and session variables) whose answer is read here.
+// A failure there is logged; the statement then runs in production as
+// usual and the client gets production's answer.
+func (s *Session) followDDL(p []byte) {
+	if p[0] != protocol.ComQuery || s.ns.Shadow == nil || !s.movable() {
+		return
+	}
+	sql := string(p[1:])
+	if !router.FollowedByShadow(sql) {
+		return
+	}
+	out := &captureConn{}
+	sub := &Session{
+		ID: s.ID, env: s.env, cl: protocol.NewConn(out), caps: s.caps, secure: s.secure, host: s.host,
+		user: s.user, gov: s.gov, ns: s.ns.Shadow, nsm: s.nsm, log: s.log, db: s.db, vars: s.vars,
+		autocommit: true, stmts: map[uint32]*stmt{}, level: s.level, gen: s.gen,
+	}
+	sub.cl.ExtCaps = s.cl.ExtCaps
+	sub.relayer.Rename = sub.logicalColumn
+	sub.query(sql)
+	sub.dropPinned()
+	_ = sub.cl.Flush()
+	if msg, failed := out.firstError(); failed {
+		s.log.Warn("DDL failed on the shadow data sources (production runs it anyway)", "sql", sql, "err", msg)
+	}
+}
+
+// captureConn is the client side of a session run by the proxy itself: it
+// keeps what the session writes.
+type captureConn struct {
+	net.Conn // nil: only Write and Close are used
+	buf      bytes.Buffer
+}
+
+func (c *captureConn) Write(p []byte) (int, error) { return c.buf.Write(p) }
+func (c *captureConn) Read([]byte) (int, error)    { return 0, io.EOF }
+func (c *captureConn) Close() error                { return nil }
+
+// firstError returns the message of the first packet written when it is an
+// error packet.
+func (c *captureConn) firstError() (string, bool) {
+	b := c.buf.Bytes()
+	if len(b) < 5 || b[4] != 0xff {
+		return "", false
+	}
+	n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16
+	payload := b[4:min(len(b), 4+n)]
+	if len(payload) < 3 {
+		return "error", true
+	}
+	msg := payload[3:]
+	if len(msg) > 6 && msg[0] == '#' {
+		msg = msg[6:]
+	}
+	return fmt.Sprintf("%d: %s", binary.LittleEndian.Uint16(payload[1:3]), msg), true
+}
+
+// explainSlice is the slice column of EXPLAIN: "s0 (shadow)" on the shadow
+// side.
+func (s *Session) explainSlice(name string) string {
+	if s.ns.IsShadow() {
+		return name + " (shadow)"
+	}
+	return name
 }

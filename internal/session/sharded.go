@@ -204,7 +204,7 @@ func (s *Session) explain(ip *router.ShardPlan, binary bool) (failed bool) {
 		if i == 0 {
 			m = mergeDesc
 		}
-		rows = append(rows, []string{st.Slice, role, st.Database, st.SQL, m})
+		rows = append(rows, []string{s.explainSlice(st.Slice), role, st.Database, st.SQL, m})
 	}
 	s.writeTextTable([]string{"slice", "role", "database", "sql", "merge"}, rows, binary)
 	return false
