@@ -31,16 +31,22 @@ func (e *Env) cachedSchema(t *shard.Table) ([]shard.Column, bool) {
 // ok is false when they cannot be read (the router then places nothing by
 // a guess). A miss is the only I/O, once per table until the next DDL.
 func (e *Env) tableSchema(ns *topology.Namespace, t *shard.Table) ([]shard.Column, bool) {
+	cols, err := e.schemaOf(ns, t)
+	return cols, err == nil
+}
+
+// schemaOf is tableSchema with the reason it could not read them.
+func (e *Env) schemaOf(ns *topology.Namespace, t *shard.Table) ([]shard.Column, error) {
 	c := &e.schema
 	c.mu.Lock()
 	cols, ok := c.cols[t]
 	c.mu.Unlock()
 	if ok {
-		return cols, true
+		return cols, nil
 	}
 	cols, err := e.readSchema(ns, t)
 	if err != nil {
-		return nil, false
+		return nil, err
 	}
 	c.mu.Lock()
 	if c.cols == nil {
@@ -48,7 +54,7 @@ func (e *Env) tableSchema(ns *topology.Namespace, t *shard.Table) ([]shard.Colum
 	}
 	c.cols[t] = cols
 	c.mu.Unlock()
-	return cols, true
+	return cols, nil
 }
 
 func (e *Env) readSchema(ns *topology.Namespace, t *shard.Table) ([]shard.Column, error) {

@@ -209,62 +209,32 @@ func (e *Env) PendingXA(ctx context.Context) map[string][]xa.InDoubt {
 	return out
 }
 
-// cachedColumns returns a table's cached columns, without I/O.
+// cachedColumns returns a table's cached column names, without I/O.
 func (e *Env) cachedColumns(t *shard.Table) ([]string, bool) {
-	e.colMu.Lock()
-	defer e.colMu.Unlock()
-	cols, ok := e.cols[t]
-	return cols, ok
+	cols, ok := e.cachedSchema(t)
+	return columnNames(cols), ok
 }
 
-// tableColumns returns a sharded table's columns (for INSERTs without a
-// column list), read from its first physical table and cached until the
-// next DDL through the proxy.
+// tableColumns returns a sharded table's column names (for INSERTs without
+// a column list), read with its column types (schema.go).
 func (e *Env) tableColumns(ns *topology.Namespace, t *shard.Table) ([]string, error) {
-	e.colMu.Lock()
-	if cols, ok := e.cols[t]; ok {
-		e.colMu.Unlock()
-		return cols, nil
+	cols, err := e.schemaOf(ns, t)
+	return columnNames(cols), err
+}
+
+func columnNames(cols []shard.Column) []string {
+	if cols == nil {
+		return nil
 	}
-	e.colMu.Unlock()
-	x := t.All()[0]
-	slice := ns.Slices[x.Slice]
-	node, err := slice.WaitPrimary(context.Background(), e.FailoverHold)
-	if err != nil {
-		return nil, err
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
 	}
-	pool := node.Pool(false)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := pool.Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	_, rows, err := c.QueryRows("SHOW COLUMNS FROM `" + strings.ReplaceAll(x.Database, "`", "``") + "`.`" + strings.ReplaceAll(x.Table, "`", "``") + "`")
-	pool.Put(c)
-	if err != nil {
-		return nil, err
-	}
-	cols := make([]string, len(rows))
-	for i, r := range rows {
-		cols[i] = r[0]
-	}
-	e.colMu.Lock()
-	if e.cols == nil {
-		e.cols = map[*shard.Table][]string{}
-	}
-	e.cols[t] = cols
-	e.colMu.Unlock()
-	return cols, nil
+	return names
 }
 
 // forgetColumns drops the cached column lists (after DDL).
-func (e *Env) forgetColumns() {
-	e.colMu.Lock()
-	e.cols = nil
-	e.colMu.Unlock()
-	e.forgetSchema()
-}
+func (e *Env) forgetColumns() { e.forgetSchema() }
 
 // sources are the router's sources for this session (made once: the
 // method values would otherwise be allocated on every statement). They

@@ -65,8 +65,6 @@ type Env struct {
 
 	seqMu sync.Mutex
 	seqs  map[*shard.Table]sequence.Generator
-	colMu sync.Mutex
-	cols  map[*shard.Table][]string
 	// schema: key column types for the router (schema.go).
 	schema schemaCache
 
