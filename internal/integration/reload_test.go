@@ -120,6 +120,9 @@ func TestReloadUnderLoad(t *testing.T) {
 	var ops, fails atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	// However the test ends, the load stops: a failed check must not leave
+	// it spinning against closed proxies for the rest of the package.
+	defer func() { stop(); wg.Wait() }()
 	fail := func(err error) {
 		fails.Add(1)
 		firstErr.CompareAndSwap(nil, err.Error())
