@@ -66,6 +66,8 @@ if ! have mariadb || ! have mariadb-admin; then pkgs+=(mariadb-client); fi
 if ! have sysbench; then pkgs+=(sysbench); fi
 # go test -race needs cgo, hence a C compiler.
 if ! have gcc; then pkgs+=(gcc libc6-dev); fi
+# chromium: the web console's browser test (installed when root; the test skips without it).
+if ! have chromium && [ "$(id -u)" = 0 ]; then pkgs+=(chromium); fi
 if [ ${#pkgs[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || die "missing packages: ${pkgs[*]} (apt-get install ${pkgs[*]})"
 	say "installing ${pkgs[*]}"
@@ -170,6 +172,8 @@ if [ "$has_pkg" = 0 ]; then
 	args+=(./...)
 fi
 
+# Tests keep artefacts (the web console's screenshots) under this directory.
+export SWITCHYARD_ARTIFACTS=${SWITCHYARD_ARTIFACTS:-${TMPDIR:-/tmp}/switchyard-artifacts}
 say "go test -race -count=1 -timeout 20m ${args[*]}"
 # In the background, in its own session and process group, so that a signal
 # to this script (Ctrl-C, CI cancel) is handled at once: the trap kills the
@@ -183,5 +187,6 @@ status=$?
 set -e
 GO_PID=""
 phase_done "go test"
+if [ -d "$SWITCHYARD_ARTIFACTS" ]; then say "artefacts (screenshots) in $SWITCHYARD_ARTIFACTS"; fi
 if [ "$status" = 0 ]; then say "PASS"; else say "FAIL (go test exit status $status)"; fi
 exit "$status"

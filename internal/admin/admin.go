@@ -7,6 +7,7 @@
 //	GET /metrics     Prometheus exposition of metrics.Metrics.Registry (no authentication)
 //	GET /api/status  JSON of Source.Status() (HTTP basic auth)
 //	/api/...         further endpoints added with Server.Handle (HTTP basic auth)
+//	/console/...     the web console's pages, added with Server.Handle (HTTP basic auth)
 package admin
 
 import (
@@ -90,6 +91,7 @@ func New(cfg config.Admin, m *metrics.Metrics, src Source, log *slog.Logger) *Se
 	// Unknown /api/ paths answer 404 only after authentication, so that
 	// the set of endpoints is not visible to anonymous clients.
 	s.mux.Handle("/api/", s.authenticate(http.NotFoundHandler()))
+	s.mux.Handle("/console/", s.authenticate(http.NotFoundHandler()))
 	s.Handle("GET /api/status", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if src == nil {
 			http.Error(w, "status unavailable", http.StatusServiceUnavailable)
@@ -102,7 +104,8 @@ func New(cfg config.Admin, m *metrics.Metrics, src Source, log *slog.Logger) *Se
 
 // Handle registers h for pattern behind HTTP basic auth. pattern uses
 // http.ServeMux syntax with an optional method ("GET /api/pools",
-// "POST /api/reload") and its path must start with /api/. Handle panics on
+// "POST /api/reload") and its path must start with /api/ (or /console/ for
+// the web console's pages). Handle panics on
 // an invalid or duplicate pattern, like http.ServeMux.Handle. It is safe to
 // call concurrently with serving.
 func (s *Server) Handle(pattern string, h http.Handler) {
@@ -110,8 +113,8 @@ func (s *Server) Handle(pattern string, h http.Handler) {
 	if i := strings.IndexByte(pattern, ' '); i >= 0 {
 		path = strings.TrimLeft(pattern[i:], " \t")
 	}
-	if !strings.HasPrefix(path, "/api/") {
-		panic(fmt.Sprintf("admin: Handle(%q): path must start with /api/", pattern))
+	if !strings.HasPrefix(path, "/api/") && !strings.HasPrefix(path, "/console/") {
+		panic(fmt.Sprintf("admin: Handle(%q): path must start with /api/ or /console/", pattern))
 	}
 	s.mux.Handle(pattern, s.authenticate(h))
 }

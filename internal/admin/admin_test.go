@@ -194,7 +194,7 @@ func TestHandle(t *testing.T) {
 		})
 	}
 
-	for _, bad := range []string{"/metrics2", "GET /status", "GET /apiary", "/api"} {
+	for _, bad := range []string{"/metrics2", "GET /status", "GET /apiary", "/api", "/consoles", "GET /console"} {
 		t.Run("rejects "+bad, func(t *testing.T) {
 			defer func() {
 				if recover() == nil {

@@ -120,6 +120,7 @@ func Start(o Options) (*Member, error) {
 	m.up.Set(1)
 	_ = p.Metrics().Registry.Register(m.up)
 	p.HandleAdmin("GET /api/proxies", http.HandlerFunc(m.handleProxies))
+	m.registerConsole()
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	// Followers until elected; the leader publishes its decisions.
 	p.Monitor().SetFollower(true)

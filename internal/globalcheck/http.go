@@ -1,6 +1,7 @@
 package globalcheck
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sort"
@@ -40,26 +41,7 @@ func Handler(topo *topology.Topology) http.Handler {
 			return
 		}
 		defer running.Unlock()
-		var names []string
-		for name := range topo.Namespaces {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		var nss []*config.Namespace
-		for _, name := range names {
-			nss = append(nss, topo.Namespaces[name].Config)
-		}
-		opts.Primary = func(ns *config.Namespace, slice string) string {
-			if n := topo.Namespaces[ns.Name]; n != nil {
-				if s := n.Slices[slice]; s != nil {
-					if p := s.Primary(); p != nil {
-						return p.Addr
-					}
-				}
-			}
-			return ""
-		}
-		rep, err := Check(r.Context(), nss, opts)
+		rep, err := CheckTopology(r.Context(), topo, opts)
 		switch {
 		case errors.Is(err, ErrUsage):
 			admin.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
@@ -69,4 +51,29 @@ func Handler(topo *topology.Topology) http.Handler {
 			admin.WriteJSON(w, http.StatusOK, rep)
 		}
 	})
+}
+
+// CheckTopology runs Check on the namespaces of topo (sorted by name)
+// against the slices' current primaries; opts.Primary is set.
+func CheckTopology(ctx context.Context, topo *topology.Topology, opts Options) (*Report, error) {
+	var names []string
+	for name := range topo.Namespaces {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var nss []*config.Namespace
+	for _, name := range names {
+		nss = append(nss, topo.Namespaces[name].Config)
+	}
+	opts.Primary = func(ns *config.Namespace, slice string) string {
+		if n := topo.Namespaces[ns.Name]; n != nil {
+			if s := n.Slices[slice]; s != nil {
+				if p := s.Primary(); p != nil {
+					return p.Addr
+				}
+			}
+		}
+		return ""
+	}
+	return Check(ctx, nss, opts)
 }

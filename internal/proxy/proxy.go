@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/admin"
 	"github.com/switchyard-db/switchyard/internal/auth"
 	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/console"
 	"github.com/switchyard-db/switchyard/internal/globalcheck"
 	"github.com/switchyard-db/switchyard/internal/governance"
 	"github.com/switchyard-db/switchyard/internal/merge"
@@ -53,6 +54,8 @@ type Proxy struct {
 	stopOnce  sync.Once
 	// switchoverGuard refuses planned switchovers (a fleet follower).
 	switchoverGuard func() error
+	// console is the web console on the admin listener (console.go).
+	console *console.Console
 }
 
 // New builds a proxy from a validated configuration.
@@ -115,6 +118,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Proxy, error) {
 		p.topo.Close()
 		return nil, err
 	}
+	p.startConsole()
 	return p, nil
 }
 
@@ -321,43 +325,13 @@ func (p *Proxy) handleSwitchover(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	ns := p.Topology().Namespaces[q.Get("namespace")]
-	if ns == nil {
-		admin.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "unknown namespace " + q.Get("namespace")})
+	res, code, err := p.Switchover(r.Context(), q.Get("namespace"), q.Get("slice"), q.Get("target"))
+	switch {
+	case err != nil && code == http.StatusInternalServerError:
+		admin.WriteJSON(w, code, map[string]any{"error": err.Error(), "result": res})
 		return
-	}
-	slice := ns.Slices[q.Get("slice")]
-	if slice == nil {
-		admin.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "unknown slice " + q.Get("slice")})
-		return
-	}
-	var target *topology.Node
-	for _, n := range slice.Nodes {
-		if n.Addr == q.Get("target") {
-			target = n
-		}
-	}
-	if target == nil {
-		admin.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "target must be a node of the slice: " + q.Get("target")})
-		return
-	}
-	if p.switchoverGuard != nil {
-		if err := p.switchoverGuard(); err != nil {
-			admin.WriteJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
-			return
-		}
-	}
-	nc := ns.Config
-	if nc.AdminBackend == nil || nc.Replication == nil {
-		admin.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "namespace " + ns.Name + " needs admin_backend and replication credentials for a switchover"})
-		return
-	}
-	res, err := p.monitor.Switchover(r.Context(), slice, target, monitor.SwitchoverOptions{
-		Admin:       monitor.Credentials{User: nc.AdminBackend.User, Password: nc.AdminBackend.Password},
-		Replication: monitor.Credentials{User: nc.Replication.User, Password: nc.Replication.Password},
-	})
-	if err != nil {
-		admin.WriteJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "result": res})
+	case err != nil:
+		admin.WriteJSON(w, code, map[string]string{"error": err.Error()})
 		return
 	}
 	admin.WriteJSON(w, http.StatusOK, res)
