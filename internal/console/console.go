@@ -83,6 +83,8 @@ type Options struct {
 	GlobalCheck func(ctx context.Context, namespace, table string) (*globalcheck.Report, error)
 	// Switchover makes target the primary of a slice.
 	Switchover func(ctx context.Context, namespace, slice, target string) (monitor.SwitchoverResult, error)
+	// Reload re-reads the configuration source (POST /api/reload).
+	Reload func() error
 }
 
 // Console is the web console's handler.
@@ -94,6 +96,7 @@ type Console struct {
 	mu      sync.Mutex
 	proxies func(ctx context.Context) ([]ProxyInfo, error)
 	diff    func(ctx context.Context, file []byte) (string, error)
+	apply   func(ctx context.Context, file []byte) (string, error)
 	last    map[string]sample // previous traffic sample per namespace
 
 	checking sync.Mutex // one global-table check at a time
@@ -131,6 +134,14 @@ func (c *Console) SetProxies(f func(ctx context.Context) ([]ProxyInfo, error)) {
 func (c *Console) SetDiff(f func(ctx context.Context, file []byte) (string, error)) {
 	c.mu.Lock()
 	c.diff = f
+	c.mu.Unlock()
+}
+
+// SetApply sets the config writer (etcd mode: `config put` of a file); it
+// returns a summary of what it wrote.
+func (c *Console) SetApply(f func(ctx context.Context, file []byte) (string, error)) {
+	c.mu.Lock()
+	c.apply = f
 	c.mu.Unlock()
 }
 

@@ -29,6 +29,8 @@ type fixture struct {
 
 	mu          sync.Mutex
 	switchovers []string // "ns/slice->target"
+	reloads     int
+	reloadErr   error
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -75,6 +77,12 @@ func newFixture(t *testing.T) *fixture {
 			f.switchovers = append(f.switchovers, ns+"/"+slice+"->"+target)
 			f.mu.Unlock()
 			return monitor.SwitchoverResult{Slice: slice, OldPrimary: "127.0.0.1:4001", NewPrimary: target, GTID: "0-2-43"}, nil
+		},
+		Reload: func() error {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.reloads++
+			return f.reloadErr
 		},
 	})
 	s := admin.New(config.Admin{Listen: "127.0.0.1:0", User: "admin", Password: "pw"}, m, nil, nil)
@@ -287,5 +295,62 @@ func TestFleet(t *testing.T) {
 	})
 	if _, body := f.do(t, "GET", "/console/", nil, true, nil); !strings.Contains(body, "etcd unreachable: context deadline exceeded") {
 		t.Errorf("etcd error not shown:\n%s", body)
+	}
+}
+
+func TestConfigReloadAndApply(t *testing.T) {
+	f := newFixture(t)
+	tok := f.token(t, "/console/config")
+	if _, body := f.do(t, "GET", "/console/config", nil, true, nil); !strings.Contains(body, `id="reload"`) {
+		t.Fatalf("no reload button:\n%s", body)
+	}
+	reload := url.Values{"token": {tok}, "action": {"reload"}}
+	if code, _ := f.do(t, "POST", "/console/config", url.Values{"action": {"reload"}}, true, nil); code != http.StatusForbidden || f.reloads != 0 {
+		t.Errorf("reload without token: %d, %d reloads", code, f.reloads)
+	}
+	if code, body := f.do(t, "POST", "/console/config", reload, true, nil); code != http.StatusOK || !strings.Contains(body, "Reloaded: revision 4 applied.") || f.reloads != 1 {
+		t.Errorf("reload: %d, %d reloads\n%s", code, f.reloads, body)
+	}
+	f.mu.Lock()
+	f.reloadErr = errors.New("namespace shop: bad rule")
+	f.mu.Unlock()
+	if code, body := f.do(t, "POST", "/console/config", reload, true, nil); code != http.StatusUnprocessableEntity || !strings.Contains(body, "reload rejected (the running configuration stays): namespace shop: bad rule") {
+		t.Errorf("failed reload: %d\n%s", code, body)
+	}
+
+	var applied []string
+	f.c.SetDiff(func(context.Context, []byte) (string, error) { return "namespace shop: new\n", nil })
+	apply := url.Values{"token": {tok}, "action": {"apply"}, "config": {"namespaces: [x]"}}
+	if code, body := f.do(t, "POST", "/console/config", apply, true, nil); code != http.StatusConflict || !strings.Contains(body, "applying needs etcd mode") {
+		t.Errorf("apply without a writer: %d\n%s", code, body)
+	}
+	f.c.SetApply(func(_ context.Context, file []byte) (string, error) {
+		if strings.Contains(string(file), "bad") {
+			return "", errors.New("slice s9 unknown")
+		}
+		applied = append(applied, string(file))
+		return "Wrote namespaces shop at etcd revision 9", nil
+	})
+	// The diff page offers to apply exactly the diffed configuration.
+	_, body := f.do(t, "POST", "/console/config", url.Values{"token": {tok}, "config": {"namespaces: [x]"}}, true, nil)
+	for _, w := range []string{`id="apply-form"`, `<textarea name="config" hidden>namespaces: [x]</textarea>`, `value="apply"`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("diff page lacks %q:\n%s", w, body)
+		}
+	}
+	if len(applied) != 0 {
+		t.Fatal("a diff applied the configuration")
+	}
+	if code, _ := f.do(t, "POST", "/console/config", url.Values{"action": {"apply"}, "config": {"namespaces: [x]"}}, true, nil); code != http.StatusForbidden || len(applied) != 0 {
+		t.Errorf("apply without token: %d, applied %v", code, applied)
+	}
+	if code, body := f.do(t, "POST", "/console/config", url.Values{"token": {tok}, "action": {"apply"}, "config": {"bad"}}, true, nil); code != http.StatusUnprocessableEntity || !strings.Contains(body, "apply rejected (nothing was written): slice s9 unknown") {
+		t.Errorf("bad apply: %d\n%s", code, body)
+	}
+	if code, body := f.do(t, "POST", "/console/config", apply, true, nil); code != http.StatusOK || !strings.Contains(body, "Wrote namespaces shop at etcd revision 9") {
+		t.Errorf("apply: %d\n%s", code, body)
+	}
+	if len(applied) != 1 || applied[0] != "namespaces: [x]" {
+		t.Errorf("applied %q", applied)
 	}
 }

@@ -442,12 +442,15 @@ func (c *Console) switchoverPost(w http.ResponseWriter, r *http.Request) {
 }
 
 type configData struct {
-	Config   ConfigInfo
-	Token    string
-	CanDiff  bool
-	Pasted   string
-	Diff     string
-	DiffDone bool
+	Config    ConfigInfo
+	Token     string
+	CanDiff   bool
+	CanApply  bool
+	CanReload bool
+	Pasted    string
+	Diff      string
+	DiffDone  bool
+	Done      string // what an apply or reload did
 }
 
 func (c *Console) configData() configData {
@@ -456,8 +459,9 @@ func (c *Console) configData() configData {
 		d.Config = c.o.Config()
 	}
 	c.mu.Lock()
-	d.CanDiff = c.diff != nil
+	d.CanDiff, d.CanApply = c.diff != nil, c.apply != nil
 	c.mu.Unlock()
+	d.CanReload = c.o.Reload != nil
 	return d
 }
 
@@ -479,6 +483,21 @@ func (c *Console) configDiff(w http.ResponseWriter, r *http.Request) {
 		c.render(w, http.StatusForbidden, "config.html", "config", "Configuration", d, "invalid or missing form token: reload the page and try again")
 		return
 	}
+	if r.PostFormValue("action") == "reload" {
+		if c.o.Reload == nil {
+			c.render(w, http.StatusServiceUnavailable, "config.html", "config", "Configuration", d, "reload unavailable")
+			return
+		}
+		if err := c.o.Reload(); err != nil {
+			d = c.configData()
+			c.render(w, http.StatusUnprocessableEntity, "config.html", "config", "Configuration", d, "reload rejected (the running configuration stays): "+err.Error())
+			return
+		}
+		d = c.configData()
+		d.Done = fmt.Sprintf("Reloaded: revision %d applied.", d.Config.Revision)
+		c.render(w, http.StatusOK, "config.html", "config", "Configuration", d, "")
+		return
+	}
 	file := []byte(r.PostFormValue("config"))
 	if f, _, err := r.FormFile("file"); err == nil {
 		file, err = io.ReadAll(io.LimitReader(f, maxConfig))
@@ -498,6 +517,25 @@ func (c *Console) configDiff(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(bytes.TrimSpace(file)) == 0 {
 		c.render(w, http.StatusBadRequest, "config.html", "config", "Configuration", d, "paste a configuration or choose a file")
+		return
+	}
+	if r.PostFormValue("action") == "apply" {
+		c.mu.Lock()
+		apply := c.apply
+		c.mu.Unlock()
+		if apply == nil {
+			c.render(w, http.StatusConflict, "config.html", "config", "Configuration", d, "applying needs etcd mode")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		out, err := apply(ctx, file)
+		cancel()
+		if err != nil {
+			c.render(w, http.StatusUnprocessableEntity, "config.html", "config", "Configuration", d, "apply rejected (nothing was written): "+err.Error())
+			return
+		}
+		d.Done = out
+		c.render(w, http.StatusOK, "config.html", "config", "Configuration", d, "")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)

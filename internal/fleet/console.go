@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/switchyard-db/switchyard/internal/console"
 )
@@ -21,5 +23,12 @@ func (m *Member) registerConsole() {
 	})
 	c.SetDiff(func(ctx context.Context, file []byte) (string, error) {
 		return m.src.Store.Diff(ctx, file, "pasted configuration", m.o.Secret)
+	})
+	c.SetApply(func(ctx context.Context, file []byte) (string, error) {
+		names, rev, err := m.src.Store.Put(ctx, file, "pasted configuration", m.o.Secret)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Wrote namespaces %s at etcd revision %d; the proxies apply them as they watch.", strings.Join(names, ", "), rev), nil
 	})
 }

@@ -42,6 +42,7 @@ func (p *Proxy) startConsole() {
 			res, _, err := p.Switchover(ctx, namespace, slice, target)
 			return res, err
 		},
+		Reload: p.Reload,
 	})
 	p.console.Register(p.admin.Handle)
 }
