@@ -1,6 +1,8 @@
 package config
 
 import (
+	"regexp"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -13,6 +15,23 @@ type Shadow struct {
 	// Slices has exactly one shadow slice per slice of the namespace,
 	// matched by name.
 	Slices []*Slice
+	// Rules mark statements as shadow traffic by a column's value.
+	Rules []ShadowRule
+}
+
+// ShadowRule marks a statement as shadow traffic when a literal value of
+// Column (in INSERT values, or compared with = or IN in a WHERE condition)
+// is one of Values or matches Regex.
+type ShadowRule struct {
+	// Table limits the rule to one table (name without database); empty:
+	// any table.
+	Table string
+	// Column is the column name (case-insensitive).
+	Column string
+	// Values are the literal values that mark (compared as text).
+	Values []string
+	// Regex is a Go regular expression the value must match.
+	Regex string
 }
 
 // shadowConfig decodes a namespace's shadow key.
@@ -33,6 +52,18 @@ func (p *parser) shadowConfig(ns *Namespace) func(*yaml.Node, string) {
 						},
 					})
 					sh.Slices = append(sh.Slices, s)
+				})
+			},
+			"rules": func(n *yaml.Node, path string) {
+				p.sequence(n, path, func(item *yaml.Node, path string) {
+					var r ShadowRule
+					p.mapping(item, path, "in shadow rule ("+path+")", fields{
+						"table":  p.str(&r.Table),
+						"column": p.str(&r.Column),
+						"values": p.strList(&r.Values),
+						"regex":  p.str(&r.Regex),
+					})
+					sh.Rules = append(sh.Rules, r)
 				})
 			},
 		}) {
@@ -105,6 +136,20 @@ func (p *parser) validateShadow(ns *Namespace, path string) {
 				p.errorf(rp, "%s %q: weight must be at least 1", rp, r.Addr)
 			}
 			useNode(rp, r.Addr)
+		}
+	}
+	for j, r := range ns.Shadow.Rules {
+		rp := indexPath(path+".shadow.rules", j)
+		if r.Column == "" {
+			p.errorf(rp+".column", "%s.column is required", rp)
+		}
+		if (len(r.Values) == 0) == (r.Regex == "") {
+			p.errorf(rp, "%s: give exactly one of values and regex", rp)
+		}
+		if r.Regex != "" {
+			if _, err := regexp.Compile(r.Regex); err != nil {
+				p.errorf(rp+".regex", "%s.regex: %v", rp, err)
+			}
 		}
 	}
 	for _, s := range ns.Slices {

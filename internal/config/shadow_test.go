@@ -23,6 +23,9 @@ func TestShadowParse(t *testing.T) {
       slices:
         - {name: s1, primary: 127.0.0.1:4320}
         - {name: s0, primary: 127.0.0.1:4310, replicas: ["127.0.0.1:4311@3"]}
+      rules:
+        - {table: t_user, column: name, regex: "^lt_"}
+        - {column: tenant, values: ["0", "-1"]}
 `), "t.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +42,9 @@ func TestShadowParse(t *testing.T) {
 	if len(sh.Slices) != 2 || sh.Slices[0].Name != "s0" || sh.Slices[0].Primary != "127.0.0.1:4310" ||
 		sh.Slices[1].Primary != "127.0.0.1:4320" || sh.Slice("s0").Replicas[0] != (Replica{Addr: "127.0.0.1:4311", Weight: 3}) {
 		t.Fatalf("shadow slices: %+v %+v", sh.Slices[0], sh.Slices[1])
+	}
+	if r := ns.Shadow.Rules; len(r) != 2 || r[0].Table != "t_user" || r[0].Column != "name" || r[0].Regex != "^lt_" || r[1].Column != "tenant" || len(r[1].Values) != 2 {
+		t.Fatalf("rules: %+v", r)
 	}
 	// Production is untouched.
 	if ns.Slice("s0").Primary != "127.0.0.1:3310" {
@@ -67,6 +73,10 @@ func TestShadowErrors(t *testing.T) {
 		{"bad address", `    shadow: {slices: [{name: s0, primary: nowhere}, {name: s1, primary: 127.0.0.1:4320}]}`, `is not host:port`},
 		{"unknown key", `    shadow: {slices: [{name: s0, primary: 127.0.0.1:4310, weight: 2}, {name: s1, primary: 127.0.0.1:4320}]}`, `unknown key "weight"`},
 		{"user flag without shadow", ``, `shadow is true but the namespace has no shadow data sources`},
+		{"rule without column", `    shadow: {slices: [{name: s0, primary: 127.0.0.1:4310}, {name: s1, primary: 127.0.0.1:4320}], rules: [{values: [x]}]}`, `column is required`},
+		{"rule with both", `    shadow: {slices: [{name: s0, primary: 127.0.0.1:4310}, {name: s1, primary: 127.0.0.1:4320}], rules: [{column: c, values: [x], regex: y}]}`, `exactly one of values and regex`},
+		{"rule with neither", `    shadow: {slices: [{name: s0, primary: 127.0.0.1:4310}, {name: s1, primary: 127.0.0.1:4320}], rules: [{column: c}]}`, `exactly one of values and regex`},
+		{"bad regex", `    shadow: {slices: [{name: s0, primary: 127.0.0.1:4310}, {name: s1, primary: 127.0.0.1:4320}], rules: [{column: c, regex: "("}]}`, `regex: error parsing regexp`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(shadowBase+tc.shadow+"\n"), "t.yaml")

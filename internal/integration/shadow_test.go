@@ -30,6 +30,8 @@ func shadowHarness(t *testing.T) (h *harness, prod, shadow testtopo.Node) {
     shadow:
       slices:
         - {name: %s, primary: %s, replicas: [%s]}
+      rules:
+        - {table: t_user, column: name, regex: "^lt_"}
 `, topo.Slices[0].Name, sh.Primary.Addr, strings.Join(reps, ", "))
 	nsExtra = strings.Replace(nsExtra, "slices: [s0]", "slices: ["+topo.Slices[0].Name+"]", 1)
 	nsExtra = strings.Replace(nsExtra, "default_slice: s0", "default_slice: "+topo.Slices[0].Name, 1)
@@ -168,7 +170,13 @@ func TestShadowRouting(t *testing.T) {
 	st.Close()
 	mustExec(t, pc, "SET switchyard_shadow = 0")
 
-	// 4. The user flag.
+	// 4. A column-value rule (t_user.name starting with lt_).
+	mustExec(t, db, "INSERT INTO t_user VALUES (109, 'lt_rule')", "UPDATE t_user SET name = 'lt_rule2' WHERE name = 'lt_rule'")
+	if got := queryString(t, db, "SELECT COUNT(*) FROM t_user WHERE name = 'lt_rule2'"); got != "1" {
+		t.Fatalf("rule-marked read found %s rows on the shadow side", got)
+	}
+
+	// 5. The user flag.
 	lt := h.open("lt", "lt_pw", "it_shadow", "interpolateParams=true")
 	mustExec(t, lt, "INSERT INTO t_user VALUES (108, 'user flag')")
 	if got := queryString(t, lt, "SELECT @@switchyard_shadow"); got != "ON" {
@@ -187,11 +195,11 @@ func TestShadowRouting(t *testing.T) {
 		t.Fatalf("production t_region: %s", got)
 	}
 	shadowRows, _ := physicalRows(t, h, shadow)
-	// t_user 102,103,104,105,107,108 and t_region 1.
-	if shadowRows != 7 {
-		t.Fatalf("shadow holds %d rows, want 7", shadowRows)
+	// t_user 102,103,104,105,107,108,109 and t_region 1.
+	if shadowRows != 8 {
+		t.Fatalf("shadow holds %d rows, want 8", shadowRows)
 	}
-	if got := shadowIDs(t, lt); got != "102,103,104,105,107,108" {
+	if got := shadowIDs(t, lt); got != "102,103,104,105,107,108,109" {
 		t.Fatalf("shadow rows: %s", got)
 	}
 	// Without production's own later write, its tables are as they were

@@ -2,11 +2,15 @@ package router
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 
+	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/protocol"
 )
 
@@ -188,4 +192,138 @@ func FollowedByShadow(sql string) bool {
 	}
 	a := Analyze(sql)
 	return a.Kind == KindDDL && a.Err == nil && a.Flags&(FlagMulti|FlagTempTable) == 0
+}
+
+// ShadowByColumns reports whether sql is marked as shadow traffic by a
+// column-value rule: a literal value of the rule's column in INSERT values
+// (or INSERT ... SET), or compared with = or IN in a condition, is one of
+// its values or matches its regex. Parameters (?) never match.
+func ShadowByColumns(sql string, rules []config.ShadowRule) bool {
+	if len(rules) == 0 {
+		return false
+	}
+	p := parsers.Get().(*parser.Parser)
+	stmts, parsed := parse(p, sql)
+	if !parsed {
+		return false
+	}
+	defer parsers.Put(p)
+	for _, st := range stmts {
+		v := &shadowColVisitor{tables: map[string]bool{}}
+		st.Accept(v)
+		for _, c := range v.cands {
+			if t, ok := v.aliases[c.table]; ok {
+				c.table = t
+			}
+			for i := range rules {
+				if shadowRuleMatches(&rules[i], c, v.tables) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// shadowCand is a column compared with (or given) a literal value.
+type shadowCand struct{ table, column, value string }
+
+type shadowColVisitor struct {
+	tables  map[string]bool   // lowercase names of the statement's tables
+	aliases map[string]string // alias -> table name
+	cands   []shadowCand
+}
+
+// Enter collects tables, aliases and column-literal pairs.
+func (v *shadowColVisitor) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.TableName:
+		v.tables[x.Name.L] = true
+	case *ast.TableSource:
+		if tn, ok := x.Source.(*ast.TableName); ok && x.AsName.L != "" {
+			if v.aliases == nil {
+				v.aliases = map[string]string{}
+			}
+			v.aliases[x.AsName.L] = tn.Name.L
+		}
+	case *ast.InsertStmt:
+		for _, row := range x.Lists {
+			for i, e := range row {
+				if i < len(x.Columns) {
+					v.add("", x.Columns[i].Name.L, e)
+				}
+			}
+		}
+	case *ast.BinaryOperationExpr:
+		if x.Op == opcode.EQ || x.Op == opcode.NullEQ {
+			if c, ok := x.L.(*ast.ColumnNameExpr); ok {
+				v.add(c.Name.Table.L, c.Name.Name.L, x.R)
+			}
+			if c, ok := x.R.(*ast.ColumnNameExpr); ok {
+				v.add(c.Name.Table.L, c.Name.Name.L, x.L)
+			}
+		}
+	case *ast.PatternInExpr:
+		if c, ok := x.Expr.(*ast.ColumnNameExpr); ok && !x.Not {
+			for _, e := range x.List {
+				v.add(c.Name.Table.L, c.Name.Name.L, e)
+			}
+		}
+	}
+	return n, false
+}
+
+// Leave continues the walk.
+func (v *shadowColVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// add records column = e when e is a literal.
+func (v *shadowColVisitor) add(table, column string, e ast.ExprNode) {
+	val, ok := e.(ast.ValueExpr)
+	if !ok {
+		return
+	}
+	if _, isParam := e.(ast.ParamMarkerExpr); isParam {
+		return
+	}
+	var s string
+	switch x := val.GetValue().(type) {
+	case nil:
+		return
+	case []byte:
+		s = string(x)
+	default:
+		s = fmt.Sprint(x)
+	}
+	v.cands = append(v.cands, shadowCand{table: table, column: column, value: s})
+}
+
+var shadowRegexps sync.Map // pattern -> *regexp.Regexp
+
+func shadowRuleMatches(r *config.ShadowRule, c shadowCand, tables map[string]bool) bool {
+	if !strings.EqualFold(r.Column, c.column) {
+		return false
+	}
+	if r.Table != "" {
+		t := strings.ToLower(r.Table)
+		if c.table != "" && c.table != t || c.table == "" && !tables[t] {
+			return false
+		}
+	}
+	if r.Regex != "" {
+		re, ok := shadowRegexps.Load(r.Regex)
+		if !ok {
+			compiled, err := regexp.Compile(r.Regex)
+			if err != nil {
+				return false
+			}
+			re, _ = shadowRegexps.LoadOrStore(r.Regex, compiled)
+		}
+		return re.(*regexp.Regexp).MatchString(c.value)
+	}
+	for _, want := range r.Values {
+		if want == c.value {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,10 @@
 package router
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/switchyard-db/switchyard/internal/config"
+)
 
 func TestShadowHint(t *testing.T) {
 	for _, tc := range []struct {
@@ -80,5 +84,43 @@ func TestFollowedByShadow(t *testing.T) {
 		if got := FollowedByShadow(tc.sql); got != tc.want {
 			t.Errorf("FollowedByShadow(%q) = %v, want %v", tc.sql, got, tc.want)
 		}
+	}
+}
+
+func TestShadowByColumns(t *testing.T) {
+	rules := []config.ShadowRule{
+		{Table: "t_user", Column: "name", Regex: "^lt_"},
+		{Column: "tenant", Values: []string{"0", "load"}},
+	}
+	for _, tc := range []struct {
+		sql  string
+		want bool
+	}{
+		{"INSERT INTO t_user (id, name) VALUES (1, 'lt_1')", true},
+		{"INSERT INTO t_user (id, name) VALUES (1, 'alice'), (2, 'lt_2')", true},
+		{"INSERT INTO t_user SET id = 1, name = 'lt_x'", true},
+		{"INSERT INTO t_user (id, name) VALUES (1, 'alice')", false},
+		{"INSERT INTO t_order (id, name) VALUES (1, 'lt_1')", false}, // other table
+		{"UPDATE t_user SET x = 1 WHERE name = 'lt_9'", true},
+		{"SELECT * FROM t_user u WHERE u.name = 'lt_9'", true}, // qualified by an alias
+		{"SELECT * FROM t_user u JOIN t_other o ON o.id = u.id WHERE o.name = 'lt_9'", false},
+		{"SELECT * FROM t_user WHERE t_user.name = 'lt_9'", true},
+		{"DELETE FROM t_user WHERE 'lt_3' = name", true},
+		{"SELECT * FROM t_user WHERE name IN ('a', 'lt_4')", true},
+		{"SELECT * FROM t_user WHERE name NOT IN ('lt_4')", false},
+		{"SELECT * FROM t_user WHERE name LIKE 'lt_%'", false},
+		{"SELECT * FROM anything WHERE tenant = 0", true},
+		{"SELECT * FROM anything WHERE tenant = 'load'", true},
+		{"SELECT * FROM anything WHERE tenant = 1", false},
+		{"SELECT * FROM anything WHERE tenant = ?", false},
+		{"SELECT 1", false},
+		{"not sql at all", false},
+	} {
+		if got := ShadowByColumns(tc.sql, rules); got != tc.want {
+			t.Errorf("ShadowByColumns(%q) = %v, want %v", tc.sql, got, tc.want)
+		}
+	}
+	if ShadowByColumns("SELECT * FROM t WHERE tenant = 0", nil) {
+		t.Error("no rules marked a statement")
 	}
 }

@@ -50,7 +50,7 @@ func (s *Session) chooseSide(p []byte) (done bool) {
 				return true
 			}
 		}
-		want = s.shadowMode() || router.ShadowHint(sql)
+		want = s.shadowMode() || router.ShadowHint(sql) || s.shadowByColumns(sql)
 	case protocol.ComStmtExecute:
 		if len(p) < 5 {
 			return false
@@ -59,7 +59,7 @@ func (s *Session) chooseSide(p []byte) (done bool) {
 		if st == nil {
 			return false // the command answers the unknown handle
 		}
-		want = s.shadowMode() || router.ShadowHint(st.sql)
+		want = s.shadowMode() || router.ShadowHint(st.sql) || s.shadowByColumns(st.sql)
 	case protocol.ComInitDB, protocol.ComFieldList:
 		want = s.shadowMode()
 	default:
@@ -228,4 +228,13 @@ func (s *Session) explainSlice(name string) string {
 		return name + " (shadow)"
 	}
 	return name
+}
+
+// shadowByColumns applies the namespace's column-value rules to sql.
+func (s *Session) shadowByColumns(sql string) bool {
+	prod := s.ns.Side(false)
+	if prod.Config.Shadow == nil || len(prod.Config.Shadow.Rules) == 0 {
+		return false
+	}
+	return router.ShadowByColumns(sql, prod.Config.Shadow.Rules)
 }
