@@ -171,7 +171,7 @@ func TestShadowRouting(t *testing.T) {
 	mustExec(t, pc, "SET switchyard_shadow = 0")
 
 	// 4. A column-value rule (t_user.name starting with lt_).
-	mustExec(t, db, "INSERT INTO t_user VALUES (109, 'lt_rule')", "UPDATE t_user SET name = 'lt_rule2' WHERE name = 'lt_rule'")
+	mustExec(t, db, "INSERT INTO t_user (id, name) VALUES (109, 'lt_rule')", "UPDATE t_user SET name = 'lt_rule2' WHERE name = 'lt_rule'")
 	if got := queryString(t, db, "SELECT COUNT(*) FROM t_user WHERE name = 'lt_rule2'"); got != "1" {
 		t.Fatalf("rule-marked read found %s rows on the shadow side", got)
 	}

@@ -99,6 +99,7 @@ func TestShadowByColumns(t *testing.T) {
 		{"INSERT INTO t_user (id, name) VALUES (1, 'lt_1')", true},
 		{"INSERT INTO t_user (id, name) VALUES (1, 'alice'), (2, 'lt_2')", true},
 		{"INSERT INTO t_user SET id = 1, name = 'lt_x'", true},
+		{"INSERT INTO t_user VALUES (1, 'lt_1')", false}, // no column list
 		{"INSERT INTO t_user (id, name) VALUES (1, 'alice')", false},
 		{"INSERT INTO t_order (id, name) VALUES (1, 'lt_1')", false}, // other table
 		{"UPDATE t_user SET x = 1 WHERE name = 'lt_9'", true},
