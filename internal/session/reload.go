@@ -158,6 +158,7 @@ func (s *Session) moveTo(sn *Snapshot) {
 		s.gone.Store(true)
 		return
 	}
+	ns = sameSide(ns, s.ns)
 	s.gen = sn.Gen
 	s.user = u
 	// Access rules may have changed with the user or its namespace.
@@ -192,7 +193,15 @@ func remapSlices[V any](m map[*topology.Slice]V, ns *topology.Namespace) map[*to
 	}
 	out := make(map[*topology.Slice]V, len(m))
 	for sl, v := range m {
-		if n := ns.Slices[sl.Name]; n != nil {
+		// Production and shadow slices share names: each keeps to its side.
+		side := ns
+		if sl.Namespace != nil {
+			side = ns.Side(sl.Namespace.IsShadow())
+		}
+		if side == nil {
+			continue
+		}
+		if n := side.Slices[sl.Name]; n != nil {
 			out[n] = v
 		}
 	}

@@ -238,3 +238,14 @@ func (s *Session) shadowByColumns(sql string) bool {
 	}
 	return router.ShadowByColumns(sql, prod.Config.Shadow.Rules)
 }
+
+// sameSide returns the side of ns (a namespace of a new snapshot) that
+// the session is on in cur: a session in shadow mode stays on the shadow
+// side across a reload, or goes to production when the new configuration
+// has no shadow side (its next marked statement is then refused).
+func sameSide(ns, cur *topology.Namespace) *topology.Namespace {
+	if cur.IsShadow() && ns.Shadow != nil {
+		return ns.Shadow
+	}
+	return ns
+}
