@@ -68,11 +68,22 @@ if ! have sysbench; then pkgs+=(sysbench); fi
 if ! have gcc; then pkgs+=(gcc libc6-dev); fi
 # chromium: the web console's browser test (installed when root; the test skips without it).
 if ! have chromium && [ "$(id -u)" = 0 ]; then pkgs+=(chromium); fi
-if [ ${#pkgs[@]} -gt 0 ]; then
+# The clients of the client matrix (internal/integration/matrix_test.go,
+# docs/clients.md); its tests skip a client that is missing, except in CI.
+clients=()
+for pkg in python3-pymysql python3-mysqldb python3-sqlalchemy python3-django libmariadb-java \
+	default-jdk-headless php-cli php-mysql; do
+	dpkg -s "$pkg" >/dev/null 2>&1 || clients+=("$pkg")
+done
+have node || clients+=(nodejs)
+have npm || clients+=(npm)
+if [ ${#pkgs[@]} -gt 0 ] || { [ ${#clients[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; }; then
 	[ "$(id -u)" = 0 ] || die "missing packages: ${pkgs[*]} (apt-get install ${pkgs[*]})"
-	say "installing ${pkgs[*]}"
+	say "installing ${pkgs[*]} ${clients[*]}"
 	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y "${pkgs[@]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "${pkgs[@]}" "${clients[@]}"
+elif [ ${#clients[@]} -gt 0 ]; then
+	say "client matrix: not installed (its cells are skipped): ${clients[*]}"
 fi
 # The Debian package may start its own server (port 3306, /run/mysqld). It
 # does not collide with our ports, but stop it to save memory. Only that

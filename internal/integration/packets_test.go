@@ -163,6 +163,26 @@ func (r *rawClient) query(t *testing.T, sql string) [][]byte {
 	}
 }
 
+// fieldList sends COM_FIELD_LIST and returns the response packets.
+func (r *rawClient) fieldList(t *testing.T, table string) [][]byte {
+	t.Helper()
+	r.c.Seq = 0
+	if err := r.c.WriteFlush(append(append([]byte{protocol.ComFieldList}, table...), 0)); err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for {
+		p, err := r.c.ReadPacket()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, append([]byte(nil), p...))
+		if protocol.IsErr(p) || protocol.IsEOF(p) {
+			return out
+		}
+	}
+}
+
 // TestPacketsByteIdentical compares, packet by packet and byte by byte, the
 // responses of the proxy (a sharded namespace over s0 and s1, where the
 // proxy builds OK, EOF, column definitions and rows itself when it merges
@@ -245,6 +265,14 @@ func TestPacketsByteIdentical(t *testing.T) {
 				got := maskIndexHints(proxied.query(t, q))
 				if d := diffPackets(want, got); d != "" {
 					t.Errorf("%s:\n%s", q, d)
+				}
+			}
+			// COM_FIELD_LIST of a sharded and of a plain table.
+			for _, table := range []string{"t", "p"} {
+				want := direct.fieldList(t, table)
+				got := proxied.fieldList(t, table)
+				if d := diffPackets(want, got); d != "" {
+					t.Errorf("COM_FIELD_LIST %s:\n%s", table, d)
 				}
 			}
 		})

@@ -134,3 +134,25 @@ func StripColumnExt(b, p []byte) []byte {
 	b = append(b, p[:pos]...)
 	return append(b, p[pos+n:]...)
 }
+
+// AppendColumnDefNames appends p, a column definition payload, with its
+// names replaced by those of c and everything after the names (extended
+// type info, fixed fields, a COM_FIELD_LIST default) kept byte for byte.
+// A malformed p is appended unchanged.
+func AppendColumnDefNames(b, p []byte, c *ColumnDef) []byte {
+	pos := 0
+	for i := 0; i < 6; i++ {
+		_, _, n := ReadLenEncString(p[pos:])
+		if n == 0 {
+			return append(b, p...)
+		}
+		pos += n
+	}
+	b = AppendLenEncString(b, "def")
+	b = AppendLenEncString(b, c.Schema)
+	b = AppendLenEncString(b, c.Table)
+	b = AppendLenEncString(b, c.OrgTable)
+	b = AppendLenEncString(b, c.Name)
+	b = AppendLenEncString(b, c.OrgName)
+	return append(b, p[pos:]...)
+}

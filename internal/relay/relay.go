@@ -63,7 +63,7 @@ type Relayer struct {
 func (r *Relayer) columnDef(cl *protocol.Conn, be *backend.Conn, p []byte) error {
 	if r.Rename != nil {
 		if c, err := protocol.ParseColumnDef(p); err == nil && r.Rename(&c) {
-			r.buf = protocol.AppendColumnDefExt(r.buf[:0], &c, be.ExtCaps)
+			r.buf = protocol.AppendColumnDefNames(r.buf[:0], p, &c)
 			p = r.buf
 		}
 	}
@@ -305,7 +305,7 @@ func (r *Relayer) FieldList(cl *protocol.Conn, caps uint32, be *backend.Conn) (O
 			_, err := r.forwardOK(cl, caps, be, p, protocol.EOFHeader, &o)
 			return o, err
 		default:
-			if err := cl.WriteColumnDef(p, be.ExtCaps); err != nil {
+			if err := r.columnDef(cl, be, p); err != nil {
 				be.MarkBroken()
 				return o, &ClientError{err}
 			}

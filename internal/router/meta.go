@@ -161,8 +161,11 @@ func LikeMatch(s, pattern string) bool {
 func infoSchemaRewrite(st ast.StmtNode, rules *shard.Rules) *ShardPlan {
 	v := &infoSchemaVisitor{rules: rules}
 	st.Accept(v)
-	if !v.infoSchema || v.table == nil {
+	if !v.infoSchema {
 		return nil
+	}
+	if v.table == nil {
+		return infoSchemaListing(st, rules)
 	}
 	x := v.table.All()[0]
 	if sel, ok := st.(*ast.SelectStmt); ok && sel.Fields != nil {
@@ -214,3 +217,103 @@ func (v *infoSchemaVisitor) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (v *infoSchemaVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// Listing asks the executor to show the physical tables of ruled tables as
+// their logical table in a metadata listing that names no table
+// (SHOW TABLE STATUS, information_schema.TABLES/COLUMNS/... scans): Steps[0]
+// runs on the default slice; a later step runs the same listing on a slice
+// holding a ruled table absent from the default slice, and only rows of
+// such tables are kept. Rows are renamed through Names and the first row of
+// every (table, key columns) is kept.
+type Listing struct {
+	// Names maps lower-case physical table names to logical names.
+	Names map[string]string
+	// TableCol is the (original) name of the result column holding table
+	// names.
+	TableCol string
+	// Like filters the renamed table names (SHOW TABLE STATUS LIKE).
+	Like string
+	// Sort orders rows by table name (SHOW TABLE STATUS).
+	Sort bool
+}
+
+// listingNames maps the physical tables of every ruled table to its name,
+// and returns the slices (other than the default) that hold tables with no
+// physical table on the default slice, for database db ("" = every one).
+func listingNames(rules *shard.Rules, db string) (map[string]string, []string) {
+	names := map[string]string{}
+	var extra []string
+	for _, t := range rules.Tables() {
+		if db != "" && !strings.EqualFold(t.Database(), db) {
+			continue
+		}
+		onDefault := false
+		for _, x := range t.All() {
+			names[strings.ToLower(x.Table)] = t.Name()
+			if x.Slice == rules.DefaultSlice() {
+				onDefault = true
+			}
+		}
+		if !onDefault && len(t.All()) > 0 && !contains(extra, t.All()[0].Slice) {
+			extra = append(extra, t.All()[0].Slice)
+		}
+	}
+	return names, extra
+}
+
+// planShowTableStatus plans SHOW TABLE STATUS in a database with rules.
+func planShowTableStatus(show *ast.ShowStmt, rules *shard.Rules, db string) *ShardPlan {
+	if show.DBName != "" {
+		db = show.DBName
+	}
+	names, extra := listingNames(rules, db)
+	if len(names) == 0 {
+		return nil
+	}
+	if show.Where != nil {
+		return refuse("SHOW TABLE STATUS ... WHERE in a database with sharding rules (use LIKE)")
+	}
+	l := &Listing{Names: names, TableCol: "Name", Sort: true}
+	if show.Pattern != nil {
+		v, ok := show.Pattern.Pattern.(ast.ValueExpr)
+		if !ok {
+			return refuse("SHOW TABLE STATUS LIKE with a pattern that is not a string")
+		}
+		l.Like, _ = v.GetValue().(string)
+	}
+	sql := "SHOW TABLE STATUS FROM `" + strings.ReplaceAll(db, "`", "``") + "`"
+	sp := &ShardPlan{Steps: []Step{{Slice: rules.DefaultSlice(), Database: db, SQL: sql}}, Listing: l}
+	for _, sl := range extra {
+		sp.Steps = append(sp.Steps, Step{Slice: sl, Database: db, SQL: sql})
+	}
+	return sp
+}
+
+// infoSchemaListing plans an information_schema query that names no ruled
+// table: it lists physical tables, shown as the logical ones.
+func infoSchemaListing(st ast.StmtNode, rules *shard.Rules) *ShardPlan {
+	names, extra := listingNames(rules, "")
+	if len(names) == 0 {
+		return nil
+	}
+	sql := st.Text()
+	l := &Listing{Names: names, TableCol: "TABLE_NAME"}
+	// ORDER BY TABLE_NAME first: renamed rows and rows of other slices
+	// are put back in that order.
+	if sel, ok := st.(*ast.SelectStmt); ok && sel.OrderBy != nil && len(sel.OrderBy.Items) > 0 {
+		if c, ok := sel.OrderBy.Items[0].Expr.(*ast.ColumnNameExpr); ok && c.Name.Name.L == "table_name" && !sel.OrderBy.Items[0].Desc {
+			l.Sort = true
+		}
+	}
+	sp := &ShardPlan{Steps: []Step{{Slice: rules.DefaultSlice(), SQL: sql}}, Listing: l}
+	for _, sl := range extra {
+		sp.Steps = append(sp.Steps, Step{Slice: sl, SQL: sql})
+	}
+	return sp
+}
+
+// lockTablesRefusal names what LOCK TABLES on tables with rules would need
+// (locks on several slices held by one session) and the way around it for
+// dumps.
+const lockTablesRefusal = "LOCK TABLES on sharded or global tables (their physical tables live on several slices); " +
+	"mariadb-dump: use --single-transaction (or --skip-lock-tables)"

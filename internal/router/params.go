@@ -14,6 +14,10 @@ func ParamOffsets(sql string) (offsets []int, ok bool) {
 	p := parsers.Get().(*parser.Parser)
 	stmts, ok := parse(p, sql)
 	if !ok {
+		// INSERT ... RETURNING: the markers are in the INSERT (a prefix).
+		if base, _, ok := splitReturning(sql); ok {
+			return ParamOffsets(base)
+		}
 		return nil, false
 	}
 	defer parsers.Put(p)

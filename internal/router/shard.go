@@ -43,6 +43,8 @@ type ShardPlan struct {
 	Rename *Rename
 	// ShowTables: SHOW TABLES in a database with rules.
 	ShowTables *ShowTables
+	// Listing: a metadata listing showing logical tables (see Listing).
+	Listing *Listing
 	// Write: the steps are parts of one write (rows of an INSERT placed on
 	// several tables, an UPDATE/DELETE reaching several tables, a write to
 	// every copy of a global table); they must all apply or none.
@@ -55,6 +57,12 @@ type ShardPlan struct {
 	Eval *GlobalEval
 	// InsertID is the first ID the proxy generated for the INSERT (0: none).
 	InsertID uint64
+	// Returning is the RETURNING list of an INSERT/REPLACE ... RETURNING
+	// (each step carries it too): the executor answers the returned rows.
+	Returning string
+	// Rows: for an INSERT split over several tables, the statement's row
+	// numbers (from 0) each step inserts, in order.
+	Rows [][]int
 	// Err refuses the statement, saying precisely what is not supported.
 	Err *protocol.Error
 }
@@ -103,6 +111,9 @@ func AnalyzeShardedWith(sql string, rules *shard.Rules, db string, src Sources) 
 	p := parsers.Get().(*parser.Parser)
 	stmts, ok := parse(p, sql)
 	if !ok {
+		if ra, rsp, ok := analyzeReturning(sql, rules, db, src); ok && rsp != nil {
+			return ra, rsp
+		}
 		classifyUnparsed(a, sql)
 		if mentionsRuledTable(sql, rules) {
 			return a, refuse("statements the SQL parser does not understand on sharded tables")
@@ -201,6 +212,9 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 	if show, ok := st.(*ast.ShowStmt); ok && show.Tp == ast.ShowTables {
 		return planShowTables(show, rules, db)
 	}
+	if show, ok := st.(*ast.ShowStmt); ok && show.Tp == ast.ShowTableStatus {
+		return planShowTableStatus(show, rules, db)
+	}
 	if show, ok := st.(*ast.ShowStmt); ok && show.Tp == ast.ShowDatabases && rules.HasRules() {
 		return planShowDatabases(show, rules)
 	}
@@ -215,6 +229,9 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 			return infoSchemaRewrite(st, rules)
 		}
 		return nil
+	}
+	if _, ok := st.(*ast.LockTablesStmt); ok {
+		return refuse(lockTablesRefusal)
 	}
 	if tc.all > len(tc.found) {
 		if sel, ok := st.(*ast.SelectStmt); ok && sel.With != nil {
@@ -754,6 +771,7 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 	}
 	var order []shard.Target
 	groups := map[shard.Target][][]ast.ExprNode{}
+	rowNums := map[shard.Target][]int{}
 	for i, row := range n.Lists {
 		vals := make([]shard.Value, len(keyCols))
 		for k, kc := range keyCols {
@@ -784,6 +802,7 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 			order = append(order, x)
 		}
 		groups[x] = append(groups[x], row)
+		rowNums[x] = append(rowNums[x], i)
 	}
 	if len(order) == 1 {
 		p := single(st, r, order[0])
@@ -800,6 +819,7 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 			return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
 		}
 		p.Steps = append(p.Steps, Step{Slice: x.Slice, Database: x.Database, SQL: sql})
+		p.Rows = append(p.Rows, rowNums[x])
 	}
 	return p
 }

@@ -375,7 +375,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 			s.writeErr(toProtoErr(err))
 			return true
 		}
-		ok, err := c.Exec(sp.Steps[0].SQL)
+		ok, err := s.execStep(c, 0, sp.Steps[0].SQL)
 		if err != nil {
 			if c.Broken() {
 				s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
@@ -424,7 +424,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 				}
 			}
 		}
-		ok, err := c.Exec(st.SQL)
+		ok, err := s.execStep(c, i, st.SQL)
 		if err != nil {
 			if c.Broken() {
 				if c == s.pinned {
@@ -477,7 +477,7 @@ func (s *Session) writeBestEffort(sp *router.ShardPlan) (failed bool) {
 		c, node, err := s.getPrimary(slice)
 		if err == nil {
 			var ok protocol.OK
-			ok, err = c.Exec(st.SQL)
+			ok, err = s.execStep(c, i, st.SQL)
 			if err != nil && c.Broken() {
 				s.lost(c, node, &relay.BackendError{Err: err})
 			} else {
@@ -512,6 +512,10 @@ func (s *Session) writeWriteOK(sp *router.ShardPlan, affected, lastID uint64, in
 	}
 	if lastID != 0 {
 		s.lastInsertID = lastID
+	}
+	if s.ret != nil {
+		s.writeReturning(sp)
+		return false
 	}
 	s.rowCount = int64(affected)
 	ok := protocol.OK{AffectedRows: affected, LastInsertID: lastID, Status: s.status(), Info: []byte(info)}

@@ -19,57 +19,35 @@ const metaMaxRows = 100000
 // names (SHOW TABLES, SHOW CREATE TABLE, DESCRIBE, information_schema
 // lookups): the small result is read whole, rewritten and sent.
 func (s *Session) runMeta(a *router.Analysis, sp *router.ShardPlan, binary bool) (failed bool, clientErr error) {
-	step := sp.Steps[0]
-	plan := router.Decide(a, s.routerState())
-	plan.Slice = step.Slice
-	plan.NamesTables = true
-	if plan.Target == router.TargetProxy || plan.Target == router.TargetError {
-		plan.Target = router.TargetPrimary
-	}
-	c, node, err := s.acquire(&plan)
-	if err != nil {
-		s.writeErr(toProtoErr(err))
+	cols, rows, ok := s.metaStep(a, sp.Steps[0])
+	if !ok {
 		return true, nil
 	}
-	c.Seq = 0
-	s.buf = append(s.buf[:0], protocol.ComQuery)
-	s.buf = append(s.buf, step.SQL...)
-	if err := c.WriteFlush(s.buf); err != nil {
-		s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
-		return true, nil
+	if l := sp.Listing; l != nil {
+		col := -1
+		for i, c := range cols {
+			// SHOW TABLE STATUS's Name is information_schema's TABLE_NAME.
+			if col < 0 && (strings.EqualFold(c.OrgName, l.TableCol) || strings.EqualFold(c.Name, l.TableCol) || strings.EqualFold(c.OrgName, "TABLE_NAME")) {
+				col = i
+			}
+		}
+		if col >= 0 {
+			seen := map[string]bool{}
+			rows = logicalRows(cols, rows, col, l, seen, false)
+			for _, st := range sp.Steps[1:] {
+				more, moreRows, ok := s.metaStep(a, st)
+				if !ok {
+					return true, nil
+				}
+				if len(more) == len(cols) {
+					rows = append(rows, logicalRows(cols, moreRows, col, l, seen, true)...)
+				}
+			}
+			if l.Sort {
+				sort.SliceStable(rows, func(i, j int) bool { return string(rows[i][col]) < string(rows[j][col]) })
+			}
+		}
 	}
-	cols, err := readHeader(c)
-	if err != nil {
-		s.failOn(c, node, err)
-		return true, nil
-	}
-	src := &branch{c: c, node: node, sent: true}
-	var rows [][][]byte
-	for {
-		p, err := src.Next()
-		if err != nil {
-			s.failOn(c, node, err)
-			return true, nil
-		}
-		if p == nil {
-			break
-		}
-		if len(rows) >= metaMaxRows {
-			src.drain()
-			s.release(c, node)
-			s.writeErr(protocol.NewError(1038, "HY001", "metadata result too large to rewrite (more than %d rows)", metaMaxRows))
-			return true, nil
-		}
-		fields, ok := splitRow(p, len(cols))
-		if !ok {
-			c.MarkBroken()
-			s.writeErr(s.lost(c, node, &relay.BackendError{Err: protocol.ErrMalformed}))
-			return true, nil
-		}
-		rows = append(rows, fields)
-	}
-	node.CountStatement()
-	s.release(c, node)
 	if rn := sp.Rename; rn != nil {
 		for i := range cols {
 			if strings.EqualFold(cols[i].Table, rn.Physical) {
@@ -142,6 +120,111 @@ func (s *Session) runMeta(a *router.Analysis, sp *router.ShardPlan, binary bool)
 	return s.mergeOut(&passthrough, cols, []merge.Source{held}, binary)
 }
 
+// metaStep runs one metadata statement and reads its (small) result whole;
+// ok is false when an error was answered.
+func (s *Session) metaStep(a *router.Analysis, step router.Step) (cols []protocol.ColumnDef, rows [][][]byte, ok bool) {
+	plan := router.Decide(a, s.routerState())
+	plan.Slice = step.Slice
+	plan.NamesTables = true
+	if plan.Target == router.TargetProxy || plan.Target == router.TargetError {
+		plan.Target = router.TargetPrimary
+	}
+	c, node, err := s.acquire(&plan)
+	if err != nil {
+		s.writeErr(toProtoErr(err))
+		return nil, nil, false
+	}
+	c.Seq = 0
+	s.buf = append(s.buf[:0], protocol.ComQuery)
+	s.buf = append(s.buf, step.SQL...)
+	if err := c.WriteFlush(s.buf); err != nil {
+		s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
+		return nil, nil, false
+	}
+	cols, err = readHeader(c)
+	if err != nil {
+		s.failOn(c, node, err)
+		return nil, nil, false
+	}
+	src := &branch{c: c, node: node, sent: true}
+	for {
+		p, err := src.Next()
+		if err != nil {
+			s.failOn(c, node, err)
+			return nil, nil, false
+		}
+		if p == nil {
+			break
+		}
+		if len(rows) >= metaMaxRows {
+			src.drain()
+			s.release(c, node)
+			s.writeErr(protocol.NewError(1038, "HY001", "metadata result too large to rewrite (more than %d rows)", metaMaxRows))
+			return nil, nil, false
+		}
+		fields, ok := splitRow(p, len(cols))
+		if !ok {
+			c.MarkBroken()
+			s.writeErr(s.lost(c, node, &relay.BackendError{Err: protocol.ErrMalformed}))
+			return nil, nil, false
+		}
+		rows = append(rows, fields)
+	}
+	node.CountStatement()
+	s.release(c, node)
+	return cols, rows, true
+}
+
+// listingKeys are the columns that, with the table name, identify a row of
+// a metadata listing (a table, a column, an index part...).
+var listingKeys = map[string]bool{"TABLE_SCHEMA": true, "TABLE_CATALOG": true, "COLUMN_NAME": true, "INDEX_NAME": true,
+	"SEQ_IN_INDEX": true, "CONSTRAINT_NAME": true, "ORDINAL_POSITION": true, "PARTITION_NAME": true,
+	"SUBPARTITION_NAME": true, "TRIGGER_NAME": true, "Key_name": true, "Seq_in_index": true}
+
+// logicalRows renames the physical tables of rows (column col) to logical
+// ones, keeps the first row per identity and filters by l.Like. With
+// onlyRuled only rows of ruled tables are kept (extra slices).
+func logicalRows(cols []protocol.ColumnDef, rows [][][]byte, col int, l *router.Listing, seen map[string]bool, onlyRuled bool) [][][]byte {
+	var keyCols []int
+	for i, c := range cols {
+		name := c.OrgName
+		if name == "" {
+			name = c.Name
+		}
+		if listingKeys[strings.ToUpper(name)] || listingKeys[name] {
+			keyCols = append(keyCols, i)
+		}
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		if r[col] == nil {
+			out = append(out, r)
+			continue
+		}
+		logical, ruled := l.Names[strings.ToLower(string(r[col]))]
+		if ruled {
+			r[col] = []byte(logical)
+		} else if onlyRuled {
+			continue
+		}
+		if l.Like != "" && !router.LikeMatch(string(r[col]), l.Like) {
+			continue
+		}
+		var key strings.Builder
+		key.Write(bytes.ToLower(r[col]))
+		for _, k := range keyCols {
+			key.WriteByte(0)
+			key.Write(r[k])
+		}
+		if seen[key.String()] {
+			continue
+		}
+		seen[key.String()] = true
+		out = append(out, r)
+	}
+	return out
+}
+
 // splitRow splits a text-protocol row into its values (nil for NULL).
 func splitRow(p []byte, n int) ([][]byte, bool) {
 	out := make([][]byte, n)
@@ -158,7 +241,7 @@ func splitRow(p []byte, n int) ([][]byte, bool) {
 		if k == 0 {
 			return nil, false
 		}
-		out[i] = append([]byte(nil), v...)
+		out[i] = append([]byte{}, v...) // non-nil: '' is not NULL
 		pos += k
 	}
 	return out, pos == len(p)
@@ -197,4 +280,26 @@ func (s *Session) logicalColumn(c *protocol.ColumnDef) bool {
 	}
 	c.Schema, c.OrgTable = l[0], l[1]
 	return true
+}
+
+// fieldListTarget sends COM_FIELD_LIST of a sharded table to its first
+// physical table (same columns everywhere); the relayed definitions show
+// the logical name (logicalColumn).
+func (s *Session) fieldListTarget(p []byte, plan *router.Plan) []byte {
+	rules := s.ns.Rules
+	if rules == nil || len(p) < 2 || s.pinned != nil {
+		return p
+	}
+	end := bytes.IndexByte(p[1:], 0)
+	if end < 0 {
+		return p
+	}
+	t, ok := rules.Table(s.db, string(p[1:1+end]))
+	if !ok || len(t.All()) == 0 {
+		return p
+	}
+	x := t.All()[0]
+	plan.Slice = x.Slice
+	q := append([]byte{protocol.ComFieldList}, x.Table...)
+	return append(q, p[1+end:]...)
 }

@@ -24,12 +24,14 @@ func paramLiterals(n int, nullmap, types, values []byte, long map[uint16][]byte)
 	out := make([]string, n)
 	pos := 0
 	for i := 0; i < n; i++ {
-		if nullmap[i/8]&(1<<(i%8)) != 0 {
-			out[i] = "NULL"
-			continue
-		}
+		// As in MariaDB, data sent with COM_STMT_SEND_LONG_DATA wins over
+		// the NULL bit (mysqlnd sets it for such parameters).
 		if data, ok := long[uint16(i)]; ok {
 			out[i] = quoteString(data)
+			continue
+		}
+		if nullmap[i/8]&(1<<(i%8)) != 0 {
+			out[i] = "NULL"
 			continue
 		}
 		typ, unsigned := types[2*i], types[2*i+1]&0x80 != 0

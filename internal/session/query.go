@@ -266,6 +266,7 @@ func (s *Session) fieldList(p []byte) bool {
 	if s.pinned != nil {
 		plan.Target = router.TargetPinned
 	}
+	p = s.fieldListTarget(p, &plan)
 	c, node, err := s.acquire(&plan)
 	if err != nil {
 		s.writeErr(toProtoErr(err))

@@ -187,6 +187,7 @@ type Session struct {
 	foundRows    uint64 // FOUND_ROWS() of the last result set
 	relayer      relay.Relayer
 	phys         *physNames // see logicalColumn
+	ret          *returning // the INSERT ... RETURNING being executed
 	buf          []byte
 	rowBuf       []byte // scatter rows re-encoded for the binary protocol
 	src          router.Sources

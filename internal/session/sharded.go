@@ -75,12 +75,14 @@ func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan, binary bo
 		return true, nil
 	case sp.Fanout:
 		return s.fanout(sp), nil
-	case sp.Rename != nil || sp.ShowTables != nil:
+	case sp.Rename != nil || sp.ShowTables != nil || sp.Listing != nil:
 		return s.runMeta(a, sp, binary)
 	case sp.Explain != nil:
 		return s.explain(sp.Explain, binary), nil
 	case sp.Scatter != nil:
 		return s.runScatter(a, sp, binary)
+	case sp.Returning != "":
+		return s.runReturning(a, sp, binary), nil
 	case sp.Write || sp.InsertID != 0:
 		return s.runWrite(a, sp), nil
 	case binary && a.Kind == router.KindSelect:
