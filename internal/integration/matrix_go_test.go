@@ -607,7 +607,7 @@ func (e *mxEnv) dumpRoundTrip(t *testing.T, tg mxTarget) (dflt, single string) {
 			if m := regexp.MustCompile(`Got error: (\d+):`).FindStringSubmatch(string(out)); m != nil {
 				return "ERROR " + m[1]
 			}
-			return "ERROR " + err.Error()
+			return "ERROR " + err.Error() + ": " + firstLine(string(out))
 		}
 		mustExec(t, root, "DROP DATABASE IF EXISTS mx_restore", "CREATE DATABASE mx_restore")
 		defer root.Exec("DROP DATABASE IF EXISTS mx_restore")
@@ -625,4 +625,12 @@ func (e *mxEnv) dumpRoundTrip(t *testing.T, tg mxTarget) (dflt, single string) {
 		return "ok"
 	}
 	return round(), round("--single-transaction")
+}
+
+// firstLine is the first line of s.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -74,6 +74,13 @@ func parse(p *parser.Parser, sql string) (stmts []ast.StmtNode, ok bool) {
 	}()
 	stmts, _, err := p.ParseSQL(sql)
 	if err != nil {
+		// MariaDB's six-digit executable comments (mariadb-dump's
+		// /*!100100 SET ... */) are read as a 10.11 server reads them.
+		if alt, ok := unwrapVersioned(sql); ok {
+			stmts, _, err = p.ParseSQL(alt)
+		}
+	}
+	if err != nil {
 		parsers.Put(p)
 		return nil, false
 	}

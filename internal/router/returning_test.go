@@ -36,3 +36,20 @@ func TestQualifyReturning(t *testing.T) {
 		}
 	}
 }
+
+func TestUnwrapVersioned(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/*!100100 SET WAIT_TIMEOUT=DEFAULT */", "  SET WAIT_TIMEOUT=DEFAULT  "},
+		{"/*M!100100 SET @@MAX_STATEMENT_TIME=0.000000 */", "  SET @@MAX_STATEMENT_TIME=0.000000  "},
+		{"SELECT 1 /*!999999 , 2 */", "SELECT 1   "},
+		{"SELECT '/*!100100 x */'", "SELECT '/*!100100 x */'"},
+	} {
+		if got, _ := unwrapVersioned(tc.in); got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	a := Analyze("/*!100100 SET WAIT_TIMEOUT=DEFAULT */")
+	if a.Kind != KindSet || a.Flags&FlagUserVarWrite != 0 {
+		t.Fatalf("analysis %+v: a six-digit executable comment must be read as its SET", a)
+	}
+}

@@ -187,6 +187,7 @@ type Session struct {
 	foundRows    uint64 // FOUND_ROWS() of the last result set
 	relayer      relay.Relayer
 	phys         *physNames // see logicalColumn
+	renameFn     func(*protocol.ColumnDef) bool
 	ret          *returning // the INSERT ... RETURNING being executed
 	buf          []byte
 	rowBuf       []byte // scatter rows re-encoded for the binary protocol
@@ -241,7 +242,7 @@ func New(env *Env, l Login) *Session {
 	}
 	s.setUser(l.Namespace, l.User)
 	s.vars = collationVars(l.Collation)
-	s.relayer.Rename = s.logicalColumn
+	s.renameFn = s.logicalColumn
 	return s
 }
 
@@ -343,6 +344,12 @@ func (s *Session) dispatch(p []byte) bool {
 		return true
 	}
 	s.followDDL(p)
+	// Relayed column definitions are parsed for logical names only in
+	// namespaces with sharding rules.
+	s.relayer.Rename = nil
+	if s.ns.Rules != nil {
+		s.relayer.Rename = s.renameFn
+	}
 	switch p[0] {
 	case protocol.ComQuit:
 		return false
