@@ -77,14 +77,19 @@ func (s *Session) fetchNeeds() {
 	if f.errs == nil {
 		f.errs, f.ids, f.schemaFailed = map[*shard.Table]error{}, map[*shard.Table][]uint64{}, map[*shard.Table]bool{}
 	}
-	for _, t := range s.needs.schema {
-		if _, ok := s.env.tableSchema(s.ns, t); !ok {
-			f.schemaFailed[t] = true
+	for _, t := range append(s.needs.schema, s.needs.columns...) {
+		if f.errs[t] != nil {
+			continue
 		}
-	}
-	for _, t := range s.needs.columns {
-		if _, err := s.env.tableColumns(s.ns, t); err != nil {
-			f.errs[t] = err
+		// One retry on another connection: a pooled connection the server
+		// closed must not turn into a refusal.
+		_, err := s.env.schemaOf(s.ns, t)
+		if err != nil {
+			_, err = s.env.schemaOf(s.ns, t)
+		}
+		if err != nil {
+			s.log.Warn("reading a ruled table's columns", "table", t.Name(), "err", err)
+			f.errs[t], f.schemaFailed[t] = err, true
 		}
 	}
 	for _, need := range s.needs.ids {
