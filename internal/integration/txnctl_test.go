@@ -234,3 +234,38 @@ func TestNoDatabaseSession(t *testing.T) {
 		mysqlErr(t, err, 1046, "3D000")
 	}
 }
+
+// TestProxyWritesIgnoreClientAutocommit: a connection a client left with
+// autocommit=0 serves the proxy's own writes (a sequence block) without
+// putting them in a transaction the pool would roll back.
+func TestProxyWritesIgnoreClientAutocommit(t *testing.T) {
+	h := startProxy(t, options{slices: 3, nsExtra: dtxRules, pool: "{max_open: 1}"})
+	for _, sl := range h.topo.Slices[:3] {
+		h.topo.Exec(t, sl.Primary, "DROP DATABASE IF EXISTS it_dtx", "CREATE DATABASE it_dtx")
+	}
+	t.Cleanup(func() {
+		for _, sl := range h.topo.Slices[:3] {
+			h.topo.Exec(t, sl.Primary, "DROP DATABASE IF EXISTS it_dtx")
+		}
+	})
+	db := h.open(plainUser, plainPass, "it_dtx", "")
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "CREATE TABLE t_seq (id BIGINT PRIMARY KEY, name VARCHAR(20))")
+	// Leave autocommit=0 on the one slice-0 connection (where the
+	// sequence table is).
+	c := h.conn(db)
+	mustExec(t, c, "SET autocommit=0", "SELECT * FROM t_seq WHERE id = 3", "COMMIT")
+	c.Close()
+	res, err := db.Exec("INSERT INTO t_seq (name) VALUES ('a')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := res.LastInsertId(); err != nil || id == 0 {
+		t.Fatalf("sequence id %d, %v", id, err)
+	}
+	// The block the proxy took is committed on the sequence table.
+	var n int
+	if err := h.rootDB(h.topo.Slices[0].Primary, "").QueryRow("SELECT COUNT(*) FROM switchyard.sequences").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("sequence table rows: %d, %v (the allocation was rolled back)", n, err)
+	}
+}

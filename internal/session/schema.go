@@ -67,7 +67,7 @@ func (e *Env) readSchema(ns *topology.Namespace, t *shard.Table) ([]shard.Column
 	pool := node.Pool(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := pool.Get(ctx)
+	conn, err := plainConn(ctx, pool)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/router"
 	"github.com/switchyard-db/switchyard/internal/sequence"
+	"github.com/switchyard-db/switchyard/internal/sessvars"
 	"github.com/switchyard-db/switchyard/internal/shard"
 	"github.com/switchyard-db/switchyard/internal/topology"
 	"github.com/switchyard-db/switchyard/internal/xa"
@@ -63,7 +64,7 @@ func (e *Env) primaryExec(slice *topology.Slice) sequence.Execer {
 			return protocol.OK{}, err
 		}
 		pool := node.Pool(false)
-		c, err := pool.Get(ctx)
+		c, err := plainConn(ctx, pool)
 		if err != nil {
 			return protocol.OK{}, err
 		}
@@ -143,7 +144,7 @@ func (e *Env) withPrimaries(ns *topology.Namespace, fn func(conns map[string]xa.
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		c, err := node.Pool(false).Get(ctx)
+		c, err := plainConn(ctx, node.Pool(false))
 		cancel()
 		if err != nil {
 			continue
@@ -257,4 +258,27 @@ func (s *Session) sources() router.Sources {
 		}
 	}
 	return s.src
+}
+
+// plainConn takes a pooled connection for the proxy's own statements
+// (sequence blocks, XA decisions and recovery, metadata). A client's
+// session variables left on it are reset to the server's first: with a
+// client's autocommit=0 the proxy's write would open a transaction that
+// the pool rolls back when the connection comes back.
+func plainConn(ctx context.Context, pool *backend.Pool) (*backend.Conn, error) {
+	c, err := pool.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.Vars != nil {
+		if q := sessvars.Diff(c.Vars, nil); q != "" {
+			if _, err := c.Exec(q); err != nil {
+				c.MarkBroken()
+				pool.Put(c)
+				return nil, err
+			}
+		}
+		c.Vars = nil
+	}
+	return c, nil
 }
