@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/testtopo"
 )
 
@@ -232,4 +233,48 @@ func shadowIDs(t *testing.T, q interface {
 		t.Fatal(err)
 	}
 	return strings.Join(ids, ",")
+}
+
+// TestShadowReload: the shadow data sources are part of the namespace, so a
+// reload removes or adds them; a session in shadow mode never falls back
+// to production silently.
+func TestShadowReload(t *testing.T) {
+	h, prod, shadow := shadowHarness(t)
+	ctx := context.Background()
+	db := h.open(plainUser, plainPass, "it_shadow", "interpolateParams=true")
+	mustExec(t, db, "CREATE TABLE t_plain (id INT PRIMARY KEY)")
+	c := h.conn(db)
+	mustExec(t, c, "SET switchyard_shadow = ON", "INSERT INTO t_plain VALUES (1)")
+
+	i := strings.Index(h.yaml, "    shadow:\n")
+	j := strings.Index(h.yaml, "\n    slices:\n") + 1 // the production slices
+	if i < 0 || j < i {
+		t.Fatalf("unexpected generated configuration:\n%s", h.yaml)
+	}
+	without := h.yaml[:i] + h.yaml[j:]
+	without = strings.Replace(without, "      - {name: lt, password: lt_pw, shadow: true}\n", "", 1)
+	apply := func(y string, rev int64) {
+		t.Helper()
+		cfg, err := config.Parse([]byte(y), "itest.yaml")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, y)
+		}
+		if err := h.proxy.Apply(cfg, rev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(without, 2)
+	_, err := c.ExecContext(ctx, "INSERT INTO t_plain VALUES (2)")
+	mysqlErr(t, err, 1235, "42000")
+	mustExec(t, c, "SET switchyard_shadow = OFF", "INSERT INTO t_plain VALUES (3)")
+	_, err = db.ExecContext(ctx, "/*+ shadow */ INSERT INTO t_plain VALUES (4)")
+	mysqlErr(t, err, 1235, "42000")
+
+	apply(h.yaml, 3)
+	mustExec(t, db, "/*+ shadow */ INSERT INTO t_plain VALUES (5)")
+	for n, want := range map[testtopo.Node]string{prod: "3", shadow: "1,5"} {
+		if got := queryString(t, h.rootDB(n, "it_shadow"), "SELECT GROUP_CONCAT(id ORDER BY id) FROM t_plain"); got != want {
+			t.Fatalf("t_plain on %s: %s, want %s", n.Addr, got, want)
+		}
+	}
 }
