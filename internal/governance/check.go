@@ -10,6 +10,7 @@ import (
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // value expressions for the parser
 
 	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/sqltext"
 )
 
 var parsers = sync.Pool{New: func() any { return parser.New() }}
@@ -226,7 +227,7 @@ func (p *Policy) fastPath(sql, db string) bool {
 		hasFold(sql, "load_file") || hasFold(sql, "/*m!") {
 		return false
 	}
-	switch strings.ToUpper(firstKeyword(sql)) {
+	switch strings.ToUpper(sqltext.FirstKeyword(sql)) {
 	case "SELECT", "BEGIN", "COMMIT", "ROLLBACK":
 		return true
 	case "INSERT", "UPDATE", "DELETE", "REPLACE":
@@ -529,7 +530,7 @@ func adminStatement(sql string) *protocol.Error {
 			}
 		}
 	}
-	kw := strings.ToUpper(firstKeyword(sql))
+	kw := strings.ToUpper(sqltext.FirstKeyword(sql))
 	if kw == "START" || kw == "CREATE" || kw == "ALTER" || kw == "DROP" {
 		second := ""
 		for i, t := range tokens(sql) {

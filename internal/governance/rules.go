@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/sqltext"
 )
 
 // ruleSet is a namespace's sql_rules as they apply to one user.
@@ -278,7 +279,7 @@ func (k *keyConds) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 // its first keyword (and whether it has a WHERE).
 func unparsedClasses(sql string) map[string]bool {
 	c := map[string]bool{}
-	kw := strings.ToUpper(firstKeyword(sql))
+	kw := strings.ToUpper(sqltext.FirstKeyword(sql))
 	where := false
 	for _, t := range tokens(sql) {
 		if t.kind == tokIdent && !t.quoted && strings.EqualFold(t.text, "WHERE") {

@@ -304,36 +304,6 @@ func tokens(s string) []token {
 	return out
 }
 
-// firstKeyword returns the first word of sql after comments (and inside
-// a leading versioned comment).
-func firstKeyword(s string) string {
-	for {
-		s = strings.TrimLeft(s, " \t\r\n(")
-		switch {
-		case strings.HasPrefix(s, "/*!"):
-			s = strings.TrimLeft(s[3:], "0123456789")
-		case strings.HasPrefix(s, "/*"):
-			end := strings.Index(s[2:], "*/")
-			if end < 0 {
-				return ""
-			}
-			s = s[2+end+2:]
-		case strings.HasPrefix(s, "#"), strings.HasPrefix(s, "-- "):
-			end := strings.IndexByte(s, '\n')
-			if end < 0 {
-				return ""
-			}
-			s = s[end+1:]
-		default:
-			i := 0
-			for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || s[i] == '_') {
-				i++
-			}
-			return s[:i]
-		}
-	}
-}
-
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {

@@ -11,6 +11,7 @@ import (
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // value expressions for the parser
 
 	"github.com/switchyard-db/switchyard/internal/protocol"
+	"github.com/switchyard-db/switchyard/internal/sqltext"
 )
 
 var parsers = sync.Pool{New: func() any { return parser.New() }}
@@ -476,7 +477,7 @@ func classifyUnparsed(a *Analysis, sql string) {
 		// in MariaDB's order, ...): keep the session on its connection.
 		a.Flags |= FlagUserVarWrite
 	}
-	kw := strings.ToUpper(firstKeyword(sql))
+	kw := strings.ToUpper(sqltext.FirstKeyword(sql))
 	defer func() { a.Pins, a.Unpins = derivePinsUnparsed(a, sql) }()
 	switch kw {
 	case "SELECT", "WITH":
@@ -567,7 +568,7 @@ func onlyComments(s string) bool {
 func firstWords(s string, n int) string {
 	var words []string
 	for len(words) < n {
-		w := firstKeyword(s)
+		w := sqltext.FirstKeyword(s)
 		if w == "" {
 			break
 		}
@@ -576,34 +577,4 @@ func firstWords(s string, n int) string {
 		s = s[i+len(w):]
 	}
 	return strings.Join(words, " ")
-}
-
-// firstKeyword returns the first word of sql after comments.
-func firstKeyword(s string) string {
-	for {
-		s = strings.TrimLeft(s, " \t\r\n;(")
-		switch {
-		case strings.HasPrefix(s, "/*!"):
-			// A versioned comment's body is SQL: /*!50003 CREATE*/.
-			s = strings.TrimLeft(s[3:], "0123456789")
-		case strings.HasPrefix(s, "/*"):
-			end := strings.Index(s[2:], "*/")
-			if end < 0 {
-				return ""
-			}
-			s = s[2+end+2:]
-		case strings.HasPrefix(s, "#"), strings.HasPrefix(s, "-- "):
-			end := strings.IndexByte(s, '\n')
-			if end < 0 {
-				return ""
-			}
-			s = s[end+1:]
-		default:
-			i := 0
-			for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || s[i] == '_') {
-				i++
-			}
-			return s[:i]
-		}
-	}
 }

@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"github.com/switchyard-db/switchyard/internal/sqltext"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -97,12 +98,12 @@ func TestFirstKeyword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got string
-		if err := protect(func() { got = firstKeyword(tt.sql) }); err != nil {
-			t.Errorf("firstKeyword(%q): %v", tt.sql, err)
+		if err := protect(func() { got = sqltext.FirstKeyword(tt.sql) }); err != nil {
+			t.Errorf("sqltext.FirstKeyword(%q): %v", tt.sql, err)
 			continue
 		}
 		if got != tt.want {
-			t.Errorf("firstKeyword(%q) = %q, want %q", tt.sql, got, tt.want)
+			t.Errorf("sqltext.FirstKeyword(%q) = %q, want %q", tt.sql, got, tt.want)
 		}
 	}
 }
