@@ -12,7 +12,6 @@ import (
 
 	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/governance"
-	"github.com/switchyard-db/switchyard/internal/merge"
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/relay"
 	"github.com/switchyard-db/switchyard/internal/router"
@@ -175,19 +174,7 @@ func (s *Session) showFiltered(sql string, sh *governance.Show) (failed bool, cl
 		}
 		sort.SliceStable(rows, func(i, j int) bool { return string(rows[i][0]) < string(rows[j][0]) })
 	}
-	held := &branch{rows: make([][]byte, 0, len(rows))}
-	for _, r := range rows {
-		var p []byte
-		for _, v := range r {
-			if v == nil {
-				p = append(p, 0xfb)
-			} else {
-				p = protocol.AppendLenEncBytes(p, v)
-			}
-		}
-		held.rows = append(held.rows, p)
-	}
-	return s.mergeOut(&passthrough, cols, []merge.Source{held}, false)
+	return s.writeRows(cols, rows, false)
 }
 
 // checkHost refuses client addresses the user may not log in from.

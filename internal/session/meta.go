@@ -105,6 +105,12 @@ func (s *Session) runMeta(a *router.Analysis, sp *router.ShardPlan, binary bool)
 		}
 		sort.SliceStable(rows, func(i, j int) bool { return string(rows[i][0]) < string(rows[j][0]) })
 	}
+	return s.writeRows(cols, rows, binary)
+}
+
+// writeRows sends rows the proxy built (nil values are NULL) under the
+// given column definitions, in the text or binary protocol.
+func (s *Session) writeRows(cols []protocol.ColumnDef, rows [][][]byte, binary bool) (failed bool, clientErr error) {
 	held := &branch{rows: make([][]byte, 0, len(rows))}
 	for _, r := range rows {
 		var p []byte
