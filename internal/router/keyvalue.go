@@ -28,12 +28,20 @@ type keyConv struct {
 	// written 0x... (a number in a numeric context) rather than X'...'
 	// (a string); literals missing from it are of unknown form.
 	hex map[*test_driver.ValueExpr]bool
+	// buf holds types for tables of up to two key columns (no second
+	// allocation per statement).
+	buf [2]shard.ColumnType
 }
 
 // newKeyConv looks up the key columns' types: Legacy without a source,
 // Unknown for columns the source does not know.
 func newKeyConv(t *shard.Table, schema SchemaSource, hex map[*test_driver.ValueExpr]bool) *keyConv {
-	c := &keyConv{table: t, hex: hex, types: make([]shard.ColumnType, len(t.Keys()))}
+	c := &keyConv{table: t, hex: hex}
+	if n := len(t.Keys()); n <= len(c.buf) {
+		c.types = c.buf[:n]
+	} else {
+		c.types = make([]shard.ColumnType, n)
+	}
 	var cols []shard.Column
 	ok := false
 	if schema != nil && len(t.Keys()) > 0 {

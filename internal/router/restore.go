@@ -29,8 +29,9 @@ func restoreSQL(st ast.Node, text string) (string, error) {
 // hexForms over the whole statement, which text may no longer match: an
 // INSERT split over physical tables prints some of its rows only).
 func restoreSQLWith(st ast.Node, text string, subst map[ast.Node]string, forms map[*test_driver.ValueExpr]bool) (string, error) {
-	locks := &lockMarker{}
-	if text == "" || strings.Contains(strings.ToUpper(text), "SHARE") {
+	var locks *lockMarker
+	if text == "" || containsFold(text, "share") {
+		locks = &lockMarker{}
 		st.Accept(locks)
 		defer locks.undo()
 	}
@@ -50,7 +51,7 @@ func restoreSQLWith(st ast.Node, text string, subst map[ast.Node]string, forms m
 		return "", rerr
 	}
 	out := b.String()
-	if len(locks.saved) > 0 {
+	if locks != nil && len(locks.saved) > 0 {
 		out = replaceOutsideQuotes(out, lockMarkerText, func(i int) string { return locks.text[i] })
 	}
 	return out, nil
@@ -377,4 +378,19 @@ func (v *substWrapper) Leave(n ast.Node) (ast.Node, bool) {
 // mayHaveZeroX reports whether text may hold a 0x... literal.
 func mayHaveZeroX(text string) bool {
 	return strings.Contains(text, "0x") || strings.Contains(text, "0X")
+}
+
+// containsFold reports whether s contains the ASCII word w (lower case)
+// in any letter case, without copying s.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for j < len(w) && s[i+j]|0x20 == w[j] {
+			j++
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
 }

@@ -77,3 +77,21 @@ func TestHexLiteralsOfSplitInsert(t *testing.T) {
 		}
 	}
 }
+
+func TestContainsFold(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"SELECT 1 LOCK IN SHARE MODE", true},
+		{"select 1 for share", true},
+		{"SELECT 'Share'", true},
+		{"SELECT shar", false},
+		{"", false},
+		{"SH\x01RE", false},
+	} {
+		if got := containsFold(tc.s, "share"); got != tc.want {
+			t.Errorf("containsFold(%q) = %v", tc.s, got)
+		}
+	}
+}
