@@ -118,3 +118,137 @@ func exprString(e merge.Expr) string {
 	}
 	return fmt.Sprintf("%T", e)
 }
+
+// Words describes the merge plan in sentences, one per line, for golden
+// files and reviewers: what each shard returns, what the proxy does with
+// the rows, and which columns the client gets. Physical columns are
+// numbered from 1 as in SQL.
+func (sc *Scatter) Words() []string {
+	p := &sc.Plan
+	var w []string
+	col := func(i int) string {
+		if i < 0 {
+			return fmt.Sprintf("the %s column from the end", ordinal(-i))
+		}
+		return fmt.Sprintf("column %d", i+1)
+	}
+	ordered := func(os []merge.Order) string {
+		var s []string
+		for _, o := range os {
+			d := "ascending"
+			if o.Desc {
+				d = "descending"
+			}
+			s = append(s, col(o.Col)+" "+d)
+		}
+		return strings.Join(s, ", then ")
+	}
+	if len(p.SourceOrder) > 0 {
+		w = append(w, "each shard returns its rows ordered by "+ordered(p.SourceOrder)+"; the proxy interleaves the streams in that order")
+	} else {
+		w = append(w, "the proxy reads the shards' rows one shard after the other")
+	}
+	if p.Grouped {
+		if len(p.GroupBy) == 0 {
+			w = append(w, "the proxy folds every row into one group (aggregates without GROUP BY)")
+		} else {
+			var g []string
+			for _, i := range p.GroupBy {
+				g = append(g, col(i))
+			}
+			w = append(w, "the proxy folds rows with equal "+strings.Join(g, " and ")+" into one group")
+		}
+	}
+	if p.Grouped {
+		for i, a := range p.Aggs {
+			if a.Func == merge.AggNone {
+				continue
+			}
+			w = append(w, fmt.Sprintf("%s of a group = %s", col(i), aggWords(a)))
+		}
+	}
+	if p.Distinct != nil {
+		w = append(w, "the shards group by the DISTINCT aggregate's argument too ("+col(*p.Distinct)+"); the proxy counts each value once")
+	}
+	if p.DistinctRows {
+		w = append(w, "the proxy drops rows equal to one already sent (DISTINCT)")
+	}
+	if p.Having != nil {
+		w = append(w, "the proxy keeps the groups where "+exprWords(p.Having))
+	}
+	if p.NeedSort {
+		w = append(w, "the proxy sorts the result by "+ordered(p.OrderBy))
+	}
+	for i, e := range p.Output {
+		if c, ok := e.(merge.Col); ok && c.I == i {
+			continue
+		}
+		w = append(w, fmt.Sprintf("the client's column %d = %s", i+1, exprWords(e)))
+	}
+	if p.Offset > 0 {
+		w = append(w, fmt.Sprintf("the proxy skips the first %d rows", p.Offset))
+	}
+	if p.Limit >= 0 {
+		w = append(w, fmt.Sprintf("the proxy stops after %d rows", p.Limit))
+	}
+	if sc.Hidden > 0 {
+		w = append(w, fmt.Sprintf("the last %d physical columns were added for the merge and are not sent", sc.Hidden))
+	}
+	if sc.Wildcard {
+		w = append(w, "the select list has a *: the number of columns is known when the rows arrive")
+	}
+	return w
+}
+
+func ordinal(n int) string {
+	switch n {
+	case 1:
+		return "last"
+	case 2:
+		return "second"
+	case 3:
+		return "third"
+	}
+	return fmt.Sprintf("%dth", n)
+}
+
+func aggWords(a merge.Agg) string {
+	switch a.Func {
+	case merge.AggCount:
+		return "the sum of the shards' counts"
+	case merge.AggSum:
+		return "the sum of the shards' sums"
+	case merge.AggMin:
+		return "the smallest of the shards' values"
+	case merge.AggMax:
+		return "the largest of the shards' values"
+	case merge.AggGroupConcat:
+		return fmt.Sprintf("the shards' lists joined with %q", a.Sep)
+	}
+	return "the first value"
+}
+
+// exprWords is exprString with columns numbered from 1.
+func exprWords(e merge.Expr) string {
+	s := exprString(e)
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' {
+			b.WriteByte(s[i])
+			continue
+		}
+		j := i + 1
+		n := 0
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			n = n*10 + int(s[j]-'0')
+			j++
+		}
+		if j == i+1 {
+			b.WriteByte('$')
+			continue
+		}
+		fmt.Fprintf(&b, "column %d", n+1)
+		i = j - 1
+	}
+	return b.String()
+}

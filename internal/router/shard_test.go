@@ -65,6 +65,12 @@ func TestShardGolden(t *testing.T) {
 		case p.Err != nil:
 			fmt.Fprintf(&out, "  error %d (%s) %s\n", p.Err.Code, p.Err.State, p.Err.Message)
 		default:
+			// Where a user with rw_split runs it outside a transaction.
+			role := "primary"
+			if Decide(a, Session{RWSplit: true}).Target == TargetReplica {
+				role = "replica"
+			}
+			fmt.Fprintf(&out, "  role: %s\n", role)
 			if p.Fanout {
 				out.WriteString("  fan-out:\n")
 			}
@@ -82,6 +88,9 @@ func TestShardGolden(t *testing.T) {
 			}
 			if p.Scatter != nil {
 				fmt.Fprintf(&out, "  scatter: %s\n", p.Scatter)
+				for _, line := range p.Scatter.Words() {
+					fmt.Fprintf(&out, "    - %s\n", line)
+				}
 			}
 			for _, s := range p.Steps {
 				fmt.Fprintf(&out, "  %s: %s\n", s.Slice, s.SQL)
