@@ -72,11 +72,6 @@ type mxEnv struct {
 	results map[string]map[string]string // client -> cell -> status
 }
 
-var (
-	mxOnce sync.Once
-	mxErr  error
-)
-
 // mxShardRules shard items by id over s0 and s1 with a proxy sequence.
 const mxShardRules = `    default_slice: s0
     databases:

@@ -21,7 +21,7 @@ import (
 // *protocol.Error 2027.
 func AppendBinaryRow(dst, textRow []byte, cols []protocol.ColumnDef) ([]byte, error) {
 	var stack [32]field
-	fs := stack[:0]
+	var fs []field
 	if len(cols) <= len(stack) {
 		fs = stack[:len(cols)]
 	} else {

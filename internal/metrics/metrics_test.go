@@ -300,7 +300,7 @@ func keys(m map[string]sample) []string {
 
 func TestNamespaceIsCached(t *testing.T) {
 	m := New()
-	if m.Namespace("shop") != m.Namespace("shop") {
+	if a, b := m.Namespace("shop"), m.Namespace("shop"); a != b {
 		t.Error("Namespace returned different handles for the same name")
 	}
 	if m.Namespace("shop") == m.Namespace("blog") {

@@ -268,7 +268,7 @@ func (s *Session) wantsDtxControl(a *router.Analysis) bool {
 	case router.KindCommit, router.KindRollback:
 		return s.distributed()
 	case router.KindSavepoint:
-		return s.distributed() || (s.ns.Config.Transactions == config.TxnXA && (s.inTxn() || s.txn.held()) && s.pins == 0 && !s.txn.readOnly && s.txn.pendingReadOnly == false)
+		return s.distributed() || (s.ns.Config.Transactions == config.TxnXA && (s.inTxn() || s.txn.held()) && s.pins == 0 && !s.txn.readOnly && !s.txn.pendingReadOnly)
 	case router.KindXA:
 		return s.distributed()
 	case router.KindSet:

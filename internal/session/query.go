@@ -129,7 +129,7 @@ func (s *Session) waitThenSend(c *backend.Conn, node *topology.Node, wait, need 
 	s.buf = append(s.buf[:0], protocol.ComQuery)
 	s.buf = append(s.buf, wait...)
 	if err := c.WritePacket(s.buf); err == nil {
-		err = send(c)
+		_ = send(c) // a failed write shows as a broken connection below
 	}
 	_, rows, err := c.ReadRows()
 	if err == nil && !c.Broken() && len(rows) == 1 && rows[0][0] == "0" {

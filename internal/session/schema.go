@@ -27,15 +27,8 @@ func (e *Env) cachedSchema(t *shard.Table) ([]shard.Column, bool) {
 	return cols, ok
 }
 
-// tableSchema returns t's columns from the cache, reading them on a miss.
-// ok is false when they cannot be read (the router then places nothing by
-// a guess). A miss is the only I/O, once per table until the next DDL.
-func (e *Env) tableSchema(ns *topology.Namespace, t *shard.Table) ([]shard.Column, bool) {
-	cols, err := e.schemaOf(ns, t)
-	return cols, err == nil
-}
-
-// schemaOf is tableSchema with the reason it could not read them.
+// schemaOf returns t's columns and types from the cache, reading them
+// (SHOW FULL COLUMNS of its first physical table) on a miss.
 func (e *Env) schemaOf(ns *topology.Namespace, t *shard.Table) ([]shard.Column, error) {
 	c := &e.schema
 	c.mu.Lock()

@@ -224,13 +224,6 @@ func (e *Env) cachedColumns(t *shard.Table) ([]string, bool) {
 	return columnNames(cols), ok
 }
 
-// tableColumns returns a sharded table's column names (for INSERTs without
-// a column list), read with its column types (schema.go).
-func (e *Env) tableColumns(ns *topology.Namespace, t *shard.Table) ([]string, error) {
-	cols, err := e.schemaOf(ns, t)
-	return columnNames(cols), err
-}
-
 func columnNames(cols []shard.Column) []string {
 	if cols == nil {
 		return nil
