@@ -423,6 +423,18 @@ func singleFuncQuery(n *ast.SelectStmt) (fn, label string, ok bool) {
 // scanHint looks for a routing hint in the comments before the first
 // keyword and right after it: /*master*/ SELECT, SELECT /*+ primary */ ...
 func scanHint(sql string) Hint {
+	h := HintNone
+	hintComments(sql, func(body string) bool {
+		h = hintOf(body)
+		return h != HintNone
+	})
+	return h
+}
+
+// hintComments calls found with the body of each comment before the first
+// keyword and right after it (where hints go), until found returns true;
+// it reports whether it did.
+func hintComments(sql string, found func(body string) bool) bool {
 	s := sql
 	for round := 0; round < 2; round++ {
 		for {
@@ -432,10 +444,10 @@ func scanHint(sql string) Hint {
 			}
 			end := strings.Index(s[2:], "*/")
 			if end < 0 {
-				return HintNone
+				return false
 			}
-			if h := hintOf(s[2 : 2+end]); h != HintNone {
-				return h
+			if found(s[2 : 2+end]) {
+				return true
 			}
 			s = s[2+end+2:]
 		}
@@ -446,12 +458,12 @@ func scanHint(sql string) Hint {
 				i++
 			}
 			if i == 0 {
-				return HintNone
+				return false
 			}
 			s = s[i:]
 		}
 	}
-	return HintNone
+	return false
 }
 
 func hintOf(body string) Hint {

@@ -22,35 +22,10 @@ const ShadowVar = "switchyard_shadow"
 // a comment before its first keyword or right after it (as routing hints
 // do).
 func ShadowHint(sql string) bool {
-	s := sql
-	for round := 0; round < 2; round++ {
-		for {
-			s = strings.TrimLeft(s, " \t\r\n")
-			if !strings.HasPrefix(s, "/*") {
-				break
-			}
-			end := strings.Index(s[2:], "*/")
-			if end < 0 {
-				return false
-			}
-			body := strings.TrimSpace(s[2 : 2+end])
-			if strings.HasPrefix(body, "+") && strings.EqualFold(strings.TrimSpace(body[1:]), "shadow") {
-				return true
-			}
-			s = s[2+end+2:]
-		}
-		if round == 0 {
-			i := 0
-			for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z') {
-				i++
-			}
-			if i == 0 {
-				return false
-			}
-			s = s[i:]
-		}
-	}
-	return false
+	return hintComments(sql, func(body string) bool {
+		body = strings.TrimSpace(body)
+		return strings.HasPrefix(body, "+") && strings.EqualFold(strings.TrimSpace(body[1:]), "shadow")
+	})
 }
 
 // ShadowStmt is a statement about the shadow variable that the proxy
