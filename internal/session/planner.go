@@ -16,11 +16,11 @@ import (
 // columns until the next DDL and IDs by whole blocks, so a statement is
 // planned twice only on such a miss.
 
-// planNeeds is what one planning pass missed.
+// planNeeds is what one planning pass missed: tables whose columns (names
+// and types, one read) and sequence IDs were not cached.
 type planNeeds struct {
-	schema  []*shard.Table
-	columns []*shard.Table
-	ids     []idNeed
+	tables []*shard.Table
+	ids    []idNeed
 }
 
 type idNeed struct {
@@ -29,7 +29,7 @@ type idNeed struct {
 }
 
 func (n *planNeeds) empty() bool {
-	return len(n.schema) == 0 && len(n.columns) == 0 && len(n.ids) == 0
+	return len(n.tables) == 0 && len(n.ids) == 0
 }
 
 // errNeedsFetch makes the router stop where it needs what a cache lacks;
@@ -39,9 +39,10 @@ var errNeedsFetch = errors.New("switchyard: planning needs metadata that is bein
 // fetched holds what planSharded fetched for the next pass.
 type fetched struct {
 	ids map[*shard.Table][]uint64
-	// errs are fetch failures, answered by the sources as they were.
-	schemaFailed map[*shard.Table]bool
-	errs         map[*shard.Table]error
+	// colErrs and idErrs are fetch failures, answered by the sources as
+	// they were.
+	colErrs map[*shard.Table]error
+	idErrs  map[*shard.Table]error
 }
 
 // planSharded analyzes and plans sql in a namespace with rules.
@@ -74,11 +75,11 @@ func (s *Session) planTemplate(sql string) *router.Template {
 // fetchNeeds reads what the last planning pass missed.
 func (s *Session) fetchNeeds() {
 	f := &s.fetched
-	if f.errs == nil {
-		f.errs, f.ids, f.schemaFailed = map[*shard.Table]error{}, map[*shard.Table][]uint64{}, map[*shard.Table]bool{}
+	if f.ids == nil {
+		f.ids, f.colErrs, f.idErrs = map[*shard.Table][]uint64{}, map[*shard.Table]error{}, map[*shard.Table]error{}
 	}
-	for _, t := range append(s.needs.schema, s.needs.columns...) {
-		if f.errs[t] != nil {
+	for _, t := range s.needs.tables {
+		if f.colErrs[t] != nil {
 			continue
 		}
 		// One retry on another connection: a pooled connection the server
@@ -89,13 +90,13 @@ func (s *Session) fetchNeeds() {
 		}
 		if err != nil {
 			s.log.Warn("reading a ruled table's columns", "table", t.Name(), "err", err)
-			f.errs[t], f.schemaFailed[t] = err, true
+			f.colErrs[t] = err
 		}
 	}
 	for _, need := range s.needs.ids {
 		ids := make([]uint64, need.n)
 		if err := s.nextIDs(need.t, ids); err != nil {
-			f.errs[need.t] = err
+			f.idErrs[need.t] = err
 			continue
 		}
 		f.ids[need.t] = ids
@@ -107,8 +108,8 @@ func (s *Session) cachedSchema(t *shard.Table) ([]shard.Column, bool) {
 	if cols, ok := s.env.cachedSchema(t); ok {
 		return cols, true
 	}
-	if !s.fetched.schemaFailed[t] {
-		s.needs.schema = append(s.needs.schema, t)
+	if s.fetched.colErrs[t] == nil {
+		s.needs.tables = append(s.needs.tables, t)
 	}
 	return nil, false
 }
@@ -118,10 +119,10 @@ func (s *Session) cachedColumns(t *shard.Table) ([]string, error) {
 	if cols, ok := s.env.cachedColumns(t); ok {
 		return cols, nil
 	}
-	if err := s.fetched.errs[t]; err != nil {
+	if err := s.fetched.colErrs[t]; err != nil {
 		return nil, err
 	}
-	s.needs.columns = append(s.needs.columns, t)
+	s.needs.tables = append(s.needs.tables, t)
 	return nil, errNeedsFetch
 }
 
@@ -132,7 +133,7 @@ func (s *Session) cachedIDs(t *shard.Table, ids []uint64) error {
 		delete(s.fetched.ids, t)
 		return nil
 	}
-	if err := s.fetched.errs[t]; err != nil {
+	if err := s.fetched.idErrs[t]; err != nil {
 		return err
 	}
 	g, err := s.env.generator(s.ns, t)
