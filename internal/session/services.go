@@ -68,15 +68,9 @@ func (e *Env) primaryExec(slice *topology.Slice) sequence.Execer {
 		if err != nil {
 			return protocol.OK{}, err
 		}
+		// plainConn reset a client's autocommit=0: the statement commits
+		// on its own.
 		ok, err := c.Exec(sql)
-		if err == nil && c.Status&protocol.StatusInTrans != 0 {
-			// The pooled connection kept a session's autocommit=0: the
-			// statement opened a transaction, which the pool would roll
-			// back. Sequence rows are written on their own.
-			if _, cerr := c.Exec("COMMIT"); cerr != nil {
-				err = cerr
-			}
-		}
 		pool.Put(c)
 		return ok, err
 	}
