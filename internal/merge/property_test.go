@@ -11,10 +11,9 @@ import (
 
 // refRow is a random row: an int (or NULL), an ASCII ci string, a decimal.
 type refRow struct {
-	i    *int
-	s    string
-	d    string
-	text []string
+	i *int
+	s string
+	d string
 }
 
 func randRow(rng *rand.Rand) refRow {

@@ -123,8 +123,7 @@ func keysJoined(n *ast.SelectStmt, family []ruled, names map[*ast.TableName]stri
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			i = parent[i]
 		}

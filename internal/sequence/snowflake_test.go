@@ -63,7 +63,7 @@ func TestSnowflakeLayout(t *testing.T) {
 	at := SnowflakeEpoch.Add(123*time.Millisecond + 400*time.Microsecond)
 	s, _ := newFakeSnowflake(t, 5, at)
 	ids := next(t, s, 3)
-	want := []uint64{123<<22 | 5<<12 | 0, 123<<22 | 5<<12 | 1, 123<<22 | 5<<12 | 2}
+	want := []uint64{123<<22 | 5<<12, 123<<22 | 5<<12 | 1, 123<<22 | 5<<12 | 2}
 	if fmtIDs(ids) != fmtIDs(want) {
 		t.Errorf("IDs %v, want %v", ids, want)
 	}
