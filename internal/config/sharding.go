@@ -13,31 +13,59 @@ import (
 	"github.com/switchyard-db/switchyard/internal/shard/inline"
 )
 
+// TableType is databases[].tables[].type.
+type TableType string
+
 // Table types (Table.Type).
 const (
-	TableSharded = "sharded" // split over physical tables by a key
-	TableLinked  = "linked"  // placed like its parent sharded table
-	TableGlobal  = "global"  // a full copy on every slice
+	TableSharded TableType = "sharded" // split over physical tables by a key
+	TableLinked  TableType = "linked"  // placed like its parent sharded table
+	TableGlobal  TableType = "global"  // a full copy on every slice
 )
+
+// Algorithm is the sharding algorithm of a sharded table
+// (databases[].tables[].algorithm).
+type Algorithm string
 
 // Sharding algorithms (Table.Algorithm).
 const (
-	AlgHash      = "hash"
-	AlgMod       = "mod"
-	AlgRange     = "range"
-	AlgDateYear  = "date_year"
-	AlgDateMonth = "date_month"
-	AlgDateDay   = "date_day"
-	AlgInline    = "inline"
+	AlgHash      Algorithm = "hash"
+	AlgMod       Algorithm = "mod"
+	AlgRange     Algorithm = "range"
+	AlgDateYear  Algorithm = "date_year"
+	AlgDateMonth Algorithm = "date_month"
+	AlgDateDay   Algorithm = "date_day"
+	AlgInline    Algorithm = "inline"
 )
+
+// IsDate reports whether a is one of the date algorithms.
+func (a Algorithm) IsDate() bool {
+	return a == AlgDateYear || a == AlgDateMonth || a == AlgDateDay
+}
+
+// StringHashMode is how the hash algorithm hashes strings (Table.StringHash).
+type StringHashMode string
 
 // String hashing modes of the hash algorithm (Table.StringHash).
 const (
 	// StringHashNumericFirst hashes a string that is a decimal unsigned
 	// integer as that integer and any other string by CRC-32 (Gaea).
-	StringHashNumericFirst = "numeric_first"
+	StringHashNumericFirst StringHashMode = "numeric_first"
 	// StringHashCRC32 hashes every string by CRC-32 (kingshard).
-	StringHashCRC32 = "crc32"
+	StringHashCRC32 StringHashMode = "crc32"
+)
+
+// SequenceType is the kind of ID generator of a sequence (Sequence.Type).
+type SequenceType string
+
+// Sequence types.
+const (
+	// SequenceTable reserves blocks of IDs from a backing table on the
+	// default slice: unique across the proxies of a namespace.
+	SequenceTable SequenceType = "table"
+	// SequenceSnowflake makes time-based IDs: unique across proxies with
+	// distinct worker ids.
+	SequenceSnowflake SequenceType = "snowflake"
 )
 
 // DefaultTimezone is the zone in which date rules read unix timestamps,
@@ -108,12 +136,12 @@ type Table struct {
 	// Name is the logical table name.
 	Name string
 	// Type is TableSharded, TableLinked or TableGlobal.
-	Type string
+	Type TableType
 	// Key is the sharding column (sharded, linked); for inline tables the
 	// default column of the strategies.
 	Key string
 	// Algorithm is the sharding algorithm of a sharded table.
-	Algorithm string
+	Algorithm Algorithm
 	// Slices are the slices holding the table, in numbering order (sharded
 	// tables other than inline, global tables placed on slices); all slices
 	// of the namespace when not set.
@@ -133,7 +161,7 @@ type Table struct {
 	// Timezone is the zone unix timestamps are read in (date algorithms).
 	Timezone string
 	// StringHash is StringHashNumericFirst or StringHashCRC32 (hash).
-	StringHash string
+	StringHash StringHashMode
 	// Parent is the sharded table a linked table follows.
 	Parent string
 	// DatabaseStrategy picks the data source (inline).
@@ -160,10 +188,8 @@ type Table struct {
 type Sequence struct {
 	// Column is the auto-increment column (default: the table's key).
 	Column string
-	// Type is "table" (blocks from a backing table on the default slice,
-	// unique across proxies of the namespace) or "snowflake" (time-based,
-	// unique across proxies with distinct worker ids).
-	Type string
+	// Type is SequenceTable or SequenceSnowflake.
+	Type SequenceType
 	// Block is how many IDs a proxy reserves per round trip (table).
 	Block int
 	// Start is the first ID of a new sequence (table).
@@ -251,9 +277,9 @@ func (p *parser) table(n *yaml.Node, path string) *Table {
 	}
 	p.mapping(n, path, "in table ("+path+")", fields{
 		"name":      p.str(&t.Name),
-		"type":      p.str(&t.Type),
+		"type":      p.str((*string)(&t.Type)),
 		"key":       p.str(&t.Key),
-		"algorithm": p.str(&t.Algorithm),
+		"algorithm": p.str((*string)(&t.Algorithm)),
 		"slices":    p.strList(&t.Slices),
 		"tables_per_slice": func(n *yaml.Node, path string) {
 			n = resolve(n)
@@ -277,22 +303,22 @@ func (p *parser) table(n *yaml.Node, path string) *Table {
 			})
 		},
 		"timezone":          p.str(&t.Timezone),
-		"string_hash":       p.str(&t.StringHash),
+		"string_hash":       p.str((*string)(&t.StringHash)),
 		"parent":            p.str(&t.Parent),
 		"database_strategy": strategy(&t.DatabaseStrategy),
 		"table_strategy":    strategy(&t.TableStrategy),
 		"data_nodes":        p.str(&t.DataNodes),
 		"datasources":       p.strList(&t.DataSources),
 		"sequence": func(n *yaml.Node, path string) {
-			q := &Sequence{Type: "table", Block: 1000, Start: 1}
+			q := &Sequence{Type: SequenceTable, Block: 1000, Start: 1}
 			if p.mapping(n, path, "in sequence ("+path+")", fields{
 				"column": p.str(&q.Column),
-				"type":   p.str(&q.Type),
+				"type":   p.str((*string)(&q.Type)),
 				"block":  p.integer(&q.Block),
 				"start":  p.int64(&q.Start),
 			}) {
 				t.Sequence = q
-				if q.Type != "table" && q.Type != "snowflake" {
+				if q.Type != SequenceTable && q.Type != SequenceSnowflake {
 					p.errorf(path+".type", "%s.type %q is invalid (want table or snowflake)", path, q.Type)
 				}
 				if q.Block <= 0 || q.Start < 1 {
@@ -434,7 +460,7 @@ func (p *parser) validateSharding(ns *Namespace, path string, sliceNames map[str
 			}
 			switch t.Type {
 			case TableSharded:
-				p.checkApplies(t, tp, "algorithm "+t.Algorithm, shardedKeys(t.Algorithm))
+				p.checkApplies(t, tp, "algorithm "+string(t.Algorithm), shardedKeys(t.Algorithm))
 				if t.Algorithm == AlgInline {
 					ref.ok = p.resolveInline(t, tp, dss)
 				} else {
@@ -481,7 +507,7 @@ func (p *parser) validateSharding(ns *Namespace, path string, sliceNames map[str
 
 // shardedKeys lists the keys a sharded table with the given algorithm takes
 // (besides name and type).
-func shardedKeys(alg string) []string {
+func shardedKeys(alg Algorithm) []string {
 	switch alg {
 	case AlgHash:
 		return []string{"key", "algorithm", "slices", "tables_per_slice", "string_hash"}
@@ -639,7 +665,7 @@ func (p *parser) resolveSharded(t *Table, tp, db string, allSlices []string, sli
 	return true
 }
 
-func isDateAlg(alg string) bool {
+func isDateAlg(alg Algorithm) bool {
 	return alg == AlgDateYear || alg == AlgDateMonth || alg == AlgDateDay
 }
 
@@ -771,7 +797,7 @@ func (p *parser) resolveDate(t *Table, tp, db string, raw []rawRange) bool {
 	return true
 }
 
-func dateExample(alg string) string {
+func dateExample(alg Algorithm) string {
 	switch alg {
 	case AlgDateYear:
 		return `"2015" or "2015-2017"`
@@ -786,12 +812,12 @@ func dateExample(alg string) string {
 // 2015, 2016, 2017; "201511-201602" (date_month) → 201511, 201512, 201601,
 // 201602; "20151230-20160101" (date_day) → 20151230, 20151231, 20160101. A
 // single period ("2015", "201512", "20151222") is a range of one.
-func ParseDateRange(alg, text string) ([]int, error) {
-	width := map[string]int{AlgDateYear: 4, AlgDateMonth: 6, AlgDateDay: 8}[alg]
+func ParseDateRange(alg Algorithm, text string) ([]int, error) {
+	width := map[Algorithm]int{AlgDateYear: 4, AlgDateMonth: 6, AlgDateDay: 8}[alg]
 	if width == 0 {
 		return nil, fmt.Errorf("%q is not a date algorithm", alg)
 	}
-	bad := fmt.Errorf("not a %s range such as %s", strings.TrimPrefix(alg, "date_"), dateExample(alg))
+	bad := fmt.Errorf("not a %s range such as %s", strings.TrimPrefix(string(alg), "date_"), dateExample(alg))
 	first, last, found := strings.Cut(text, "-")
 	if !found {
 		last = first

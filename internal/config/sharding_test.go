@@ -373,9 +373,10 @@ func TestShardingUnknownKeys(t *testing.T) {
 
 func TestParseDateRange(t *testing.T) {
 	tests := []struct {
-		alg, text string
-		want      []int
-		err       string
+		alg  Algorithm
+		text string
+		want []int
+		err  string
 	}{
 		{AlgDateYear, "2015-2017", []int{2015, 2016, 2017}, ""},
 		{AlgDateYear, "2015", []int{2015}, ""},

@@ -64,7 +64,7 @@ func newRuleSet(ns *config.Namespace, u *config.User) *ruleSet {
 	}
 	for _, d := range ns.Databases {
 		for _, t := range d.Tables {
-			if t.Key != "" && (t.Type == "sharded" || t.Type == "linked") {
+			if t.Key != "" && (t.Type == config.TableSharded || t.Type == config.TableLinked) {
 				k := strings.ToLower(t.Name)
 				rs.keys[k] = append(rs.keys[k], strings.ToLower(t.Key))
 			}

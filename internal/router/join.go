@@ -7,6 +7,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 
+	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
@@ -25,7 +26,7 @@ func samePlacement(a, b *shard.Table) bool {
 	if a == b {
 		return true
 	}
-	if a.Algorithm() != b.Algorithm() || (a.Algorithm() != "hash" && a.Algorithm() != "mod") {
+	if a.Algorithm() != b.Algorithm() || (a.Algorithm() != config.AlgHash && a.Algorithm() != config.AlgMod) {
 		return false
 	}
 	at, bt := a.All(), b.All()

@@ -32,7 +32,7 @@ func (e *Env) generator(ns *topology.Namespace, t *shard.Table) (sequence.Genera
 	q := t.Sequence()
 	var g sequence.Generator
 	switch q.Type {
-	case "snowflake":
+	case config.SequenceSnowflake:
 		s, err := sequence.NewSnowflake(uint16(ns.Config.WorkerID), nil)
 		if err != nil {
 			return nil, err

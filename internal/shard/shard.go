@@ -112,7 +112,7 @@ type locator interface {
 type Table struct {
 	db, name string
 	kind     Kind
-	alg      string
+	alg      config.Algorithm
 	keys     []string
 	targets  []Target
 	slices   []string
@@ -139,7 +139,7 @@ func (t *Table) Kind() Kind { return t.kind }
 
 // Algorithm returns the sharding algorithm (config.AlgHash, ...); for linked
 // tables the parent's; "" for global and default tables.
-func (t *Table) Algorithm() string { return t.alg }
+func (t *Table) Algorithm() config.Algorithm { return t.alg }
 
 // Keys returns the sharding columns: one, or for inline tables whose
 // database and table strategies read different columns, the database
@@ -554,7 +554,7 @@ func (h *hashLoc) prune(lo, hi Bound) (int, int, bool, error) { return 0, 0, tru
 type modLoc struct{ n int64 }
 
 func (m *modLoc) locate(v Value) (int, error) {
-	k, err := numKey(v, "mod")
+	k, err := numKey(v, config.AlgMod)
 	if err != nil {
 		return 0, err
 	}
@@ -571,7 +571,7 @@ func (m *modLoc) prune(lo, hi Bound) (int, int, bool, error) { return 0, 0, true
 
 // intBounds turns range bounds into an inclusive int64 interval; empty is
 // true when no integer lies between them.
-func intBounds(lo, hi Bound, alg string) (l, h int64, empty bool, err error) {
+func intBounds(lo, hi Bound, alg config.Algorithm) (l, h int64, empty bool, err error) {
 	l, h = minInt64, maxInt64
 	if lo.set() {
 		if l, err = numKey(lo.Value, alg); err != nil {
@@ -608,7 +608,7 @@ const (
 type limitRangeLoc struct{ limit, n int64 }
 
 func (r *limitRangeLoc) locate(v Value) (int, error) {
-	k, err := numKey(v, "range")
+	k, err := numKey(v, config.AlgRange)
 	if err != nil {
 		return 0, err
 	}
@@ -619,7 +619,7 @@ func (r *limitRangeLoc) locate(v Value) (int, error) {
 }
 
 func (r *limitRangeLoc) prune(lo, hi Bound) (int, int, bool, error) {
-	l, h, empty, err := intBounds(lo, hi, "range")
+	l, h, empty, err := intBounds(lo, hi, config.AlgRange)
 	if err != nil || empty || h < 0 {
 		return 0, 0, false, err
 	}
@@ -650,7 +650,7 @@ func (r *explicitRangeLoc) contains(i int, k int64) bool {
 }
 
 func (r *explicitRangeLoc) locate(v Value) (int, error) {
-	k, err := numKey(v, "range")
+	k, err := numKey(v, config.AlgRange)
 	if err != nil {
 		return 0, err
 	}
@@ -662,7 +662,7 @@ func (r *explicitRangeLoc) locate(v Value) (int, error) {
 }
 
 func (r *explicitRangeLoc) prune(lo, hi Bound) (int, int, bool, error) {
-	l, h, empty, err := intBounds(lo, hi, "range")
+	l, h, empty, err := intBounds(lo, hi, config.AlgRange)
 	if err != nil || empty {
 		return 0, 0, false, err
 	}
@@ -680,7 +680,7 @@ func (r *explicitRangeLoc) prune(lo, hi Bound) (int, int, bool, error) {
 // dateLoc: the table named after the key's year, month or day (kingshard/
 // Gaea date_year, date_month, date_day).
 type dateLoc struct {
-	alg     string
+	alg     config.Algorithm
 	loc     *time.Location
 	periods []int // ascending
 }

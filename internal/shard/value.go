@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/switchyard-db/switchyard/internal/config"
 )
 
 // ValueKind is the type of a sharding key value.
@@ -174,18 +176,18 @@ func parseUint(s string) (uint64, bool) {
 
 // numKey is kingshard/Gaea's NumValue: integers as int64 (an unsigned value
 // above MaxInt64 wraps negative), strings parsed as a decimal int64.
-func numKey(v Value, alg string) (int64, error) {
+func numKey(v Value, alg config.Algorithm) (int64, error) {
 	switch v.kind {
 	case IntValue, UintValue:
 		return int64(v.n), nil
 	case StringValue:
 		n, err := strconv.ParseInt(v.s, 10, 64)
 		if err != nil {
-			return 0, badValue(v, alg+" needs an integer")
+			return 0, badValue(v, string(alg)+" needs an integer")
 		}
 		return n, nil
 	}
-	return 0, badValue(v, alg+" needs an integer")
+	return 0, badValue(v, string(alg)+" needs an integer")
 }
 
 // civil returns the value's wall-clock date-time (in a UTC time.Time):
