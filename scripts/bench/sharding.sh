@@ -30,6 +30,7 @@ BENCH_PROG=bench-sharding
 BENCH_SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export BENCH_SLICES=3
 export BENCH_NS_EXTRA='    default_slice: s0
+    allowed_databases: [bench_plain]
     databases:
       - name: bench_shard
         tables:
