@@ -294,47 +294,48 @@ func autocommitValue(v ast.ExprNode) AutocommitValue {
 // inspectExprs walks a statement for user variables and session-bound
 // functions.
 func inspectExprs(a *Analysis, n ast.Node) {
-	v := exprVisitor{a: a}
-	n.Accept(&v)
+	n.Accept((*exprVisitor)(a)) // the Analysis is the visitor: no allocation
 }
 
-type exprVisitor struct{ a *Analysis }
+// exprVisitor is an Analysis collecting the flags of a statement's
+// expressions.
+type exprVisitor Analysis
 
 func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
 	switch x := n.(type) {
 	case *ast.VariableExpr:
 		if !x.IsSystem {
 			if x.Value != nil {
-				v.a.Flags |= FlagUserVarWrite
+				v.Flags |= FlagUserVarWrite
 			} else {
-				v.a.Flags |= FlagUserVarRead
+				v.Flags |= FlagUserVarRead
 			}
 		}
 		if x.IsSystem && (strings.EqualFold(x.Name, "identity") || strings.EqualFold(x.Name, "last_insert_id")) {
-			v.a.Flags |= FlagLastInsertID
+			v.Flags |= FlagLastInsertID
 		}
 	case *ast.FuncCallExpr:
 		switch x.FnName.L {
 		case "get_lock", "release_lock", "release_all_locks":
-			v.a.Flags |= FlagLockFunc
+			v.Flags |= FlagLockFunc
 		case "last_insert_id":
-			v.a.Flags |= FlagLastInsertID
+			v.Flags |= FlagLastInsertID
 			if len(x.Args) > 0 {
 				// LAST_INSERT_ID(expr) sets the connection's value.
-				v.a.Flags |= FlagUserVarWrite
+				v.Flags |= FlagUserVarWrite
 			}
 		case "found_rows", "row_count":
-			v.a.Flags |= FlagLastInsertID
+			v.Flags |= FlagLastInsertID
 		case "is_free_lock", "is_used_lock", "nextval", "lastval", "setval":
-			v.a.Flags |= FlagNeedsPrimary
+			v.Flags |= FlagNeedsPrimary
 		}
 	case *ast.SelectStmt:
 		// Nested SELECTs (UNION members, subqueries) may lock rows too.
 		if x.LockInfo != nil && x.LockInfo.LockType != ast.SelectLockNone {
-			v.a.Flags |= FlagLockingRead
+			v.Flags |= FlagLockingRead
 		}
 		if x.SelectStmtOpts != nil && x.SelectStmtOpts.CalcFoundRows {
-			v.a.Flags |= FlagSQLCalcFoundRows
+			v.Flags |= FlagSQLCalcFoundRows
 		}
 	}
 	return n, false

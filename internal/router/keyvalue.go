@@ -36,7 +36,15 @@ type keyConv struct {
 // newKeyConv looks up the key columns' types: Legacy without a source,
 // Unknown for columns the source does not know.
 func newKeyConv(t *shard.Table, schema SchemaSource, hex map[*test_driver.ValueExpr]bool) *keyConv {
-	c := &keyConv{table: t, hex: hex}
+	c := &keyConv{}
+	c.init(t, schema, hex)
+	return c
+}
+
+// init is newKeyConv for a converter c the caller holds (c must not be
+// copied afterwards: its types may point into it).
+func (c *keyConv) init(t *shard.Table, schema SchemaSource, hex map[*test_driver.ValueExpr]bool) {
+	*c = keyConv{table: t, hex: hex}
 	if n := len(t.Keys()); n <= len(c.buf) {
 		c.types = c.buf[:n]
 	} else {
@@ -62,7 +70,6 @@ func newKeyConv(t *shard.Table, schema SchemaSource, hex map[*test_driver.ValueE
 			}
 		}
 	}
-	return c
 }
 
 // typeOf returns the type of key column col.
@@ -222,7 +229,7 @@ func (c *keyConv) stored(col string, e ast.ExprNode) (shard.Value, bool) {
 // 0x... (true) or X'...' (false). Literals it cannot match to text are
 // left out.
 func hexForms(st ast.Node, text string) map[*test_driver.ValueExpr]bool {
-	if !mayHaveZeroX(text) && !strings.Contains(text, "'") {
+	if !mayHaveZeroX(text) && !mayHaveXQuote(text) {
 		return nil // no hexadecimal literal of either form
 	}
 	c := &hexCollector{}
@@ -250,6 +257,17 @@ func hexForms(st ast.Node, text string) map[*test_driver.ValueExpr]bool {
 		out[x] = toks[i].zeroX
 	}
 	return out
+}
+
+// mayHaveXQuote reports whether text may hold an X'...' literal (an x or
+// X right before a quote).
+func mayHaveXQuote(text string) bool {
+	for i := 1; i < len(text); i++ {
+		if text[i] == '\'' && text[i-1]|0x20 == 'x' {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrNoPartitionForValue is MariaDB's error for a row of a partitioned

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
@@ -42,19 +43,40 @@ func restoreSQLWith(st ast.Node, text string, subst map[ast.Node]string, forms m
 	if len(subst) > 0 {
 		st.Accept(&substWrapper{subst: subst})
 	}
-	var b strings.Builder
-	rerr := st.Restore(format.NewRestoreCtx(restoreFlags, &b))
+	out, rerr := restoreText(st, len(text))
 	if len(hexes) > 0 || len(subst) > 0 {
 		st.Accept(&hexUnwrapper{})
 	}
 	if rerr != nil {
 		return "", rerr
 	}
-	out := b.String()
 	if locks != nil && len(locks.saved) > 0 {
 		out = replaceOutsideQuotes(out, lockMarkerText, func(i int) string { return locks.text[i] })
 	}
 	return out, nil
+}
+
+// restorer is a printer's context and output, reused (restorers pool).
+type restorer struct {
+	b   strings.Builder
+	ctx format.RestoreCtx
+}
+
+var restorers = sync.Pool{New: func() any { return &restorer{} }}
+
+// restoreText prints st with restoreFlags into one allocation sized for a
+// statement of about size bytes of text.
+func restoreText(st ast.Node, size int) (string, error) {
+	r := restorers.Get().(*restorer)
+	r.b = strings.Builder{}
+	r.b.Grow(size + size/2 + 16) // backquotes and physical names
+	r.ctx = format.RestoreCtx{Flags: restoreFlags, In: &r.b}
+	err := st.Restore(&r.ctx)
+	out := r.b.String()
+	r.b = strings.Builder{}
+	r.ctx = format.RestoreCtx{}
+	restorers.Put(r)
+	return out, err
 }
 
 // lockMarkerLock is a lock type the printer does not know: it prints

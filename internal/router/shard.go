@@ -186,6 +186,11 @@ type tableCollector struct {
 	schema SchemaSource
 	hex    map[*test_driver.ValueExpr]bool
 	cols   ColumnSource
+	// foundBuf and convs hold the first table reference and its converter
+	// (most statements name one table: no allocation beyond the collector).
+	foundBuf [1]ruled
+	convs    [1]keyConv
+	nconv    int
 }
 
 func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
@@ -196,7 +201,18 @@ func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
 			db = v.db
 		}
 		if t, ok := v.rules.Table(db, tn.Name.O); ok {
-			v.found = append(v.found, ruled{node: tn, table: t, conv: newKeyConv(t, v.schema, v.hex), cols: v.cols})
+			var conv *keyConv
+			if v.nconv < len(v.convs) {
+				conv = &v.convs[v.nconv]
+				v.nconv++
+				conv.init(t, v.schema, v.hex)
+			} else {
+				conv = newKeyConv(t, v.schema, v.hex)
+			}
+			if v.found == nil {
+				v.found = v.foundBuf[:0]
+			}
+			v.found = append(v.found, ruled{node: tn, table: t, conv: conv, cols: v.cols})
 		}
 	}
 	return n, false
@@ -380,6 +396,9 @@ func globalReadTarget(t *shard.Table, rules *shard.Rules) shard.Target {
 // ownerSelect returns the SELECT (st itself or one nested in it) whose FROM
 // names tn directly, or nil when none does (tn in a CTE, for instance).
 func ownerSelect(st *ast.SelectStmt, tn *ast.TableName) *ast.SelectStmt {
+	if st.From != nil && fromHas(st.From.TableRefs, tn) {
+		return st // the first SELECT a walk visits is st itself
+	}
 	v := &selectCollector{}
 	st.Accept(v)
 	for _, sel := range v.found {
@@ -494,7 +513,8 @@ func (k keyMatcher) targets(where ast.ExprNode) ([]shard.Target, *ShardPlan) {
 	var targets []shard.Target
 	found := false
 	var bad error
-	for _, term := range andTerms(where) {
+	var buf [4]ast.ExprNode
+	for _, term := range appendAndTerms(buf[:0], where) {
 		ts, ok, err := k.term(term)
 		if err != nil {
 			bad = err
@@ -597,7 +617,8 @@ func (k keyMatcher) term(term ast.ExprNode) ([]shard.Target, bool, error) {
 		}
 		return ts, true, nil
 	}
-	col, vals, ok := k.values(term)
+	var buf [1]shard.Value
+	col, vals, ok := k.values(term, buf[:0])
 	if !ok {
 		return nil, false, nil
 	}
@@ -612,6 +633,10 @@ func (k keyMatcher) term(term ast.ExprNode) ([]shard.Target, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
+		if out == nil {
+			out = ts // target lists are read-only: no copy needed
+			continue
+		}
 		out = union(out, ts)
 	}
 	if out == nil {
@@ -620,8 +645,9 @@ func (k keyMatcher) term(term ast.ExprNode) ([]shard.Target, bool, error) {
 	return out, true, nil
 }
 
-// values recognizes key = literal, literal = key and key IN (literals).
-func (k keyMatcher) values(e ast.ExprNode) (col string, vals []shard.Value, ok bool) {
+// values recognizes key = literal, literal = key and key IN (literals);
+// it appends the values to vals.
+func (k keyMatcher) values(e ast.ExprNode, vals []shard.Value) (col string, _ []shard.Value, ok bool) {
 	switch x := e.(type) {
 	case *ast.BinaryOperationExpr:
 		if x.Op != opcode.EQ {
@@ -642,7 +668,7 @@ func (k keyMatcher) values(e ast.ExprNode) (col string, vals []shard.Value, ok b
 		if none {
 			return name, nil, true
 		}
-		return name, []shard.Value{v}, true
+		return name, append(vals, v), true
 	case *ast.PatternInExpr:
 		if x.Not || x.Sel != nil || !k.isKey(x.Expr) {
 			return "", nil, false
@@ -695,13 +721,18 @@ func intersect(a, b []shard.Target) []shard.Target {
 
 // andTerms flattens a AND b AND c.
 func andTerms(e ast.ExprNode) []ast.ExprNode {
+	return appendAndTerms(nil, e)
+}
+
+// appendAndTerms appends the terms of a AND b AND c to dst.
+func appendAndTerms(dst []ast.ExprNode, e ast.ExprNode) []ast.ExprNode {
 	if p, ok := e.(*ast.ParenthesesExpr); ok {
-		return andTerms(p.Expr)
+		return appendAndTerms(dst, p.Expr)
 	}
 	if b, ok := e.(*ast.BinaryOperationExpr); ok && b.Op == opcode.LogicAnd {
-		return append(andTerms(b.L), andTerms(b.R)...)
+		return appendAndTerms(appendAndTerms(dst, b.L), b.R)
 	}
-	return []ast.ExprNode{e}
+	return append(dst, e)
 }
 
 // insert routes INSERT/REPLACE ... VALUES by the key column of every row:
@@ -907,7 +938,13 @@ func single(st ast.StmtNode, r ruled, x shard.Target) *ShardPlan {
 	if err != nil {
 		return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
 	}
-	return &ShardPlan{Steps: []Step{{Slice: x.Slice, Database: x.Database, SQL: sql}}}
+	// The plan and its step in one allocation.
+	ps := &struct {
+		p ShardPlan
+		s [1]Step
+	}{s: [1]Step{{Slice: x.Slice, Database: x.Database, SQL: sql}}}
+	ps.p.Steps = ps.s[:]
+	return &ps.p
 }
 
 // fanout rewrites st once per physical table.
@@ -933,35 +970,16 @@ func rewrite(st ast.StmtNode, r ruled, x shard.Target) (string, error) {
 // physical table xs[i] (and qualified column references to them), prints
 // the statement, and restores the AST.
 func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, error) {
-	type saved struct {
-		tn           *ast.TableName
-		name, schema ast.CIStr
-	}
-	var undo []saved
-	var renamers []*columnRenamer
+	rw := &rewriteState{}
+	rw.undo = rw.undoBuf[:0]
 	// Columns qualified by an alias keep it; only references by the
 	// table's own name (unaliased tables) are renamed.
-	aliases := &aliasCollector{names: map[*ast.TableName]string{}}
-	st.Accept(aliases)
-	defer func() {
-		for i := len(renamers) - 1; i >= 0; i-- {
-			cols := renamers[i]
-			for _, c := range cols.renamed {
-				c.Table = cols.oldTables[c]
-				c.Schema = cols.oldSchemas[c]
-			}
-			for w, old := range cols.oldWild {
-				w.Table, w.Schema = old[0], old[1]
-			}
-		}
-		for i := len(undo) - 1; i >= 0; i-- {
-			undo[i].tn.Name, undo[i].tn.Schema = undo[i].name, undo[i].schema
-		}
-	}()
+	st.Accept(&rw.scan)
+	defer rw.restore()
 	for i, r := range refs {
 		x := xs[i]
 		tn := r.node
-		undo = append(undo, saved{tn, tn.Name, tn.Schema})
+		rw.undo = append(rw.undo, savedName{tn, tn.Name, tn.Schema})
 		oldSchema := tn.Schema
 		logical := tn.Name.L
 		tn.Name = ast.NewCIStr(x.Table)
@@ -971,15 +989,15 @@ func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, err
 		if logical == strings.ToLower(x.Table) && tn.Schema.L == oldSchema.L {
 			continue
 		}
-		if name, ok := aliases.names[tn]; ok && name != logical || aliases.aliased[tn] {
-			continue
+		if !rw.scan.qualified || rw.scan.isAliased(tn) {
+			continue // no column or t.* names the table
 		}
-		cols := &columnRenamer{from: logical, to: x.Table}
+		cols := rw.renamer()
+		*cols = columnRenamer{from: logical, to: x.Table}
 		if tn.Schema.O != "" || oldSchema.O != "" {
 			cols.schema = tn.Schema
 		}
 		st.Accept(cols)
-		renamers = append(renamers, cols)
 	}
 	var subst map[ast.Node]string
 	var forms map[*test_driver.ValueExpr]bool
@@ -992,6 +1010,87 @@ func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, err
 		}
 	}
 	return restoreSQLWith(st, st.Text(), subst, forms)
+}
+
+// rewriteState is what rewriteMulti changes in the AST, to put it back,
+// in one allocation for the usual statement of one or two tables.
+type rewriteState struct {
+	scan      rewriteScan
+	undo      []savedName
+	undoBuf   [2]savedName
+	renamers  []*columnRenamer
+	renameBuf [2]columnRenamer
+}
+
+type savedName struct {
+	tn           *ast.TableName
+	name, schema ast.CIStr
+}
+
+// renamer returns a column renamer to fill (in rw when it has room).
+func (rw *rewriteState) renamer() *columnRenamer {
+	var c *columnRenamer
+	if n := len(rw.renamers); n < len(rw.renameBuf) {
+		c = &rw.renameBuf[n]
+	} else {
+		c = &columnRenamer{}
+	}
+	rw.renamers = append(rw.renamers, c)
+	return c
+}
+
+// restore puts back the names rewriteMulti replaced, last first.
+func (rw *rewriteState) restore() {
+	for i := len(rw.renamers) - 1; i >= 0; i-- {
+		cols := rw.renamers[i]
+		for _, c := range cols.renamed {
+			c.Table = cols.oldTables[c]
+			c.Schema = cols.oldSchemas[c]
+		}
+		for w, old := range cols.oldWild {
+			w.Table, w.Schema = old[0], old[1]
+		}
+	}
+	for i := len(rw.undo) - 1; i >= 0; i-- {
+		rw.undo[i].tn.Name, rw.undo[i].tn.Schema = rw.undo[i].name, rw.undo[i].schema
+	}
+}
+
+// rewriteScan learns in one walk which table references have an alias and
+// whether any column or t.* is qualified by a table (only then are column
+// references renamed).
+type rewriteScan struct {
+	aliased   []*ast.TableName
+	qualified bool
+}
+
+func (v *rewriteScan) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.TableSource:
+		if tn, ok := x.Source.(*ast.TableName); ok && x.AsName.O != "" {
+			v.aliased = append(v.aliased, tn)
+		}
+	case *ast.SelectField:
+		if x.WildCard != nil && x.WildCard.Table.O != "" {
+			v.qualified = true
+		}
+	case *ast.ColumnName:
+		if x.Table.O != "" {
+			v.qualified = true
+		}
+	}
+	return n, false
+}
+
+func (v *rewriteScan) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+func (v *rewriteScan) isAliased(tn *ast.TableName) bool {
+	for _, x := range v.aliased {
+		if x == tn {
+			return true
+		}
+	}
+	return false
 }
 
 type columnRenamer struct {

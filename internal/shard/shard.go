@@ -201,8 +201,18 @@ func (t *Table) Locate(v Value) (Target, error) {
 	case Global:
 		return Target{}, t.errorf(ErrNotKeyed, "a global table has a copy on every slice; use All")
 	}
+	pos, err := t.locatePos(v)
+	if err != nil {
+		return Target{}, err
+	}
+	return t.targets[pos], nil
+}
+
+// locatePos is Locate for a sharded single-key table: the position of the
+// target in All.
+func (t *Table) locatePos(v Value) (int, error) {
 	if len(t.keys) != 1 {
-		return Target{}, t.errorf(ErrKeyCount, "sharded by %s: use LocateKeys with one value per column", strings.Join(t.keys, " and "))
+		return 0, t.errorf(ErrKeyCount, "sharded by %s: use LocateKeys with one value per column", strings.Join(t.keys, " and "))
 	}
 	var pos int
 	var err error
@@ -212,9 +222,9 @@ func (t *Table) Locate(v Value) (Target, error) {
 		pos, err = t.loc.locate(v)
 	}
 	if err != nil {
-		return Target{}, t.wrap(err)
+		return 0, t.wrap(err)
 	}
-	return t.targets[pos], nil
+	return pos, nil
 }
 
 // LocateKeys returns the target for one value per column of Keys, in that
@@ -295,11 +305,13 @@ func (t *Table) LocateColumn(col string, v Value) ([]Target, error) {
 		return t.targets, nil
 	}
 	if len(t.keys) == 1 {
-		tg, err := t.Locate(v)
+		pos, err := t.locatePos(v)
 		if err != nil {
 			return nil, err
 		}
-		return []Target{tg}, nil
+		// A view of All (read-only, like every returned list); its capacity
+		// ends at the target, so an append copies.
+		return t.targets[pos : pos+1 : pos+1], nil
 	}
 	if strings.EqualFold(col, t.keys[0]) {
 		ds, err := t.in.evalDS(v)
