@@ -29,7 +29,7 @@ func BenchmarkDecide(b *testing.B) {
 	_ = p
 }
 
-var sinkShard *ShardPlan
+var sinkShard Node
 
 // BenchmarkAnalyzePointSelectLiteral is the unsharded path for the query
 // the sharded benchmarks route (a literal key, as sysbench sends it).

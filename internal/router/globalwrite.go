@@ -98,7 +98,7 @@ var evalFuncs = map[string]struct {
 // columns an INSERT omits are given the value evaluated once; ON UPDATE
 // CURRENT_TIMESTAMP columns must be set explicitly. What cannot be made
 // the same is refused with 1235.
-func globalWriteSame(st ast.StmtNode, r ruled, src Sources) *ShardPlan {
+func globalWriteSame(st ast.StmtNode, r ruled, src Sources) Node {
 	t := r.table
 	if len(t.All()) < 2 {
 		return globalWrite(st, r)
@@ -121,9 +121,10 @@ func globalWriteSame(st ast.StmtNode, r ruled, src Sources) *ShardPlan {
 		return globalWrite(st, r)
 	}
 	r.subst = ev.subst
-	p := globalWrite(st, r)
-	if p.Err != nil {
-		return p
+	n := globalWrite(st, r)
+	p, ok := n.(*Write)
+	if !ok {
+		return n
 	}
 	sel, err := ev.selectSQL()
 	if err != nil {

@@ -320,7 +320,7 @@ func joinConds(j *ast.Join) []ast.ExprNode {
 // placement family (a sharded table, the tables linked to it, and tables
 // sharded the same way) joined on their keys, plus global tables, are sent
 // whole to each position that can hold matching rows.
-func planMulti(n *ast.SelectStmt, refs []ruled, rules *shard.Rules) *ShardPlan {
+func planMulti(n *ast.SelectStmt, refs []ruled, rules *shard.Rules) Node {
 	var family, globals []ruled
 	var root *shard.Table
 	for _, r := range refs {
@@ -481,20 +481,25 @@ func copyOn(t *shard.Table, slice string) (shard.Target, bool) {
 	return shard.Target{}, false
 }
 
-// stepsAt renders st once per target set.
-func stepsAt(st ast.StmtNode, refs []ruled, sets [][]shard.Target, sc *Scatter) *ShardPlan {
+// stepsAt renders st once per target set: a Route for one set (sc nil),
+// else a Merge.
+func stepsAt(st ast.StmtNode, refs []ruled, sets [][]shard.Target, sc *Scatter) Node {
 	if sel, ok := st.(*ast.SelectStmt); ok && sel.Fields != nil && sc == nil {
 		for _, f := range sel.Fields.Fields {
 			keepLabel(f)
 		}
 	}
-	sp := &ShardPlan{Scatter: sc}
+	steps := make([]Step, 0, len(sets))
 	for _, xs := range sets {
 		sql, err := rewriteMulti(st, refs, xs)
 		if err != nil {
 			return refuse(fmt.Sprintf("rewriting this statement (%v)", err))
 		}
-		sp.Steps = append(sp.Steps, Step{Slice: xs[0].Slice, Database: xs[0].Database, SQL: sql})
+		steps = append(steps, Step{Slice: xs[0].Slice, Database: xs[0].Database, SQL: sql})
 	}
-	return sp
+	if sc == nil {
+		// One set: the statement reaches one position.
+		return &Route{Step: steps[0]}
+	}
+	return &Merge{Steps: steps, Scatter: sc}
 }

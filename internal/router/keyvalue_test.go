@@ -22,7 +22,7 @@ func testSchema(t *shard.Table) ([]shard.Column, bool) {
 
 // physical names the tables a plan reaches ("t_user_0001,t_user_0002"), or
 // "refused NNNN" / "error".
-func physical(p *ShardPlan) string {
+func physical(p *flatPlan) string {
 	if p == nil {
 		return "default"
 	}
@@ -93,7 +93,7 @@ func TestKeyLiteralsByValue(t *testing.T) {
 		{"INSERT INTO t_event (id, created) VALUES (1, '2024-02-30')", "refused 1235"},
 	}
 	for _, c := range cases {
-		_, p := AnalyzeShardedWith(c.sql, rules, "shop", Sources{Schema: testSchema})
+		_, p := flat(AnalyzeShardedWith(c.sql, rules, "shop", Sources{Schema: testSchema}))
 		if got := physical(p); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.sql, got, c.want)
 		}
@@ -110,7 +110,7 @@ func TestUnknownKeyTypePlacesNothing(t *testing.T) {
 		{"INSERT INTO t_user (id, name) VALUES (5, 'a')", "refused 1235"},
 	}
 	for _, c := range cases {
-		_, p := AnalyzeShardedWith(c.sql, rules, "shop", Sources{Schema: none})
+		_, p := flat(AnalyzeShardedWith(c.sql, rules, "shop", Sources{Schema: none}))
 		if got := physical(p); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.sql, got, c.want)
 		}

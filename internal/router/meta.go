@@ -31,7 +31,7 @@ type ShowTables struct {
 }
 
 // planShowTables plans SHOW TABLES for a database with rules.
-func planShowTables(show *ast.ShowStmt, rules *shard.Rules, db string) *ShardPlan {
+func planShowTables(show *ast.ShowStmt, rules *shard.Rules, db string) Node {
 	if show.DBName != "" {
 		db = show.DBName
 	}
@@ -64,13 +64,13 @@ func planShowTables(show *ast.ShowStmt, rules *shard.Rules, db string) *ShardPla
 	if show.Full {
 		sql = "SHOW FULL TABLES FROM `" + strings.ReplaceAll(db, "`", "``") + "`"
 	}
-	return &ShardPlan{Steps: []Step{{Slice: rules.DefaultSlice(), Database: db, SQL: sql}}, ShowTables: st}
+	return &Meta{Steps: []Step{{Slice: rules.DefaultSlice(), Database: db, SQL: sql}}, ShowTables: st}
 }
 
 // planShowDatabases plans SHOW DATABASES in a namespace with rules: the
 // logical databases are listed, and physical databases that exist only as
 // data sources of inline rules (named differently) are hidden.
-func planShowDatabases(show *ast.ShowStmt, rules *shard.Rules) *ShardPlan {
+func planShowDatabases(show *ast.ShowStmt, rules *shard.Rules) Node {
 	st := &ShowTables{Hide: map[string]bool{}}
 	logical := map[string]bool{}
 	for _, t := range rules.Tables() {
@@ -97,7 +97,7 @@ func planShowDatabases(show *ast.ShowStmt, rules *shard.Rules) *ShardPlan {
 		st.Like, _ = v.GetValue().(string)
 		st.Label = "Database (" + st.Like + ")"
 	}
-	return &ShardPlan{Steps: []Step{{Slice: rules.DefaultSlice(), SQL: "SHOW DATABASES"}}, ShowTables: st}
+	return &Meta{Steps: []Step{{Slice: rules.DefaultSlice(), SQL: "SHOW DATABASES"}}, ShowTables: st}
 }
 
 func contains(list []string, s string) bool {
@@ -158,7 +158,7 @@ func LikeMatch(s, pattern string) bool {
 // ruled table in a string literal (ORMs checking a table or reading its
 // columns): the literal becomes the first physical table, the query runs
 // on that table's slice, and the result shows the logical name.
-func infoSchemaRewrite(st ast.StmtNode, rules *shard.Rules) *ShardPlan {
+func infoSchemaRewrite(st ast.StmtNode, rules *shard.Rules) Node {
 	v := &infoSchemaVisitor{rules: rules}
 	st.Accept(v)
 	if !v.infoSchema {
@@ -185,7 +185,7 @@ func infoSchemaRewrite(st ast.StmtNode, rules *shard.Rules) *ShardPlan {
 	if err != nil {
 		return nil
 	}
-	return &ShardPlan{Steps: []Step{{Slice: x.Slice, Database: x.Database, SQL: sql}}, Rename: &Rename{Physical: x.Table, Logical: v.table.Name()}}
+	return &Meta{Steps: []Step{{Slice: x.Slice, Database: x.Database, SQL: sql}}, Rename: &Rename{Physical: x.Table, Logical: v.table.Name()}}
 }
 
 type infoSchemaVisitor struct {
@@ -262,7 +262,7 @@ func listingNames(rules *shard.Rules, db string) (map[string]string, []string) {
 }
 
 // planShowTableStatus plans SHOW TABLE STATUS in a database with rules.
-func planShowTableStatus(show *ast.ShowStmt, rules *shard.Rules, db string) *ShardPlan {
+func planShowTableStatus(show *ast.ShowStmt, rules *shard.Rules, db string) Node {
 	if show.DBName != "" {
 		db = show.DBName
 	}
@@ -282,7 +282,7 @@ func planShowTableStatus(show *ast.ShowStmt, rules *shard.Rules, db string) *Sha
 		l.Like, _ = v.GetValue().(string)
 	}
 	sql := "SHOW TABLE STATUS FROM `" + strings.ReplaceAll(db, "`", "``") + "`"
-	sp := &ShardPlan{Steps: []Step{{Slice: rules.DefaultSlice(), Database: db, SQL: sql}}, Listing: l}
+	sp := &Meta{Steps: []Step{{Slice: rules.DefaultSlice(), Database: db, SQL: sql}}, Listing: l}
 	for _, sl := range extra {
 		sp.Steps = append(sp.Steps, Step{Slice: sl, Database: db, SQL: sql})
 	}
@@ -291,7 +291,7 @@ func planShowTableStatus(show *ast.ShowStmt, rules *shard.Rules, db string) *Sha
 
 // infoSchemaListing plans an information_schema query that names no ruled
 // table: it lists physical tables, shown as the logical ones.
-func infoSchemaListing(st ast.StmtNode, rules *shard.Rules) *ShardPlan {
+func infoSchemaListing(st ast.StmtNode, rules *shard.Rules) Node {
 	names, extra := listingNames(rules, "")
 	if len(names) == 0 {
 		return nil
@@ -305,7 +305,7 @@ func infoSchemaListing(st ast.StmtNode, rules *shard.Rules) *ShardPlan {
 			l.Sort = true
 		}
 	}
-	sp := &ShardPlan{Steps: []Step{{Slice: rules.DefaultSlice(), SQL: sql}}, Listing: l}
+	sp := &Meta{Steps: []Step{{Slice: rules.DefaultSlice(), SQL: sql}}, Listing: l}
 	for _, sl := range extra {
 		sp.Steps = append(sp.Steps, Step{Slice: sl, SQL: sql})
 	}

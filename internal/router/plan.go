@@ -242,6 +242,13 @@ type Plan struct {
 	OnReplica bool
 	// Slice runs the statement ("" = the namespace's default slice).
 	Slice string
+	// Root is the plan tree of a statement on tables with sharding rules
+	// (nil: the statement runs as it is on Slice). Target then says where
+	// its physical statements read: the primary, a replica, or the
+	// session's pinned connection.
+	Root Node
+	// Inner is the plan of the statement an Explain root names.
+	Inner *Plan
 }
 
 // Decide turns an analysis into a plan for a session.
@@ -279,6 +286,33 @@ func Decide(a *Analysis, s Session) Plan {
 	case s.RWSplit && readOnly(a):
 		p.Target = TargetReplica
 	default:
+		p.Target = TargetPrimary
+	}
+	return p
+}
+
+// DecideNode turns the analysis and plan tree of a statement on tables
+// with rules into a plan for a session. A nil root is Decide.
+func DecideNode(a *Analysis, root Node, s Session) Plan {
+	p := Decide(a, s)
+	if root == nil {
+		return p
+	}
+	p.Root = root
+	switch n := root.(type) {
+	case *Refuse:
+		p.Target = TargetError
+		return p
+	case *Explain:
+		p.Target = TargetProxy
+		inner := DecideNode(n.Analysis, n.Of, s)
+		p.Inner = &inner
+		return p
+	case *Route:
+		p.Slice = n.Step.Slice
+	}
+	if p.Target == TargetProxy || p.Target == TargetError {
+		// Answered by its physical statements, never by the proxy.
 		p.Target = TargetPrimary
 	}
 	return p

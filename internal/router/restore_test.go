@@ -24,7 +24,7 @@ func TestRestoreForMariaDB(t *testing.T) {
 		{"INSERT INTO t_user (id, name) VALUES (1, 0x0a)", "INSERT INTO `t_user_0001` (`id`,`name`) VALUES (1,0x0a)"},
 	}
 	for _, c := range cases {
-		_, p := AnalyzeSharded(c.sql, rules, "shop")
+		_, p := flat(AnalyzeSharded(c.sql, rules, "shop"))
 		if p == nil || p.Err != nil || len(p.Steps) != 1 {
 			t.Errorf("%s: plan %+v", c.sql, p)
 			continue
@@ -63,7 +63,7 @@ func TestScanHexLiterals(t *testing.T) {
 // prints only some rows; each keeps the form its literal was written in.
 func TestHexLiteralsOfSplitInsert(t *testing.T) {
 	rules := loadRules(t)
-	_, p := AnalyzeSharded("INSERT INTO t_user (id, name) VALUES (1, 0x10), (2, X'11'), (5, 0x12)", rules, "shop")
+	_, p := flat(AnalyzeSharded("INSERT INTO t_user (id, name) VALUES (1, 0x10), (2, X'11'), (5, 0x12)", rules, "shop"))
 	if p == nil || p.Err != nil || len(p.Steps) != 2 {
 		t.Fatalf("plan %+v", p)
 	}

@@ -88,28 +88,35 @@ func isIdentChar(c byte) bool {
 // analyzeReturning plans an INSERT ... RETURNING on a namespace with rules:
 // nil when the INSERT does not reach a sharded or global table (the
 // statement then runs unchanged on the default slice).
-func analyzeReturning(sql string, rules *shard.Rules, db string, src Sources) (*Analysis, *ShardPlan, bool) {
+func analyzeReturning(sql string, rules *shard.Rules, db string, src Sources) (*Analysis, Node, bool) {
 	base, list, ok := splitReturning(sql)
 	if !ok {
 		return nil, nil, false
 	}
 	a, sp := AnalyzeShardedWith(base, rules, db, src)
-	if a.Err != nil || sp == nil || sp.Err != nil {
+	if a.Err != nil || sp == nil || refused(sp) != nil {
 		return a, sp, true
 	}
-	if a.Kind != KindInsert && a.Kind != KindReplace || sp.Fanout || sp.Scatter != nil {
+	var w *Write
+	switch n := sp.(type) {
+	case *Route:
+		w = &Write{Steps: []Step{n.Step}}
+	case *Write:
+		w = n
+	}
+	if a.Kind != KindInsert && a.Kind != KindReplace || w == nil {
 		return a, refuse("RETURNING on this statement over sharded tables"), true
 	}
 	if strings.Contains(list, "?") {
 		return a, refuse("parameters in a RETURNING clause over sharded tables"), true
 	}
 	logical := insertTable(base)
-	sp.Returning = list
-	for i := range sp.Steps {
-		phys := insertTable(sp.Steps[i].SQL)
-		sp.Steps[i].SQL += " RETURNING " + qualify(list, logical, phys)
+	w.Returning = list
+	for i := range w.Steps {
+		phys := insertTable(w.Steps[i].SQL)
+		w.Steps[i].SQL += " RETURNING " + qualify(list, logical, phys)
 	}
-	return a, sp, true
+	return a, w, true
 }
 
 // insertTable returns the table an INSERT/REPLACE writes ("" if unknown).

@@ -17,7 +17,7 @@ import (
 )
 
 // Scatter describes a SELECT sent to several physical tables whose result
-// sets the proxy merges (ShardPlan.Steps holds one statement per table).
+// sets the proxy merges (Merge.Steps holds one statement per table).
 type Scatter struct {
 	// Plan is the merge plan. With a wildcard in the select list the number
 	// of physical columns is known only at run time; Bind completes it.
@@ -92,7 +92,7 @@ type scatterBuilder struct {
 	distinctKey string
 	distinctCol int
 	distinctArg ast.ExprNode
-	err         *ShardPlan
+	err         Node
 }
 
 func (b *scatterBuilder) refuse(what string) {
@@ -134,7 +134,7 @@ func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
 func (v *aggFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // planScatter plans a SELECT on one sharded table over targets.
-func planScatter(n *ast.SelectStmt, r ruled, targets []shard.Target) *ShardPlan {
+func planScatter(n *ast.SelectStmt, r ruled, targets []shard.Target) Node {
 	sets := make([][]shard.Target, len(targets))
 	for i, x := range targets {
 		sets[i] = []shard.Target{x}
@@ -144,7 +144,7 @@ func planScatter(n *ast.SelectStmt, r ruled, targets []shard.Target) *ShardPlan 
 
 // planScatterSets plans a SELECT sent once per target set (one target per
 // ruled table reference) and merged.
-func planScatterSets(n *ast.SelectStmt, refs []ruled, sets [][]shard.Target) *ShardPlan {
+func planScatterSets(n *ast.SelectStmt, refs []ruled, sets [][]shard.Target) Node {
 	switch {
 	case n.SelectStmtOpts != nil && n.SelectStmtOpts.CalcFoundRows:
 		return refuse("SQL_CALC_FOUND_ROWS in a query over several shards")
@@ -740,7 +740,7 @@ func (b *scatterBuilder) checkHavingColumns(e ast.ExprNode) {
 				name = c.Name.Table.O + "." + name
 			}
 			if b.err == nil {
-				b.err = &ShardPlan{Err: protocol.NewError(1054, "42S22", "Unknown column '%s' in 'HAVING'", name)}
+				b.err = refuseErr(protocol.NewError(1054, "42S22", "Unknown column '%s' in 'HAVING'", name))
 			}
 			return
 		}

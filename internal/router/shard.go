@@ -25,48 +25,6 @@ type Step struct {
 	SQL string
 }
 
-// ShardPlan routes a statement that touches tables with sharding rules.
-type ShardPlan struct {
-	// Steps are the physical statements; one for a routed statement, one
-	// per physical table for DDL fan-out.
-	Steps []Step
-	// Fanout: DDL applied to every physical table (results are combined
-	// into one OK).
-	Fanout bool
-	// Scatter: a SELECT run on every step whose results the proxy merges.
-	Scatter *Scatter
-	// Explain is the plan of the statement an EXPLAIN names: the proxy
-	// answers with one row per physical statement.
-	Explain *ShardPlan
-	// Rename: the result names a physical table the client knows by its
-	// logical name (metadata statements).
-	Rename *Rename
-	// ShowTables: SHOW TABLES in a database with rules.
-	ShowTables *ShowTables
-	// Listing: a metadata listing showing logical tables (see Listing).
-	Listing *Listing
-	// Write: the steps are parts of one write (rows of an INSERT placed on
-	// several tables, an UPDATE/DELETE reaching several tables, a write to
-	// every copy of a global table); they must all apply or none.
-	Write bool
-	// Global: a write to every copy of a global table; the client sees the
-	// affected rows of one copy.
-	Global bool
-	// Eval: values to evaluate once before a global write (see
-	// GlobalEval); nil when there are none.
-	Eval *GlobalEval
-	// InsertID is the first ID the proxy generated for the INSERT (0: none).
-	InsertID uint64
-	// Returning is the RETURNING list of an INSERT/REPLACE ... RETURNING
-	// (each step carries it too): the executor answers the returned rows.
-	Returning string
-	// Rows: for an INSERT split over several tables, the statement's row
-	// numbers (from 0) each step inserts, in order.
-	Rows [][]int
-	// Err refuses the statement, saying precisely what is not supported.
-	Err *protocol.Error
-}
-
 // restoreFlags print SQL the way MySQL and MariaDB read it back.
 const restoreFlags = format.DefaultRestoreFlags | format.RestoreStringWithoutDefaultCharset
 
@@ -77,7 +35,7 @@ type IDSource func(t *shard.Table, ids []uint64) error
 // returns the shard plan of statements that name a table with a rule (nil
 // for statements that touch only unlisted tables, which run on the default
 // slice as usual). db is the session's current database.
-func AnalyzeSharded(sql string, rules *shard.Rules, db string) (*Analysis, *ShardPlan) {
+func AnalyzeSharded(sql string, rules *shard.Rules, db string) (*Analysis, Node) {
 	return AnalyzeShardedIDs(sql, rules, db, nil)
 }
 
@@ -101,12 +59,12 @@ type Sources struct {
 
 // AnalyzeShardedIDs is AnalyzeSharded with a source of generated IDs for
 // INSERTs that omit a sequence column (nil: such INSERTs are refused).
-func AnalyzeShardedIDs(sql string, rules *shard.Rules, db string, ids IDSource) (*Analysis, *ShardPlan) {
+func AnalyzeShardedIDs(sql string, rules *shard.Rules, db string, ids IDSource) (*Analysis, Node) {
 	return AnalyzeShardedWith(sql, rules, db, Sources{IDs: ids})
 }
 
 // AnalyzeShardedWith is AnalyzeSharded with the executor's sources.
-func AnalyzeShardedWith(sql string, rules *shard.Rules, db string, src Sources) (*Analysis, *ShardPlan) {
+func AnalyzeShardedWith(sql string, rules *shard.Rules, db string, src Sources) (*Analysis, Node) {
 	a := &Analysis{Hint: scanHint(sql)}
 	p := parsers.Get().(*parser.Parser)
 	stmts, ok := parse(p, sql)
@@ -136,7 +94,7 @@ func AnalyzeShardedWith(sql string, rules *shard.Rules, db string, src Sources) 
 		return a, nil
 	}
 	sp := planShard(a, stmts[0], rules, db, src)
-	if sp != nil && (sp.Scatter != nil || sp.Write || sp.InsertID != 0) && a.Flags&(FlagUserVarRead|FlagUserVarWrite|FlagLastInsertID) != 0 {
+	if spansConnections(sp) && a.Flags&(FlagUserVarRead|FlagUserVarWrite|FlagLastInsertID) != 0 {
 		// User variables and LAST_INSERT_ID() belong to one connection; a
 		// scatter query runs on several.
 		sp = refuse("user variables, LAST_INSERT_ID(), ROW_COUNT() or FOUND_ROWS() in a statement over several shards (or with generated IDs)")
@@ -144,8 +102,17 @@ func AnalyzeShardedWith(sql string, rules *shard.Rules, db string, src Sources) 
 	return a, sp
 }
 
-func refuse(what string) *ShardPlan {
-	return &ShardPlan{Err: protocol.ErrUnsupported(what)}
+// spansConnections reports whether a plan runs on several backend
+// connections (or with IDs the proxy generated), where user variables and
+// LAST_INSERT_ID() of one connection mean nothing.
+func spansConnections(n Node) bool {
+	switch n := n.(type) {
+	case *Merge:
+		return true
+	case *Write:
+		return len(n.Steps) > 1 || n.InsertID != 0
+	}
+	return false
 }
 
 // mentionsRuledTable is a conservative text check for unparsed statements.
@@ -221,7 +188,7 @@ func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
 func (v *tableCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // planShard routes one parsed statement.
-func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src Sources) *ShardPlan {
+func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src Sources) Node {
 	tc := &tableCollector{rules: rules, db: db, schema: src.Schema, hex: hexForms(st, st.Text()), cols: src.Columns}
 	st.Accept(tc)
 	a.NamesTables = tc.all > 0
@@ -278,7 +245,7 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 		if ip == nil {
 			return nil
 		}
-		return &ShardPlan{Explain: ip}
+		return &Explain{Of: ip, Analysis: inner}
 	case *ast.ShowStmt:
 		switch n.Tp {
 		case ast.ShowColumns, ast.ShowCreateTable, ast.ShowIndex:
@@ -344,7 +311,7 @@ func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src 
 
 // databaseFanout sends CREATE/DROP DATABASE of a database with sharding
 // rules to every slice its tables use (and the default slice).
-func databaseFanout(st ast.StmtNode, name string, rules *shard.Rules) *ShardPlan {
+func databaseFanout(st ast.StmtNode, name string, rules *shard.Rules) Node {
 	seen := map[string]bool{rules.DefaultSlice(): true}
 	order := []string{rules.DefaultSlice()}
 	has := false
@@ -367,17 +334,18 @@ func databaseFanout(st ast.StmtNode, name string, rules *shard.Rules) *ShardPlan
 	if err != nil {
 		return refuse("rewriting this statement")
 	}
-	p := &ShardPlan{Fanout: true}
+	p := &Fanout{}
 	for _, sl := range order {
 		p.Steps = append(p.Steps, Step{Slice: sl, Database: name, SQL: sql})
 	}
 	return p
 }
 
-// renamed marks a metadata plan's result for renaming the physical table.
-func renamed(p *ShardPlan, t *shard.Table) *ShardPlan {
-	if p.Err == nil && len(p.Steps) == 1 {
-		p.Rename = &Rename{Physical: t.All()[0].Table, Logical: t.Name()}
+// renamed turns a routed metadata statement into a Meta node whose result
+// renames the physical table.
+func renamed(p Node, t *shard.Table) Node {
+	if r, ok := p.(*Route); ok {
+		return &Meta{Steps: []Step{r.Step}, Rename: &Rename{Physical: t.All()[0].Table, Logical: t.Name()}}
 	}
 	return p
 }
@@ -438,7 +406,7 @@ func fromHas(rs ast.ResultSetNode, tn *ast.TableName) bool {
 // When they leave one table (or none: contradictory conditions, any one
 // table answers), done is the finished plan; otherwise targets are the
 // tables to scatter to (all of them without a usable condition).
-func placeByKey(st ast.StmtNode, r ruled, where ast.ExprNode) (targets []shard.Target, done *ShardPlan) {
+func placeByKey(st ast.StmtNode, r ruled, where ast.ExprNode) (targets []shard.Target, done Node) {
 	t := r.table
 	targets, perr := keyTargets(r, where)
 	if perr != nil {
@@ -458,7 +426,7 @@ func placeByKey(st ast.StmtNode, r ruled, where ast.ExprNode) (targets []shard.T
 // writeByKey routes an UPDATE or DELETE by its key conditions: one
 // physical table, or each table that may hold matching rows (a write over
 // several tables, applied atomically by the executor).
-func writeByKey(st ast.StmtNode, r ruled, where ast.ExprNode, ordered bool, verb string) *ShardPlan {
+func writeByKey(st ast.StmtNode, r ruled, where ast.ExprNode, ordered bool, verb string) Node {
 	t := r.table
 	targets, done := placeByKey(st, r, where)
 	if done != nil {
@@ -468,24 +436,29 @@ func writeByKey(st ast.StmtNode, r ruled, where ast.ExprNode, ordered bool, verb
 		return refuse(fmt.Sprintf("%s ... ORDER BY/LIMIT on sharded table %s over several physical tables (add a condition on its key %s)", verb, t.Name(), t.Key()))
 	}
 	p := fanout(st, r, targets)
-	p.Fanout, p.Write = false, p.Err == nil
+	if f, ok := p.(*Fanout); ok {
+		return &Write{Steps: f.Steps}
+	}
 	return p
 }
 
 // globalWrite applies a write to every copy of a global table.
-func globalWrite(st ast.StmtNode, r ruled) *ShardPlan {
+func globalWrite(st ast.StmtNode, r ruled) Node {
 	p := fanout(st, r, r.table.All())
-	p.Fanout, p.Write, p.Global = false, p.Err == nil, p.Err == nil
-	if len(p.Steps) == 1 {
-		p.Write, p.Global = false, false
+	f, ok := p.(*Fanout)
+	switch {
+	case !ok:
+		return p
+	case len(f.Steps) == 1:
+		return &Route{Step: f.Steps[0]}
 	}
-	return p
+	return &Write{Steps: f.Steps, Global: true}
 }
 
 // keyTargets returns the physical tables that the conditions on the key
 // among the top-level AND terms of where allow: nil when no term
 // restricts the key (every table), empty when the terms contradict.
-func keyTargets(r ruled, where ast.ExprNode) ([]shard.Target, *ShardPlan) {
+func keyTargets(r ruled, where ast.ExprNode) ([]shard.Target, Node) {
 	return keyMatcher{t: r.table, conv: r.conv}.targets(where)
 }
 
@@ -506,7 +479,7 @@ func (k keyMatcher) isKey(e ast.ExprNode) bool {
 	return k.owns == nil || k.owns(c.Name)
 }
 
-func (k keyMatcher) targets(where ast.ExprNode) ([]shard.Target, *ShardPlan) {
+func (k keyMatcher) targets(where ast.ExprNode) ([]shard.Target, Node) {
 	if where == nil {
 		return nil, nil
 	}
@@ -531,7 +504,7 @@ func (k keyMatcher) targets(where ast.ExprNode) ([]shard.Target, *ShardPlan) {
 		targets = intersect(targets, ts)
 	}
 	if bad != nil && !found {
-		return nil, &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", bad)}
+		return nil, refuseErr(protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", bad))
 	}
 	if !found {
 		return nil, nil
@@ -565,7 +538,7 @@ func (k keyMatcher) term(term ast.ExprNode) ([]shard.Target, bool, error) {
 		case opcode.LogicAnd:
 			ts, err := k.targets(term)
 			if err != nil {
-				return nil, false, fmt.Errorf("%s", err.Err.Message)
+				return nil, false, fmt.Errorf("%s", refused(err).Message)
 			}
 			return ts, ts != nil, nil
 		case opcode.LT, opcode.LE, opcode.GT, opcode.GE:
@@ -740,7 +713,7 @@ func appendAndTerms(dst []ast.ExprNode, e ast.ExprNode) []ast.ExprNode {
 // split into one statement per table (a write the executor applies
 // atomically). A sequence column the INSERT omits (or gives as NULL or
 // 0) is filled from ids first.
-func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan {
+func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) Node {
 	t := r.table
 	if n.Select != nil {
 		return refuse(fmt.Sprintf("INSERT ... SELECT into sharded table %s", t.Name()))
@@ -753,7 +726,7 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 		// key's position is known.
 		cols, err := src.Columns(t)
 		if err != nil {
-			return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "reading the columns of %s: %v", t.Name(), err)}
+			return refuseErr(protocol.NewError(protocol.ErrUnknown, "HY000", "reading the columns of %s: %v", t.Name(), err))
 		}
 		if q := t.Sequence(); q != nil && rowsHave(n.Lists, len(cols)-1) {
 			// One value short on a table with a sequence: the sequence
@@ -771,7 +744,7 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 		}
 		for i, row := range n.Lists {
 			if len(row) != len(cols) {
-				return &ShardPlan{Err: protocol.NewError(1136, "21S01", "Column count doesn't match value count at row %d", i+1)}
+				return refuseErr(protocol.NewError(1136, "21S01", "Column count doesn't match value count at row %d", i+1))
 			}
 		}
 		for _, c := range cols {
@@ -791,8 +764,8 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 			}
 		}
 		if keyCols[k] < 0 {
-			return &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000",
-				"INSERT into sharded table %s must name its key column %s with a value (the proxy places the row by it)", t.Name(), key)}
+			return refuseErr(protocol.NewError(protocol.ErrWrongArguments, "HY000",
+				"INSERT into sharded table %s must name its key column %s with a value (the proxy places the row by it)", t.Name(), key))
 		}
 	}
 	for _, as := range n.OnDuplicate {
@@ -807,7 +780,7 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 		vals := make([]shard.Value, len(keyCols))
 		for k, kc := range keyCols {
 			if kc >= len(row) || len(row) != len(n.Columns) {
-				return &ShardPlan{Err: protocol.NewError(1136, "21S01", "Column count doesn't match value count at row %d", i+1)}
+				return refuseErr(protocol.NewError(1136, "21S01", "Column count doesn't match value count at row %d", i+1))
 			}
 			v, ok := r.conv.stored(t.Keys()[k], row[kc])
 			if !ok {
@@ -824,10 +797,10 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 		}
 		if errors.Is(err, shard.ErrNoTarget) {
 			// Like a partitioned table without a partition for the value.
-			return &ShardPlan{Err: protocol.NewError(ErrNoPartitionForValue, "HY000", "Table has no partition for value %s (%v)", vals[0], err)}
+			return refuseErr(protocol.NewError(ErrNoPartitionForValue, "HY000", "Table has no partition for value %s (%v)", vals[0], err))
 		}
 		if err != nil {
-			return &ShardPlan{Err: protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", err)}
+			return refuseErr(protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", err))
 		}
 		if _, seen := groups[x]; !seen {
 			order = append(order, x)
@@ -837,17 +810,19 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) *ShardPlan
 	}
 	if len(order) == 1 {
 		p := single(st, r, order[0])
-		p.InsertID = firstID
+		if rt, ok := p.(*Route); ok && firstID != 0 {
+			return &Write{Steps: []Step{rt.Step}, InsertID: firstID}
+		}
 		return p
 	}
 	all := n.Lists
 	defer func() { n.Lists = all }()
-	p := &ShardPlan{Write: true, InsertID: firstID}
+	p := &Write{InsertID: firstID}
 	for _, x := range order {
 		n.Lists = groups[x]
 		sql, err := rewrite(st, r, x)
 		if err != nil {
-			return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
+			return refuseErr(protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err))
 		}
 		p.Steps = append(p.Steps, Step{Slice: x.Slice, Database: x.Database, SQL: sql})
 		p.Rows = append(p.Rows, rowNums[x])
@@ -867,7 +842,7 @@ func rowsHave(rows [][]ast.ExprNode, n int) bool {
 
 // fillSequence gives the rows that omit t's sequence column (or give NULL
 // or 0) IDs from ids, and returns the first.
-func fillSequence(n *ast.InsertStmt, t *shard.Table, ids IDSource) (uint64, *ShardPlan) {
+func fillSequence(n *ast.InsertStmt, t *shard.Table, ids IDSource) (uint64, Node) {
 	q := t.Sequence()
 	if q == nil {
 		return 0, nil
@@ -910,7 +885,7 @@ func fillSequence(n *ast.InsertStmt, t *shard.Table, ids IDSource) (uint64, *Sha
 	}
 	got := make([]uint64, len(need))
 	if err := ids(t, got); err != nil {
-		return 0, &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "sequence of %s: %v", t.Name(), err)}
+		return 0, refuseErr(protocol.NewError(protocol.ErrUnknown, "HY000", "sequence of %s: %v", t.Name(), err))
 	}
 	if col < 0 {
 		n.Columns = append(n.Columns, &ast.ColumnName{Name: ast.NewCIStr(q.Column)})
@@ -928,7 +903,7 @@ func fillSequence(n *ast.InsertStmt, t *shard.Table, ids IDSource) (uint64, *Sha
 }
 
 // single rewrites st for one physical table.
-func single(st ast.StmtNode, r ruled, x shard.Target) *ShardPlan {
+func single(st ast.StmtNode, r ruled, x shard.Target) Node {
 	if sel, ok := st.(*ast.SelectStmt); ok && sel.Fields != nil {
 		for _, f := range sel.Fields.Fields {
 			keepLabel(f)
@@ -936,24 +911,18 @@ func single(st ast.StmtNode, r ruled, x shard.Target) *ShardPlan {
 	}
 	sql, err := rewrite(st, r, x)
 	if err != nil {
-		return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
+		return refuseErr(protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err))
 	}
-	// The plan and its step in one allocation.
-	ps := &struct {
-		p ShardPlan
-		s [1]Step
-	}{s: [1]Step{{Slice: x.Slice, Database: x.Database, SQL: sql}}}
-	ps.p.Steps = ps.s[:]
-	return &ps.p
+	return &Route{Step: Step{Slice: x.Slice, Database: x.Database, SQL: sql}}
 }
 
 // fanout rewrites st once per physical table.
-func fanout(st ast.StmtNode, r ruled, targets []shard.Target) *ShardPlan {
-	p := &ShardPlan{Fanout: true}
+func fanout(st ast.StmtNode, r ruled, targets []shard.Target) Node {
+	p := &Fanout{}
 	for _, x := range targets {
 		sql, err := rewrite(st, r, x)
 		if err != nil {
-			return &ShardPlan{Err: protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err)}
+			return refuseErr(protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", x.Table, err))
 		}
 		p.Steps = append(p.Steps, Step{Slice: x.Slice, Database: x.Database, SQL: sql})
 	}

@@ -53,7 +53,7 @@ func TestShardGolden(t *testing.T) {
 			}
 			return nil
 		}
-		a, p := AnalyzeShardedIDs(sql, rules, "shop", ids)
+		a, p := flat(AnalyzeShardedIDs(sql, rules, "shop", ids))
 		fmt.Fprintf(&out, "-- %s\nkind=%s\n", sql, a.Kind)
 		if p != nil && p.Explain != nil {
 			out.WriteString("  explain:\n")
@@ -106,7 +106,7 @@ func TestShardRewriteLeavesASTIntact(t *testing.T) {
 	// Routing the same statement twice gives the same answer (the AST is
 	// restored after each rewrite, and parsers are reused).
 	for i := 0; i < 3; i++ {
-		_, p := AnalyzeSharded("CREATE TABLE t_user (id INT PRIMARY KEY)", rules, "shop")
+		_, p := flat(AnalyzeSharded("CREATE TABLE t_user (id INT PRIMARY KEY)", rules, "shop"))
 		if len(p.Steps) != 4 || !strings.Contains(p.Steps[3].SQL, "t_user_0003") || strings.Contains(p.Steps[3].SQL, "t_user_0002") {
 			t.Fatalf("fan-out %d: %+v", i, p.Steps)
 		}
@@ -147,7 +147,7 @@ func FuzzAnalyzeSharded(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, sql string) {
-		_, p := AnalyzeSharded(sql, rules, "shop")
+		_, p := flat(AnalyzeSharded(sql, rules, "shop"))
 		if p == nil {
 			return
 		}

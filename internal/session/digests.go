@@ -8,10 +8,10 @@ import (
 )
 
 // noteScatter records the slices a statement scatters over.
-func (s *Session) noteScatter(sp *router.ShardPlan) {
+func (s *Session) noteScatter(steps []router.Step) {
 	seen := map[string]bool{}
 	s.scatterSlices = s.scatterSlices[:0]
-	for _, st := range sp.Steps {
+	for _, st := range steps {
 		if !seen[st.Slice] {
 			seen[st.Slice] = true
 			s.scatterSlices = append(s.scatterSlices, st.Slice)

@@ -350,8 +350,9 @@ func (s *Session) stepConn(slice *topology.Slice) (*backend.Conn, *topology.Node
 // write to every copy of a global table): all apply or none. Outside a
 // transaction it runs as its own transaction (two-phase commit when it
 // spans slices); inside one, a savepoint makes it atomic.
-func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed bool) {
-	if s.evalGlobal(sp) {
+func (s *Session) runWrite(a *router.Analysis, sp *router.Write) (failed bool) {
+	sp, failed = s.evalGlobal(sp)
+	if failed {
 		return true
 	}
 	slices := map[string]bool{}
@@ -469,7 +470,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.ShardPlan) (failed boo
 // writeBestEffort applies each step in its own autocommit statement
 // (transactions: best_effort): the first failure stops the rest and is
 // reported with what was already applied.
-func (s *Session) writeBestEffort(sp *router.ShardPlan) (failed bool) {
+func (s *Session) writeBestEffort(sp *router.Write) (failed bool) {
 	var affected, lastID uint64
 	var info okInfo
 	for i, st := range sp.Steps {
@@ -506,7 +507,7 @@ func (s *Session) writeBestEffort(sp *router.ShardPlan) (failed bool) {
 
 // writeWriteOK answers a write with its affected rows, the ID the proxy
 // generated (or the backend's) and the statement's info string.
-func (s *Session) writeWriteOK(sp *router.ShardPlan, affected, lastID uint64, info string) bool {
+func (s *Session) writeWriteOK(sp *router.Write, affected, lastID uint64, info string) bool {
 	if sp.InsertID != 0 {
 		lastID = sp.InsertID
 	}

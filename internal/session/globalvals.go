@@ -12,35 +12,39 @@ import (
 // session (its time zone, its variables), and puts the same literals into
 // every copy's statement. It reports whether it failed (the error was
 // sent).
-func (s *Session) evalGlobal(sp *router.ShardPlan) (failed bool) {
+func (s *Session) evalGlobal(sp *router.Write) (*router.Write, bool) {
 	if sp.Eval == nil || len(sp.Steps) == 0 {
-		return false
+		return sp, false
 	}
 	slice := s.ns.Slices[sp.Steps[0].Slice]
 	c, node, err := s.getPrimary(slice)
 	if err != nil {
 		s.writeErr(toProtoErr(err))
-		return true
+		return nil, true
 	}
 	_, rows, err := c.QueryRows(sp.Eval.SQL)
 	if err != nil {
 		if c.Broken() {
 			s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
-			return true
+			return nil, true
 		}
 		s.release(c, node)
 		s.writeErr(toProtoErr(err))
-		return true
+		return nil, true
 	}
 	s.release(c, node)
 	if len(rows) != 1 {
 		s.writeErr(protocol.NewError(protocol.ErrUnknown, "HY000", "evaluating values for the copies of a global table: %d rows", len(rows)))
-		return true
+		return nil, true
 	}
-	if err := sp.Eval.Apply(sp.Steps, rows[0]); err != nil {
+	// The plan is shared (a prepared statement's); the evaluated
+	// statements are this execution's own.
+	w := *sp
+	w.Steps = append([]router.Step(nil), sp.Steps...)
+	w.Eval = nil
+	if err := sp.Eval.Apply(w.Steps, rows[0]); err != nil {
 		s.writeErr(protocol.NewError(protocol.ErrUnknown, "HY000", "%v", err))
-		return true
+		return nil, true
 	}
-	sp.Eval = nil
-	return false
+	return &w, false
 }

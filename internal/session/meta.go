@@ -18,8 +18,8 @@ const metaMaxRows = 100000
 // runMeta runs a metadata statement whose result must show logical table
 // names (SHOW TABLES, SHOW CREATE TABLE, DESCRIBE, information_schema
 // lookups): the small result is read whole, rewritten and sent.
-func (s *Session) runMeta(a *router.Analysis, sp *router.ShardPlan, binary bool) (failed bool, clientErr error) {
-	cols, rows, ok := s.metaStep(a, sp.Steps[0])
+func (s *Session) runMeta(plan *router.Plan, sp *router.Meta, binary bool) (failed bool, clientErr error) {
+	cols, rows, ok := s.metaStep(plan, sp.Steps[0])
 	if !ok {
 		return true, nil
 	}
@@ -35,7 +35,7 @@ func (s *Session) runMeta(a *router.Analysis, sp *router.ShardPlan, binary bool)
 			seen := map[string]bool{}
 			rows = logicalRows(cols, rows, col, l, seen, false)
 			for _, st := range sp.Steps[1:] {
-				more, moreRows, ok := s.metaStep(a, st)
+				more, moreRows, ok := s.metaStep(plan, st)
 				if !ok {
 					return true, nil
 				}
@@ -128,14 +128,10 @@ func (s *Session) writeRows(cols []protocol.ColumnDef, rows [][][]byte, binary b
 
 // metaStep runs one metadata statement and reads its (small) result whole;
 // ok is false when an error was answered.
-func (s *Session) metaStep(a *router.Analysis, step router.Step) (cols []protocol.ColumnDef, rows [][][]byte, ok bool) {
-	plan := router.Decide(a, s.routerState())
-	plan.Slice = step.Slice
-	plan.NamesTables = true
-	if plan.Target == router.TargetProxy || plan.Target == router.TargetError {
-		plan.Target = router.TargetPrimary
-	}
-	c, node, err := s.acquire(&plan)
+func (s *Session) metaStep(plan *router.Plan, step router.Step) (cols []protocol.ColumnDef, rows [][][]byte, ok bool) {
+	at := *plan
+	at.Slice = step.Slice
+	c, node, err := s.acquire(&at)
 	if err != nil {
 		s.writeErr(toProtoErr(err))
 		return nil, nil, false

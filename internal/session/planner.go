@@ -46,7 +46,7 @@ type fetched struct {
 }
 
 // planSharded analyzes and plans sql in a namespace with rules.
-func (s *Session) planSharded(sql string) (*router.Analysis, *router.ShardPlan) {
+func (s *Session) planSharded(sql string) (*router.Analysis, router.Node) {
 	defer func() { s.needs, s.fetched = planNeeds{}, fetched{} }()
 	for attempt := 0; ; attempt++ {
 		s.needs = planNeeds{}

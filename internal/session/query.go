@@ -27,28 +27,28 @@ func (s *Session) query(sql string) bool {
 	}
 	defer s.governed()
 	var a *router.Analysis
-	var sp *router.ShardPlan
+	var root router.Node
 	if s.ns.Rules != nil {
-		a, sp = s.planSharded(sql)
+		a, root = s.planSharded(sql)
 	} else {
 		a = router.Analyze(sql)
 	}
 	if a.Flags&router.FlagMulti != 0 && s.caps&protocol.ClientMultiStatements == 0 {
 		a = &router.Analysis{Kind: a.Kind, Err: protocol.NewError(protocol.ErrParse, "42000",
 			"You have an error in your SQL syntax: multi-statements are not enabled for this connection")}
-		sp = nil
+		root = nil
 	}
 	defer s.endImplicit()
 	if done, failed := s.txnControl(a, sql); done {
 		s.observe(a.Kind, router.TargetProxy, start, failed, sql)
 		return true
 	}
-	if sp != nil {
-		failed, err := s.runSharded(a, sp, false)
-		s.observe(a.Kind, router.TargetPrimary, start, failed, sql)
+	plan := router.DecideNode(a, root, s.routerState())
+	if plan.Root != nil {
+		failed, err := s.runSharded(&plan, false)
+		s.observe(a.Kind, plan.Target, start, failed, sql)
 		return err == nil
 	}
-	plan := router.Decide(a, s.routerState())
 	var failed bool
 	ok := true
 	switch plan.Target {

@@ -8,7 +8,7 @@ import (
 )
 
 // returning collects the rows of the physical statements of an INSERT ...
-// RETURNING over sharded tables (router.ShardPlan.Returning); the write
+// RETURNING over sharded tables (router.Write.Returning); the write
 // itself runs like any other (runWrite: one statement, or all-or-nothing
 // over several tables).
 type returning struct {
@@ -19,15 +19,10 @@ type returning struct {
 
 // runReturning executes an INSERT ... RETURNING plan and answers the
 // returned rows in the order of the statement's rows.
-func (s *Session) runReturning(a *router.Analysis, sp *router.ShardPlan, binary bool) (failed bool) {
+func (s *Session) runReturning(a *router.Analysis, sp *router.Write, binary bool) (failed bool) {
 	s.ret = &returning{binary: binary, rows: make([][][]byte, len(sp.Steps))}
 	defer func() { s.ret = nil }()
-	if sp.Write || len(sp.Steps) > 1 || sp.InsertID != 0 {
-		return s.runWrite(a, sp)
-	}
-	one := *sp
-	one.Write = true // one statement: runWrite runs it alone
-	return s.runWrite(a, &one)
+	return s.runWrite(a, sp)
 }
 
 // execStep runs physical statement i of a write: c.Exec, or for INSERT ...
@@ -119,7 +114,7 @@ func (s *Session) execStep(c *backend.Conn, i int, sql string) (protocol.OK, err
 // writeReturning answers the rows an INSERT ... RETURNING returned, in the
 // order of the statement's rows when every step returned one row per row
 // it inserted (else step by step).
-func (s *Session) writeReturning(sp *router.ShardPlan) {
+func (s *Session) writeReturning(sp *router.Write) {
 	r := s.ret
 	var rows [][]byte
 	inOrder := len(sp.Rows) == len(r.rows) && len(r.rows) > 1

@@ -157,9 +157,8 @@ func (b *branch) drain() {
 // connection (a replica's where the session may read from one) and all run
 // in parallel; inside one, they run one after the other on the pinned
 // connection and their rows are held (bounded by merge_max_rows/bytes).
-func (s *Session) runScatter(a *router.Analysis, sp *router.ShardPlan, binary bool) (failed bool, clientErr error) {
-	s.noteScatter(sp)
-	plan := router.Decide(a, s.routerState())
+func (s *Session) runScatter(plan *router.Plan, sp *router.Merge, binary bool) (failed bool, clientErr error) {
+	s.noteScatter(sp.Steps)
 	if plan.Target == router.TargetPinned || s.pinned != nil || s.txn.held() {
 		return s.scatterPinned(sp, binary)
 	}
@@ -369,7 +368,7 @@ func (s *Session) holdResult(c *backend.Conn, step router.Step, budget *holdBudg
 
 // scatterPinned runs a scatter query inside a transaction (or another
 // pinned state): every physical statement must be on the pinned slice.
-func (s *Session) scatterPinned(sp *router.ShardPlan, binary bool) (failed bool, clientErr error) {
+func (s *Session) scatterPinned(sp *router.Merge, binary bool) (failed bool, clientErr error) {
 	if s.pinned == nil {
 		slice := s.ns.Slices[sp.Steps[0].Slice]
 		var err error

@@ -65,45 +65,44 @@ func (s *Session) beginPending(slice *topology.Slice) (*backend.Conn, *topology.
 	return c, node, nil
 }
 
-// runSharded executes a statement routed by sharding rules; the text and
-// the binary protocol (executions of statements the proxy prepared) take
-// this one path, and differ only in how rows are encoded.
-func (s *Session) runSharded(a *router.Analysis, sp *router.ShardPlan, binary bool) (failed bool, clientErr error) {
-	switch {
-	case sp.Err != nil:
-		s.writeErr(sp.Err)
+// runSharded executes the plan of a statement on tables with rules by
+// its root's type; the text and the binary protocol (executions of
+// statements the proxy prepared) take this one path, and differ only in
+// how rows are encoded. The plan says where the physical statements run
+// (plan.Target); nothing here changes it.
+func (s *Session) runSharded(plan *router.Plan, binary bool) (failed bool, clientErr error) {
+	switch n := plan.Root.(type) {
+	case *router.Refuse:
+		s.writeErr(n.Err)
 		return true, nil
-	case sp.Fanout:
-		return s.fanout(sp), nil
-	case sp.Rename != nil || sp.ShowTables != nil || sp.Listing != nil:
-		return s.runMeta(a, sp, binary)
-	case sp.Explain != nil:
-		return s.explain(sp.Explain, binary), nil
-	case sp.Scatter != nil:
-		return s.runScatter(a, sp, binary)
-	case sp.Returning != "":
-		return s.runReturning(a, sp, binary), nil
-	case sp.Write || sp.InsertID != 0:
-		return s.runWrite(a, sp), nil
-	case binary && a.Kind == router.KindSelect:
-		// One physical SELECT: its text rows are re-encoded as binary.
-		one := *sp
-		one.Scatter = &passthrough
-		return s.runScatter(a, &one, true)
+	case *router.Fanout:
+		return s.fanout(n), nil
+	case *router.Meta:
+		return s.runMeta(plan, n, binary)
+	case *router.Explain:
+		return s.explain(plan, binary), nil
+	case *router.Merge:
+		return s.runScatter(plan, n, binary)
+	case *router.Write:
+		if n.Returning != "" {
+			return s.runReturning(plan.Analysis, n, binary), nil
+		}
+		return s.runWrite(plan.Analysis, n), nil
+	case *router.Route:
+		if binary && plan.Kind == router.KindSelect {
+			// One physical SELECT: its text rows are re-encoded as binary.
+			return s.runScatter(plan, &router.Merge{Steps: []router.Step{n.Step}, Scatter: &passthrough}, true)
+		}
+		s.pipelineOK = !binary
+		return s.run(plan, func(c *backend.Conn) error {
+			c.Seq = 0
+			s.buf = append(s.buf[:0], protocol.ComQuery)
+			s.buf = append(s.buf, n.Step.SQL...)
+			return c.WriteFlush(s.buf)
+		})
 	}
-	step := sp.Steps[0]
-	plan := router.Decide(a, s.routerState())
-	plan.Slice = step.Slice
-	if plan.Target == router.TargetProxy || plan.Target == router.TargetError {
-		plan.Target = router.TargetPrimary
-	}
-	s.pipelineOK = !binary
-	return s.run(&plan, func(c *backend.Conn) error {
-		c.Seq = 0
-		s.buf = append(s.buf[:0], protocol.ComQuery)
-		s.buf = append(s.buf, step.SQL...)
-		return c.WriteFlush(s.buf)
-	})
+	s.writeErr(protocol.NewError(protocol.ErrUnknown, "HY000", "switchyard: no executor for plan %T", plan.Root))
+	return true, nil
 }
 
 // fanoutParallel bounds the physical DDL statements run at once.
@@ -111,7 +110,7 @@ const fanoutParallel = 8
 
 // fanout applies DDL to every physical table, in parallel, and answers one
 // OK, or an error naming every physical statement that failed.
-func (s *Session) fanout(sp *router.ShardPlan) (failed bool) {
+func (s *Session) fanout(sp *router.Fanout) (failed bool) {
 	defer s.env.forgetColumns()
 	if s.pinned != nil || s.txn.held() {
 		s.writeErr(protocol.ErrUnsupported("DDL on sharded or global tables inside a transaction or a pinned session"))
@@ -180,28 +179,28 @@ func (s *Session) fanout(sp *router.ShardPlan) (failed bool) {
 
 // explain answers EXPLAIN for a statement on sharded tables: one row per
 // physical statement with its slice, the role of the node that would run
-// it, the physical database and SQL; the first row also describes the
-// merge the proxy would do.
-func (s *Session) explain(ip *router.ShardPlan, binary bool) (failed bool) {
-	if ip.Err != nil {
-		s.writeErr(ip.Err)
+// it (as the plan decided for this session), the physical database and
+// SQL; the first row also describes the merge the proxy would do.
+func (s *Session) explain(plan *router.Plan, binary bool) (failed bool) {
+	inner := plan.Inner
+	if e := router.RefusedErr(inner.Root); e != nil {
+		s.writeErr(e)
 		return true
 	}
 	role := "primary"
-	if ip.Scatter != nil || (len(ip.Steps) == 1 && !ip.Fanout && strings.HasPrefix(strings.ToUpper(ip.Steps[0].SQL), "SELECT")) {
-		if s.user.RWSplit && !s.routerState().InTxn && !strings.Contains(strings.ToUpper(ip.Steps[0].SQL), " FOR UPDATE") {
-			role = "replica"
-		}
+	if inner.Target == router.TargetReplica {
+		role = "replica"
 	}
 	mergeDesc := ""
-	switch {
-	case ip.Scatter != nil:
-		mergeDesc = ip.Scatter.String()
-	case ip.Fanout:
+	switch n := inner.Root.(type) {
+	case *router.Merge:
+		mergeDesc = n.Scatter.String()
+	case *router.Fanout:
 		mergeDesc = "fan-out, one OK"
 	}
-	rows := make([][]string, 0, len(ip.Steps))
-	for i, st := range ip.Steps {
+	steps := inner.Root.Physical()
+	rows := make([][]string, 0, len(steps))
+	for i, st := range steps {
 		m := ""
 		if i == 0 {
 			m = mergeDesc

@@ -43,30 +43,33 @@ func (s *Session) prepareSharded(sql string, a *router.Analysis) {
 // rows are re-encoded for the binary protocol.
 var passthrough = router.Scatter{Wildcard: true, Plan: merge.Plan{Limit: -1}}
 
-// executeSharded runs an execution of a proxy-prepared statement.
-func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool, clientErr error) {
+// executeSharded runs an execution of a proxy-prepared statement; t is
+// where its plan ran, for metrics.
+func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool, t router.Target, clientErr error) {
 	sql := st.sql
 	if st.params > 0 {
 		lits, perr := paramLiterals(int(st.params), nullmap, st.types, values, st.long)
 		if perr != nil {
 			s.writeErr(perr)
-			return true, nil
+			return true, router.TargetError, nil
 		}
 		sql = substitute(st.sql, st.offsets, lits)
 	}
-	a, sp := s.planSharded(sql)
+	a, root := s.planSharded(sql)
 	if a.Err != nil {
 		s.writeErr(a.Err)
-		return true, nil
+		return true, router.TargetError, nil
 	}
-	if sp == nil {
+	if root == nil {
 		// No sharded table after all: the default slice runs it.
-		sp = &router.ShardPlan{Steps: []router.Step{{Slice: s.ns.Default.Name, SQL: sql}}}
+		root = &router.Route{Step: router.Step{Slice: s.ns.Default.Name, SQL: sql}}
 	}
 	if done, failed := s.txnControl(a, sql); done {
-		return failed, nil
+		return failed, router.TargetProxy, nil
 	}
-	return s.runSharded(a, sp, true)
+	plan := router.DecideNode(a, root, s.routerState())
+	failed, clientErr = s.runSharded(&plan, true)
+	return failed, plan.Target, clientErr
 }
 
 // prepareTemplate prepares a statement whose physical table follows one

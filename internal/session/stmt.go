@@ -46,7 +46,7 @@ func (s *Session) prepare(sql string) bool {
 	if s.ns.Rules == nil {
 		a = router.Analyze(sql)
 	} else {
-		var sp *router.ShardPlan
+		var sp router.Node
 		a, sp = router.AnalyzeSharded(sql, s.ns.Rules, s.db)
 		// information_schema lookups may name a logical table in a
 		// parameter: the proxy prepares them too.
@@ -238,8 +238,8 @@ func (s *Session) execute(p []byte) bool {
 			}
 		}
 		if st.sharded {
-			failed, err := s.executeSharded(st, nullmap, values)
-			s.observe(st.analysis.Kind, router.TargetPrimary, start, failed, st.sql)
+			failed, t, err := s.executeSharded(st, nullmap, values)
+			s.observe(st.analysis.Kind, t, start, failed, st.sql)
 			for k := range st.long {
 				delete(st.long, k)
 			}
@@ -247,8 +247,8 @@ func (s *Session) execute(p []byte) bool {
 		}
 	}
 	if st.sharded {
-		failed, err := s.executeSharded(st, nil, nil)
-		s.observe(st.analysis.Kind, router.TargetPrimary, start, failed, st.sql)
+		failed, t, err := s.executeSharded(st, nil, nil)
+		s.observe(st.analysis.Kind, t, start, failed, st.sql)
 		return err == nil
 	}
 	plan := router.Decide(st.analysis, s.routerState())
