@@ -110,6 +110,13 @@ func (r *rawClient) query(t *testing.T, sql string) [][]byte {
 	if err := r.c.WriteFlush(append([]byte{protocol.ComQuery}, sql...)); err != nil {
 		t.Fatal(err)
 	}
+	return r.response(t, sql)
+}
+
+// response reads the response to a COM_QUERY or COM_STMT_EXECUTE (all its
+// results) and returns its packets, copied.
+func (r *rawClient) response(t *testing.T, sql string) [][]byte {
+	t.Helper()
 	var out [][]byte
 	read := func() []byte {
 		p, err := r.c.ReadPacket()

@@ -86,10 +86,10 @@ func FuzzRun(f *testing.F) {
 			srcs = append(srcs, split(a), split(b))
 		}
 		err := Run(p, cs, srcs, func(row []byte) error {
-			_, _ = AppendBinaryRow(nil, row, defs)
+			_, _ = protocol.AppendBinaryRow(nil, row, defs)
 			return nil
 		})
 		_ = err
-		_, _ = AppendBinaryRow(nil, a, cs)
+		_, _ = protocol.AppendBinaryRow(nil, a, cs)
 	})
 }

@@ -71,8 +71,8 @@ func (r *Relayer) columnDef(cl *protocol.Conn, be *backend.Conn, p []byte) error
 }
 
 func (r *Relayer) writeOK(cl *protocol.Conn, caps uint32, header byte, ok *protocol.OK) error {
-	if header == protocol.EOFHeader && caps&protocol.ClientDeprecateEOF == 0 {
-		r.buf = protocol.AppendEOF(r.buf[:0], ok.Warnings, ok.Status&^protocol.StatusSessionStateChange)
+	if header == protocol.EOFHeader {
+		r.buf = protocol.AppendResultEnd(r.buf[:0], ok, caps)
 	} else {
 		st := ok.SessionState
 		ok.SessionState = nil

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/switchyard-db/switchyard/internal/merge"
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/relay"
 	"github.com/switchyard-db/switchyard/internal/router"
@@ -106,24 +105,6 @@ func (s *Session) runMeta(plan *router.Plan, sp *router.Meta, binary bool) (fail
 		sort.SliceStable(rows, func(i, j int) bool { return string(rows[i][0]) < string(rows[j][0]) })
 	}
 	return s.writeRows(cols, rows, binary)
-}
-
-// writeRows sends rows the proxy built (nil values are NULL) under the
-// given column definitions, in the text or binary protocol.
-func (s *Session) writeRows(cols []protocol.ColumnDef, rows [][][]byte, binary bool) (failed bool, clientErr error) {
-	held := &branch{rows: make([][]byte, 0, len(rows))}
-	for _, r := range rows {
-		var p []byte
-		for _, v := range r {
-			if v == nil {
-				p = append(p, 0xfb)
-			} else {
-				p = protocol.AppendLenEncBytes(p, v)
-			}
-		}
-		held.rows = append(held.rows, p)
-	}
-	return s.mergeOut(&passthrough, cols, []merge.Source{held}, binary)
 }
 
 // metaStep runs one metadata statement and reads its (small) result whole;

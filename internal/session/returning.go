@@ -1,8 +1,9 @@
 package session
 
 import (
+	"errors"
+
 	"github.com/switchyard-db/switchyard/internal/backend"
-	"github.com/switchyard-db/switchyard/internal/merge"
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/router"
 )
@@ -153,27 +154,17 @@ func (s *Session) writeReturning(sp *router.Write) {
 		cols[i], _ = protocol.ParseColumnDef(p)
 		s.logicalColumn(&cols[i])
 	}
-	s.buf = protocol.AppendLenEncInt(s.buf[:0], uint64(len(cols)))
-	s.cl.WritePacket(s.buf)
-	for i := range cols {
-		s.buf = protocol.AppendColumnDefExt(s.buf[:0], &cols[i], s.cl.ExtCaps)
-		s.cl.WritePacket(s.buf)
-	}
-	if s.caps&protocol.ClientDeprecateEOF == 0 {
-		s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status()))
-	}
+	w := s.result(r.binary)
+	w.Begin(cols, s.status())
 	for _, row := range rows {
-		if r.binary {
-			b, err := merge.AppendBinaryRow(s.rowBuf[:0], row, cols)
-			if err != nil {
+		if err := w.Row(row); err != nil {
+			var pe *protocol.Error
+			if errors.As(err, &pe) {
 				s.writeErr(protocol.NewError(protocol.ErrUnknown, "HY000", "re-encoding a RETURNING row: %v", err))
-				return
 			}
-			s.rowBuf = b
-			row = b
+			return
 		}
-		s.cl.WritePacket(row)
 	}
 	s.rowCount, s.foundRows = int64(len(rows)), uint64(len(rows))
-	s.writeEnd()
+	w.End(s.status(), 0)
 }

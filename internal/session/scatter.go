@@ -437,36 +437,20 @@ func (s *Session) mergeOut(sc *router.Scatter, cols []protocol.ColumnDef, srcs [
 	mp.MaxRows, mp.MaxBytes = int64(s.ns.Config.MergeMaxRows), int64(s.ns.Config.MergeMaxBytes)
 	mp.Shared = s.env.MergeMemory
 	out := merge.OutputColumns(mp, cols)
-	s.buf = protocol.AppendLenEncInt(s.buf[:0], uint64(len(out)))
-	if err := s.cl.WritePacket(s.buf); err != nil {
-		return true, err
-	}
 	for i := range out {
 		s.logicalColumn(&out[i])
-		s.buf = protocol.AppendColumnDefExt(s.buf[:0], &out[i], s.cl.ExtCaps)
-		if err := s.cl.WritePacket(s.buf); err != nil {
-			return true, err
-		}
 	}
-	if s.caps&protocol.ClientDeprecateEOF == 0 {
-		if err := s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status())); err != nil {
-			return true, err
-		}
+	w := s.result(binary)
+	if err := w.Begin(out, s.status()); err != nil {
+		return true, err
 	}
-	var rows int64
 	var werr error
 	err = merge.Run(mp, cols, srcs, func(row []byte) error {
-		rows++
-		if binary {
-			var cerr error
-			s.rowBuf, cerr = merge.AppendBinaryRow(s.rowBuf[:0], row, out)
-			if cerr != nil {
-				return cerr
+		if e := w.Row(row); e != nil {
+			var pe *protocol.Error
+			if !errors.As(e, &pe) {
+				werr = e
 			}
-			row = s.rowBuf
-		}
-		if e := s.cl.WritePacket(row); e != nil {
-			werr = e
 			return e
 		}
 		return nil
@@ -483,7 +467,6 @@ func (s *Session) mergeOut(sc *router.Scatter, cols []protocol.ColumnDef, srcs [
 		return true, nil
 	}
 	s.rowCount = -1
-	s.foundRows = uint64(rows)
-	s.writeEnd()
-	return false, nil
+	s.foundRows = w.Rows()
+	return false, w.End(s.status(), 0)
 }

@@ -190,7 +190,7 @@ type Session struct {
 	renameFn     func(*protocol.ColumnDef) bool
 	ret          *returning // the INSERT ... RETURNING being executed
 	buf          []byte
-	rowBuf       []byte // scatter rows re-encoded for the binary protocol
+	rw           protocol.ResultWriter // proxy-made result sets
 	src          router.Sources
 	// needs and fetched: what planning missed, and what was fetched for
 	// the next pass (planner.go).

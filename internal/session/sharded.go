@@ -210,29 +210,3 @@ func (s *Session) explain(plan *router.Plan, binary bool) (failed bool) {
 	s.writeTextTable([]string{"slice", "role", "database", "sql", "merge"}, rows, binary)
 	return false
 }
-
-// writeTextTable sends a proxy-made result of VARCHAR columns.
-func (s *Session) writeTextTable(cols []string, rows [][]string, binary bool) {
-	s.buf = protocol.AppendLenEncInt(s.buf[:0], uint64(len(cols)))
-	s.cl.WritePacket(s.buf)
-	for _, name := range cols {
-		col := protocol.ColumnDef{Name: name, Charset: uint16(protocol.CharsetUTF8MB4GeneralCI), Length: 1024, Type: protocol.TypeVarString}
-		s.buf = protocol.AppendColumnDefExt(s.buf[:0], &col, s.cl.ExtCaps)
-		s.cl.WritePacket(s.buf)
-	}
-	if s.caps&protocol.ClientDeprecateEOF == 0 {
-		s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status()))
-	}
-	for _, r := range rows {
-		s.buf = s.buf[:0]
-		if binary {
-			s.buf = append(s.buf, 0x00)
-			s.buf = append(s.buf, make([]byte, (len(cols)+9)/8)...)
-		}
-		for _, v := range r {
-			s.buf = protocol.AppendLenEncString(s.buf, v)
-		}
-		s.cl.WritePacket(s.buf)
-	}
-	s.writeEnd()
-}

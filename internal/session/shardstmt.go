@@ -27,16 +27,11 @@ func (s *Session) prepareSharded(sql string, a *router.Analysis) {
 	r := protocol.StmtPrepareOK{StmtID: st.id, NumParams: st.params}
 	s.buf = protocol.AppendStmtPrepareOK(s.buf[:0], &r)
 	s.cl.WritePacket(s.buf)
-	if st.params > 0 {
-		def := protocol.ColumnDef{Name: "?", Charset: uint16(protocol.CharsetBinary), Type: protocol.TypeVarString}
-		for i := 0; i < int(st.params); i++ {
-			s.buf = protocol.AppendColumnDefExt(s.buf[:0], &def, s.cl.ExtCaps)
-			s.cl.WritePacket(s.buf)
-		}
-		if s.caps&protocol.ClientDeprecateEOF == 0 {
-			s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status()))
-		}
+	defs := make([]protocol.ColumnDef, st.params)
+	for i := range defs {
+		defs[i] = protocol.ColumnDef{Name: "?", Charset: uint16(protocol.CharsetBinary), Type: protocol.TypeVarString}
 	}
+	s.result(false).Defs(defs, s.status())
 }
 
 // passthrough is the merge plan of a single physical SELECT whose text

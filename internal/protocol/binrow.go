@@ -1,15 +1,14 @@
-package merge
+package protocol
 
 import (
 	"encoding/binary"
 	"math"
 	"strconv"
-
-	"github.com/switchyard-db/switchyard/internal/protocol"
+	"unsafe"
 )
 
-// AppendBinaryRow converts a text-protocol row (as Run emits it, or as a
-// server sends it) into a binary-protocol result row (COM_STMT_EXECUTE
+// AppendBinaryRow converts a text-protocol row (as merge.Run emits it, or
+// as a server sends it) into a binary-protocol result row (COM_STMT_EXECUTE
 // format) and appends it to dst: the 0x00 header, the NULL bitmap (offset
 // 2), then each non-NULL value by column type: TINY, SHORT, YEAR, INT24,
 // LONG, LONGLONG as little-endian integers of 1, 2, 2, 4, 4, 8 bytes;
@@ -18,62 +17,72 @@ import (
 // length-prefixed time (0, 8 or 12 bytes, with sign and days); anything
 // else (DECIMAL, strings, blobs, JSON, BIT, ENUM, SET, GEOMETRY) as a
 // length-encoded string. A row that does not fit cols fails with a
-// *protocol.Error 2027.
-func AppendBinaryRow(dst, textRow []byte, cols []protocol.ColumnDef) ([]byte, error) {
-	var stack [32]field
-	var fs []field
-	if len(cols) <= len(stack) {
-		fs = stack[:len(cols)]
-	} else {
-		fs = make([]field, len(cols))
-	}
-	if err := parseRow(textRow, fs); err != nil {
-		return dst, err
-	}
+// *Error 2027.
+func AppendBinaryRow(dst, textRow []byte, cols []ColumnDef) ([]byte, error) {
 	orig := len(dst)
 	dst = append(dst, 0x00)
 	bm := len(dst)
 	for i := (len(cols) + 7 + 2) / 8; i > 0; i-- {
 		dst = append(dst, 0)
 	}
+	pos := 0
 	for i := range cols {
-		f := fs[i]
-		if f.null {
+		v, null, n := ReadLenEncString(textRow[pos:])
+		if n == 0 {
+			return dst[:orig], errMalformedRow()
+		}
+		pos += n
+		if null {
 			dst[bm+(i+2)/8] |= 1 << ((i + 2) % 8)
 			continue
 		}
-		v := textRow[f.start:f.end]
 		c := &cols[i]
 		var ok bool
 		switch c.Type {
-		case protocol.TypeTiny:
+		case TypeTiny:
 			dst, ok = appendBinInt(dst, v, c.Flags, 1)
-		case protocol.TypeShort, protocol.TypeYear:
+		case TypeShort, TypeYear:
 			dst, ok = appendBinInt(dst, v, c.Flags, 2)
-		case protocol.TypeInt24, protocol.TypeLong:
+		case TypeInt24, TypeLong:
 			dst, ok = appendBinInt(dst, v, c.Flags, 4)
-		case protocol.TypeLongLong:
+		case TypeLongLong:
 			dst, ok = appendBinInt(dst, v, c.Flags, 8)
-		case protocol.TypeFloat:
+		case TypeFloat:
 			var x float64
 			x, ok = parseFloatStrict(v)
 			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(x)))
-		case protocol.TypeDouble:
+		case TypeDouble:
 			var x float64
 			x, ok = parseFloatStrict(v)
 			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
-		case protocol.TypeDate, protocol.TypeNewDate, protocol.TypeDateTime, protocol.TypeTimestamp:
+		case TypeDate, TypeNewDate, TypeDateTime, TypeTimestamp:
 			dst, ok = appendBinDate(dst, v)
-		case protocol.TypeTime:
+		case TypeTime:
 			dst, ok = appendBinTime(dst, v)
 		default:
-			dst, ok = protocol.AppendLenEncBytes(dst, v), true
+			dst, ok = AppendLenEncBytes(dst, v), true
 		}
 		if !ok {
-			return dst[:orig], malformed()
+			return dst[:orig], errMalformedRow()
 		}
 	}
+	if pos != len(textRow) {
+		return dst[:orig], errMalformedRow()
+	}
 	return dst, nil
+}
+
+// errMalformedRow is CR_MALFORMED_PACKET for a row that does not fit its
+// columns.
+func errMalformedRow() error { return NewError(2027, "HY000", "Malformed packet") }
+
+// bstr views b as a string without copying, for parsing calls that do not
+// keep their argument.
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 func parseFloatStrict(v []byte) (float64, bool) {
@@ -88,7 +97,7 @@ func parseFloatStrict(v []byte) (float64, bool) {
 // integer.
 func appendBinInt(dst, v []byte, flags uint16, size int) ([]byte, bool) {
 	var u uint64
-	if flags&protocol.FlagUnsigned != 0 {
+	if flags&FlagUnsigned != 0 {
 		x, err := strconv.ParseUint(bstr(v), 10, 64)
 		if err != nil {
 			return dst, false
