@@ -229,24 +229,36 @@ func (c *keyConv) stored(col string, e ast.ExprNode) (shard.Value, bool) {
 // 0x... (true) or X'...' (false). Literals it cannot match to text are
 // left out.
 func hexForms(st ast.Node, text string) map[*test_driver.ValueExpr]bool {
-	if !mayHaveZeroX(text) && !mayHaveXQuote(text) {
+	if !mayHaveHex(text) {
 		return nil // no hexadecimal literal of either form
 	}
 	c := &hexCollector{}
 	st.Accept(c)
-	if len(c.found) == 0 {
+	return hexFormsOf(c.found, text)
+}
+
+// mayHaveHex reports whether text may hold a hexadecimal literal (of
+// either form).
+func mayHaveHex(text string) bool {
+	return mayHaveZeroX(text) || strings.Contains(text, "'")
+}
+
+// hexFormsOf is hexForms for the statement's hexadecimal literals found,
+// in visiting order.
+func hexFormsOf(found []*test_driver.ValueExpr, text string) map[*test_driver.ValueExpr]bool {
+	if len(found) == 0 {
 		return nil
 	}
 	toks := scanHexLiterals(text)
 	out := map[*test_driver.ValueExpr]bool{}
-	if len(toks) != len(c.found) {
+	if len(toks) != len(found) {
 		return out
 	}
 	same := true
 	for _, t := range toks {
 		same = same && t.zeroX == toks[0].zeroX
 	}
-	for i, x := range c.found {
+	for i, x := range found {
 		if same {
 			out[x] = toks[0].zeroX
 			continue
@@ -257,17 +269,6 @@ func hexForms(st ast.Node, text string) map[*test_driver.ValueExpr]bool {
 		out[x] = toks[i].zeroX
 	}
 	return out
-}
-
-// mayHaveXQuote reports whether text may hold an X'...' literal (an x or
-// X right before a quote).
-func mayHaveXQuote(text string) bool {
-	for i := 1; i < len(text); i++ {
-		if text[i] == '\'' && text[i-1]|0x20 == 'x' {
-			return true
-		}
-	}
-	return false
 }
 
 // ErrNoPartitionForValue is MariaDB's error for a row of a partitioned

@@ -158,9 +158,18 @@ type tableCollector struct {
 	foundBuf [1]ruled
 	convs    [1]keyConv
 	nconv    int
+	// collectHex: list the statement's hexadecimal literals in hexes (for
+	// hexFormsOf, in the same walk).
+	collectHex bool
+	hexes      []*test_driver.ValueExpr
 }
 
 func (v *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
+	if v.collectHex {
+		if x, ok := isHexValue(n); ok {
+			v.hexes = append(v.hexes, x)
+		}
+	}
 	if tn, ok := n.(*ast.TableName); ok {
 		v.all++
 		db := tn.Schema.O
@@ -189,8 +198,16 @@ func (v *tableCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // planShard routes one parsed statement.
 func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src Sources) Node {
-	tc := &tableCollector{rules: rules, db: db, schema: src.Schema, hex: hexForms(st, st.Text()), cols: src.Columns}
+	text := st.Text()
+	tc := &tableCollector{rules: rules, db: db, schema: src.Schema, cols: src.Columns, collectHex: mayHaveHex(text)}
 	st.Accept(tc)
+	if hex := hexFormsOf(tc.hexes, text); hex != nil {
+		// The forms of hexadecimal literals, found in the same walk.
+		tc.hex = hex
+		for _, r := range tc.found {
+			r.conv.hex = hex
+		}
+	}
 	a.NamesTables = tc.all > 0
 	if show, ok := st.(*ast.ShowStmt); ok && show.Tp == ast.ShowTables {
 		return planShowTables(show, rules, db)
@@ -773,11 +790,15 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) Node {
 			return refuse(fmt.Sprintf("ON DUPLICATE KEY UPDATE of the sharding key %s.%s", t.Name(), as.Column.Name.O))
 		}
 	}
+	// Rows on one physical table (the usual INSERT) need no grouping: the
+	// groups are built when a second table appears.
+	var first shard.Target
 	var order []shard.Target
-	groups := map[shard.Target][][]ast.ExprNode{}
-	rowNums := map[shard.Target][]int{}
+	var groups map[shard.Target][][]ast.ExprNode
+	var rowNums map[shard.Target][]int
+	var valBuf [2]shard.Value
 	for i, row := range n.Lists {
-		vals := make([]shard.Value, len(keyCols))
+		vals := valBuf[:0]
 		for k, kc := range keyCols {
 			if kc >= len(row) || len(row) != len(n.Columns) {
 				return refuseErr(protocol.NewError(1136, "21S01", "Column count doesn't match value count at row %d", i+1))
@@ -786,7 +807,7 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) Node {
 			if !ok {
 				return refuse(insertKeyRefusal(t, t.Keys()[k], r.conv.typeOf(t.Keys()[k]), row[kc]))
 			}
-			vals[k] = v
+			vals = append(vals, v)
 		}
 		var x shard.Target
 		var err error
@@ -802,14 +823,30 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) Node {
 		if err != nil {
 			return refuseErr(protocol.NewError(protocol.ErrWrongArguments, "HY000", "cannot place the key value: %v", err))
 		}
+		switch {
+		case i == 0:
+			first = x
+			continue
+		case groups == nil && x == first:
+			continue
+		case groups == nil:
+			// A second table: rows 0..i-1 are all on the first.
+			order = []shard.Target{first}
+			groups = map[shard.Target][][]ast.ExprNode{first: n.Lists[:i:i]}
+			nums := make([]int, i)
+			for j := range nums {
+				nums[j] = j
+			}
+			rowNums = map[shard.Target][]int{first: nums}
+		}
 		if _, seen := groups[x]; !seen {
 			order = append(order, x)
 		}
 		groups[x] = append(groups[x], row)
 		rowNums[x] = append(rowNums[x], i)
 	}
-	if len(order) == 1 {
-		p := single(st, r, order[0])
+	if groups == nil {
+		p := single(st, r, first)
 		if rt, ok := p.(*Route); ok && firstID != 0 {
 			return &Write{Steps: []Step{rt.Step}, InsertID: firstID}
 		}

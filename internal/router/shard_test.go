@@ -164,3 +164,32 @@ func FuzzAnalyzeSharded(f *testing.F) {
 		}
 	})
 }
+
+// TestInsertSplitRows checks the row numbers of an INSERT split over
+// physical tables, including rows that return to the first table after a
+// second appeared.
+func TestInsertSplitRows(t *testing.T) {
+	rules := loadRules(t)
+	for _, c := range []struct {
+		sql  string
+		rows string
+	}{
+		{"INSERT INTO t_user (id, name) VALUES (1, 'a'), (2, 'b'), (5, 'c')", "[[0 2] [1]]"},
+		{"INSERT INTO t_user (id, name) VALUES (1, 'a'), (5, 'b'), (2, 'c'), (9, 'd')", "[[0 1 3] [2]]"},
+		{"INSERT INTO t_user (id, name) VALUES (1, 'a'), (5, 'b')", "[]"},
+	} {
+		_, p := AnalyzeSharded(c.sql, rules, "shop")
+		switch n := p.(type) {
+		case *Write:
+			if got := fmt.Sprint(n.Rows); got != c.rows {
+				t.Errorf("%s: rows %s, want %s", c.sql, got, c.rows)
+			}
+		case *Route:
+			if c.rows != "[]" {
+				t.Errorf("%s: one step, want rows %s", c.sql, c.rows)
+			}
+		default:
+			t.Fatalf("%s: plan %#v", c.sql, p)
+		}
+	}
+}
