@@ -22,15 +22,17 @@ type SchemaSource func(t *shard.Table) (cols []shard.Column, ok bool)
 // table, by the types of its key columns.
 type keyConv struct {
 	table *shard.Table
-	// types are the key columns' types, in Keys order.
-	types []shard.ColumnType
+	// types are the key columns' types, in Keys order (pointing into the
+	// schema source's columns, or at shard.Legacy or shard.Unknown; never
+	// written through).
+	types []*shard.ColumnType
 	// hex tells, per hexadecimal literal of the statement, whether it was
 	// written 0x... (a number in a numeric context) rather than X'...'
 	// (a string); literals missing from it are of unknown form.
 	hex map[*test_driver.ValueExpr]bool
 	// buf holds types for tables of up to two key columns (no second
 	// allocation per statement).
-	buf [2]shard.ColumnType
+	buf [2]*shard.ColumnType
 }
 
 // newKeyConv looks up the key columns' types: Legacy without a source,
@@ -48,7 +50,7 @@ func (c *keyConv) init(t *shard.Table, schema SchemaSource, hex map[*test_driver
 	if n := len(t.Keys()); n <= len(c.buf) {
 		c.types = c.buf[:n]
 	} else {
-		c.types = make([]shard.ColumnType, n)
+		c.types = make([]*shard.ColumnType, n)
 	}
 	var cols []shard.Column
 	ok := false
@@ -58,14 +60,14 @@ func (c *keyConv) init(t *shard.Table, schema SchemaSource, hex map[*test_driver
 	for i, k := range t.Keys() {
 		switch {
 		case schema == nil:
-			c.types[i] = shard.Legacy
+			c.types[i] = &shard.Legacy
 		case !ok:
-			c.types[i] = shard.Unknown
+			c.types[i] = &shard.Unknown
 		default:
-			c.types[i] = shard.Unknown
-			for _, col := range cols {
-				if strings.EqualFold(col.Name, k) {
-					c.types[i] = col.Type
+			c.types[i] = &shard.Unknown
+			for j := range cols {
+				if strings.EqualFold(cols[j].Name, k) {
+					c.types[i] = &cols[j].Type
 				}
 			}
 		}
@@ -79,7 +81,7 @@ func (c *keyConv) typeOf(col string) shard.ColumnType {
 	}
 	for i, k := range c.table.Keys() {
 		if strings.EqualFold(k, col) {
-			return c.types[i]
+			return *c.types[i]
 		}
 	}
 	return shard.Unknown

@@ -7,17 +7,17 @@ import (
 	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
-// testSchema gives the key columns of testdata/shard.yaml MariaDB types.
+// testSchema gives the key columns of testdata/shard.yaml MariaDB types,
+// parsed once as the proxy's column cache holds them.
 func testSchema(t *shard.Table) ([]shard.Column, bool) {
-	switch t.Name() {
-	case "t_user":
-		return []shard.Column{{Name: "id", Type: shard.ParseColumnType("int(11)", "NULL")}, {Name: "name", Type: shard.ParseColumnType("varchar(40)", "utf8mb4_general_ci")}}, true
-	case "t_order":
-		return []shard.Column{{Name: "id", Type: shard.ParseColumnType("bigint(20)", "NULL")}, {Name: "user_id", Type: shard.ParseColumnType("int(11)", "NULL")}}, true
-	case "t_event":
-		return []shard.Column{{Name: "id", Type: shard.ParseColumnType("int(11)", "NULL")}, {Name: "created", Type: shard.ParseColumnType("datetime", "NULL")}}, true
-	}
-	return nil, false
+	cols, ok := testColumns[t.Name()]
+	return cols, ok
+}
+
+var testColumns = map[string][]shard.Column{
+	"t_user":  {{Name: "id", Type: shard.ParseColumnType("int(11)", "NULL")}, {Name: "name", Type: shard.ParseColumnType("varchar(40)", "utf8mb4_general_ci")}},
+	"t_order": {{Name: "id", Type: shard.ParseColumnType("bigint(20)", "NULL")}, {Name: "user_id", Type: shard.ParseColumnType("int(11)", "NULL")}},
+	"t_event": {{Name: "id", Type: shard.ParseColumnType("int(11)", "NULL")}, {Name: "created", Type: shard.ParseColumnType("datetime", "NULL")}},
 }
 
 // physical names the tables a plan reaches ("t_user_0001,t_user_0002"), or

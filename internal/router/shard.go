@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -976,8 +977,7 @@ func rewrite(st ast.StmtNode, r ruled, x shard.Target) (string, error) {
 // physical table xs[i] (and qualified column references to them), prints
 // the statement, and restores the AST.
 func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, error) {
-	rw := &rewriteState{}
-	rw.undo = rw.undoBuf[:0]
+	rw := rewriteStates.Get().(*rewriteState)
 	// Columns qualified by an alias keep it; only references by the
 	// table's own name (unaliased tables) are renamed.
 	st.Accept(&rw.scan)
@@ -1018,34 +1018,30 @@ func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, err
 	return restoreSQLWith(st, st.Text(), subst, forms)
 }
 
-// rewriteState is what rewriteMulti changes in the AST, to put it back,
-// in one allocation for the usual statement of one or two tables.
+// rewriteState is what rewriteMulti changes in the AST, to put it back
+// (reused: rewriteStates).
 type rewriteState struct {
-	scan      rewriteScan
-	undo      []savedName
-	undoBuf   [2]savedName
-	renamers  []*columnRenamer
-	renameBuf [2]columnRenamer
+	scan     rewriteScan
+	undo     []savedName
+	renamers []*columnRenamer
 }
+
+var rewriteStates = sync.Pool{New: func() any { return &rewriteState{} }}
 
 type savedName struct {
 	tn           *ast.TableName
 	name, schema ast.CIStr
 }
 
-// renamer returns a column renamer to fill (in rw when it has room).
+// renamer returns a new column renamer to fill.
 func (rw *rewriteState) renamer() *columnRenamer {
-	var c *columnRenamer
-	if n := len(rw.renamers); n < len(rw.renameBuf) {
-		c = &rw.renameBuf[n]
-	} else {
-		c = &columnRenamer{}
-	}
+	c := &columnRenamer{}
 	rw.renamers = append(rw.renamers, c)
 	return c
 }
 
-// restore puts back the names rewriteMulti replaced, last first.
+// restore puts back the names rewriteMulti replaced, last first, and
+// returns rw to its pool.
 func (rw *rewriteState) restore() {
 	for i := len(rw.renamers) - 1; i >= 0; i-- {
 		cols := rw.renamers[i]
@@ -1060,6 +1056,11 @@ func (rw *rewriteState) restore() {
 	for i := len(rw.undo) - 1; i >= 0; i-- {
 		rw.undo[i].tn.Name, rw.undo[i].tn.Schema = rw.undo[i].name, rw.undo[i].schema
 	}
+	clear(rw.undo)
+	clear(rw.renamers)
+	clear(rw.scan.aliased)
+	*rw = rewriteState{undo: rw.undo[:0], renamers: rw.renamers[:0], scan: rewriteScan{aliased: rw.scan.aliased[:0]}}
+	rewriteStates.Put(rw)
 }
 
 // rewriteScan learns in one walk which table references have an alias and

@@ -116,7 +116,7 @@ func PrepareTemplateWith(sql string, rules *shard.Rules, db string, schema Schem
 	st.Accept(v)
 	sort.Ints(v.offsets)
 	_, insert := st.(*ast.InsertStmt)
-	tpl := &Template{Table: t, KeyParam: -1, SQL: map[shard.Target]string{}, KeyType: r.conv.types[0], Insert: insert}
+	tpl := &Template{Table: t, KeyParam: -1, SQL: map[shard.Target]string{}, KeyType: *r.conv.types[0], Insert: insert}
 	for i, off := range v.offsets {
 		if off == m.Offset {
 			tpl.KeyParam = i
