@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
@@ -104,15 +103,19 @@ func (b *scatterBuilder) refuse(what string) {
 // exprText is the canonical text of an expression, used to match ORDER BY,
 // GROUP BY and HAVING terms with select items.
 func exprText(e ast.Node) string {
-	var sb strings.Builder
-	if err := e.Restore(format.NewRestoreCtx(restoreFlags, &sb)); err != nil {
+	text, err := restoreText(e, 16)
+	if err != nil {
 		return fmt.Sprintf("%p", e)
 	}
-	return strings.ToLower(sb.String())
+	return strings.ToLower(text)
 }
 
 // hasAggregate reports whether e contains an aggregate (or window) function.
 func hasAggregate(e ast.Node) bool {
+	switch e.(type) {
+	case *ast.ColumnNameExpr, ast.ValueExpr:
+		return false // no children
+	}
 	v := &aggFinder{}
 	e.Accept(v)
 	return v.found
@@ -136,8 +139,9 @@ func (v *aggFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 // planScatter plans a SELECT on one sharded table over targets.
 func planScatter(n *ast.SelectStmt, r ruled, targets []shard.Target) Node {
 	sets := make([][]shard.Target, len(targets))
-	for i, x := range targets {
-		sets[i] = []shard.Target{x}
+	one := append([]shard.Target(nil), targets...) // one allocation for the sets
+	for i := range one {
+		sets[i] = one[i : i+1 : i+1]
 	}
 	return planScatterSets(n, []ruled{r}, sets)
 }
@@ -156,6 +160,9 @@ func planScatterSets(n *ast.SelectStmt, refs []ruled, sets [][]shard.Target) Nod
 		return refuse("window functions in a query over several shards")
 	}
 	b := &scatterBuilder{sel: n, fields: n.Fields.Fields, refs: refs}
+	b.keys = make([]string, 0, len(b.fields))
+	b.aliases = make([]string, 0, len(b.fields))
+	b.orig = make([]ast.ExprNode, 0, len(b.fields))
 	for _, f := range b.fields {
 		if f.WildCard != nil {
 			b.wildcard = true
@@ -483,7 +490,8 @@ func (b *scatterBuilder) planPlain(p *merge.Plan) {
 	if n.OrderBy == nil {
 		return
 	}
-	var absolute []bool
+	absolute := make([]bool, 0, len(n.OrderBy.Items))
+	p.SourceOrder = make([]merge.Order, 0, len(n.OrderBy.Items))
 	for _, by := range n.OrderBy.Items {
 		if isNullOrder(by) {
 			continue
@@ -502,6 +510,9 @@ func (b *scatterBuilder) planPlain(p *merge.Plan) {
 		}
 		p.SourceOrder = append(p.SourceOrder, merge.Order{Col: col, Desc: by.Desc})
 		absolute = append(absolute, false)
+	}
+	if len(p.SourceOrder) == 0 {
+		p.SourceOrder = nil // only NULL terms: no order
 	}
 	if b.wildcard {
 		// Hidden columns come last: count from the end (Bind resolves).
