@@ -13,6 +13,8 @@ import (
 //
 //   - *Refuse: nothing runs, the client gets the error.
 //   - *Route: one physical statement, relayed as the backend answers.
+//   - *Prepared: one execution of a statement prepared on the backend
+//     (a Template placed by its key parameter), relayed as it answers.
 //   - *Merge: a SELECT on several physical tables, merged by the proxy.
 //   - *Write: one write in parts (or with generated IDs) that all apply or
 //     none.
@@ -41,6 +43,13 @@ type Refuse struct {
 
 // Route is one physical statement whose result the client gets as it is.
 type Route struct {
+	Step Step
+}
+
+// Prepared is one execution of a Template: the physical statement Step
+// was prepared on the backend, and runs there with the client's
+// parameters; its binary result is relayed as it is.
+type Prepared struct {
 	Step Step
 }
 
@@ -100,19 +109,23 @@ type Explain struct {
 	Analysis *Analysis
 }
 
-func (*Refuse) node()  {}
-func (*Route) node()   {}
-func (*Merge) node()   {}
-func (*Write) node()   {}
-func (*Fanout) node()  {}
-func (*Meta) node()    {}
-func (*Explain) node() {}
+func (*Refuse) node()   {}
+func (*Route) node()    {}
+func (*Prepared) node() {}
+func (*Merge) node()    {}
+func (*Write) node()    {}
+func (*Fanout) node()   {}
+func (*Meta) node()     {}
+func (*Explain) node()  {}
 
 // Physical implements Node.
 func (*Refuse) Physical() []Step { return nil }
 
 // Physical implements Node.
 func (n *Route) Physical() []Step { return []Step{n.Step} }
+
+// Physical implements Node.
+func (n *Prepared) Physical() []Step { return []Step{n.Step} }
 
 // Physical implements Node.
 func (n *Merge) Physical() []Step { return n.Steps }
@@ -137,6 +150,11 @@ func (n *Refuse) Words() []string {
 // Words implements Node.
 func (n *Route) Words() []string {
 	return []string{"one physical statement, its result relayed as it is"}
+}
+
+// Words implements Node.
+func (n *Prepared) Words() []string {
+	return []string{"one execution of the statement prepared on the backend, its binary result relayed as it is"}
 }
 
 // Words implements Node.

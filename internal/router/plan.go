@@ -310,6 +310,8 @@ func DecideNode(a *Analysis, root Node, s Session) Plan {
 		return p
 	case *Route:
 		p.Slice = n.Step.Slice
+	case *Prepared:
+		p.Slice = n.Step.Slice
 	}
 	if p.Target == TargetProxy || p.Target == TargetError {
 		// Answered by its physical statements, never by the proxy.

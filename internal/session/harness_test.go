@@ -192,14 +192,23 @@ func (c *client) run(prepared bool, sql string) result {
 	return r
 }
 
-// userWrites lists the committed writes of t_user on each slice.
+// userWrites lists the committed writes of t_user on each slice. A write
+// must name the slice's physical table (t_user_0000 on s0, t_user_0001 on
+// s1): one naming the logical table, or another slice's table, fails the
+// test.
 func (h *harness) userWrites() [2]int {
+	h.t.Helper()
 	var n [2]int
 	for i, s := range h.slices {
+		phys := fmt.Sprintf("`t_user_%04d`", i)
 		for _, w := range s.Committed() {
-			if strings.Contains(w, "t_user") {
-				n[i]++
+			if !strings.Contains(w, "t_user") {
+				continue
 			}
+			if !strings.Contains(w, phys) {
+				h.t.Errorf("slice %d committed %q, which does not name its physical table %s", i, w, phys)
+			}
+			n[i]++
 		}
 	}
 	return n

@@ -44,32 +44,14 @@ func (s *Session) query(sql string) bool {
 		return true
 	}
 	plan := router.DecideNode(a, root, s.routerState())
-	if plan.Root != nil {
-		failed, err := s.runSharded(&plan, false)
-		s.observe(a.Kind, plan.Target, start, failed, sql)
-		return err == nil
-	}
-	var failed bool
-	ok := true
-	switch plan.Target {
-	case router.TargetError:
-		s.writeErr(a.Err)
-		failed = true
-	case router.TargetProxy:
-		failed = !s.local(&plan)
-	default:
-		var err error
-		s.pipelineOK = true
-		failed, err = s.run(&plan, func(c *backend.Conn) error {
-			c.Seq = 0
-			s.buf = append(s.buf[:0], protocol.ComQuery)
-			s.buf = append(s.buf, sql...)
-			return c.WriteFlush(s.buf)
-		})
-		ok = err == nil
-	}
+	failed, err := s.exec(&plan, false, func(c *backend.Conn) error {
+		c.Seq = 0
+		s.buf = append(s.buf[:0], protocol.ComQuery)
+		s.buf = append(s.buf, sql...)
+		return c.WriteFlush(s.buf)
+	})
 	s.observe(a.Kind, plan.Target, start, failed, sql)
-	return ok
+	return err == nil
 }
 
 // run executes a statement on the plan's connection: send writes the
@@ -290,26 +272,26 @@ func (s *Session) fieldList(p []byte) bool {
 }
 
 // local answers a statement without a backend; false means it failed.
-func (s *Session) local(plan *router.Plan) bool {
+func (s *Session) local(plan *router.Plan, binary bool) bool {
 	switch plan.Local {
 	case router.LocalKill:
 		return s.kill(plan)
 	case router.LocalLastInsertID:
-		s.writeUint64Result(plan.Label, s.lastInsertID, false)
+		s.writeUint64Result(plan.Label, s.lastInsertID, binary)
 		return true
 	case router.LocalConnectionID:
-		s.writeIntCol(plan.Label, uint64(s.ID), protocol.TypeLong, 10, true, false)
+		s.writeIntCol(plan.Label, uint64(s.ID), protocol.TypeLong, 10, true, binary)
 		return true
 	case router.LocalRowCount:
-		s.writeInt64Result(plan.Label, s.rowCount, false)
+		s.writeInt64Result(plan.Label, s.rowCount, binary)
 		return true
 	case router.LocalFoundRows:
-		s.writeInt64Result(plan.Label, int64(s.foundRows), false)
+		s.writeInt64Result(plan.Label, int64(s.foundRows), binary)
 		return true
 	case router.LocalSetConsistency:
 		return s.setConsistency(plan.Value)
 	case router.LocalShowConsistency:
-		s.showConsistency(plan.Label, false)
+		s.showConsistency(plan.Label, binary)
 		return true
 	}
 	s.writeErr(protocol.NewError(protocol.ErrUnknown, "HY000", "internal error: unknown local statement"))

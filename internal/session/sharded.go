@@ -66,11 +66,11 @@ func (s *Session) beginPending(slice *topology.Slice) (*backend.Conn, *topology.
 }
 
 // runSharded executes the plan of a statement on tables with rules by
-// its root's type; the text and the binary protocol (executions of
+// its root's type (send writes the execution of a Prepared root); the text and the binary protocol (executions of
 // statements the proxy prepared) take this one path, and differ only in
 // how rows are encoded. The plan says where the physical statements run
 // (plan.Target); nothing here changes it.
-func (s *Session) runSharded(plan *router.Plan, binary bool) (failed bool, clientErr error) {
+func (s *Session) runSharded(plan *router.Plan, binary bool, send func(*backend.Conn) error) (failed bool, clientErr error) {
 	switch n := plan.Root.(type) {
 	case *router.Refuse:
 		s.writeErr(n.Err)
@@ -88,6 +88,9 @@ func (s *Session) runSharded(plan *router.Plan, binary bool) (failed bool, clien
 			return s.runReturning(plan.Analysis, n, binary), nil
 		}
 		return s.runWrite(plan.Analysis, n), nil
+	case *router.Prepared:
+		// send executes the statement prepared on the backend.
+		return s.run(plan, send)
 	case *router.Route:
 		if binary && plan.Kind == router.KindSelect {
 			// One physical SELECT: its text rows are re-encoded as binary.

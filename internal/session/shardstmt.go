@@ -63,7 +63,7 @@ func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool,
 		return failed, router.TargetProxy, nil
 	}
 	plan := router.DecideNode(a, root, s.routerState())
-	failed, clientErr = s.runSharded(&plan, true)
+	failed, clientErr = s.exec(&plan, true, nil)
 	return failed, plan.Target, clientErr
 }
 
@@ -80,7 +80,6 @@ func (s *Session) prepareTemplate(sql string, a *router.Analysis, tpl *router.Te
 	first := tpl.Table.All()[0]
 	plan := router.Decide(a, s.routerState())
 	plan.Slice = first.Slice
-	plan.NamesTables = true
 	if plan.Target == router.TargetProxy || plan.Target == router.TargetError || plan.Target == router.TargetPinned && s.pinned == nil {
 		plan.Target = router.TargetPrimary
 	}
@@ -124,13 +123,8 @@ func (s *Session) executeTemplate(st *stmt, p, nullmap, values []byte, start tim
 	}
 	phys := *st
 	phys.sql = physical
-	plan := router.Decide(st.analysis, s.routerState())
-	plan.Slice = x.Slice
-	plan.NamesTables = true
-	if plan.Target == router.TargetProxy || plan.Target == router.TargetError {
-		plan.Target = router.TargetPrimary
-	}
-	failed, cerr := s.runStmt(&plan, &phys, p, values)
+	plan := router.DecideNode(st.analysis, &router.Prepared{Step: router.Step{Slice: x.Slice, SQL: physical}}, s.routerState())
+	failed, cerr := s.exec(&plan, true, s.sendStmt(&phys, p, values))
 	s.observe(st.analysis.Kind, plan.Target, start, failed, st.sql)
 	return true, cerr == nil
 }

@@ -252,42 +252,18 @@ func (s *Session) execute(p []byte) bool {
 		return err == nil
 	}
 	plan := router.Decide(st.analysis, s.routerState())
-	var failed bool
-	ok := true
-	switch plan.Target {
-	case router.TargetError:
-		s.writeErr(st.analysis.Err)
-		failed = true
-	case router.TargetProxy:
-		switch plan.Local {
-		case router.LocalLastInsertID:
-			s.writeUint64Result(plan.Label, s.lastInsertID, true)
-		case router.LocalConnectionID:
-			s.writeIntCol(plan.Label, uint64(s.ID), protocol.TypeLong, 10, true, true)
-		case router.LocalRowCount:
-			s.writeInt64Result(plan.Label, s.rowCount, true)
-		case router.LocalFoundRows:
-			s.writeInt64Result(plan.Label, int64(s.foundRows), true)
-		case router.LocalShowConsistency:
-			s.showConsistency(plan.Label, true)
-		default:
-			failed = !s.local(&plan)
-		}
-	default:
-		var err error
-		failed, err = s.runStmt(&plan, st, p, values)
-		ok = err == nil
-	}
+	failed, err := s.exec(&plan, true, s.sendStmt(st, p, values))
 	for k := range st.long {
 		delete(st.long, k)
 	}
 	s.observe(st.analysis.Kind, plan.Target, start, failed, st.sql)
-	return ok
+	return err == nil
 }
 
-// runStmt executes st on a backend, preparing it there first if needed.
-func (s *Session) runStmt(plan *router.Plan, st *stmt, p, values []byte) (bool, error) {
-	return s.run(plan, func(c *backend.Conn) error {
+// sendStmt returns the writer of an execution of st on a backend: it
+// prepares st there first (once per connection) and sends its long data.
+func (s *Session) sendStmt(st *stmt, p, values []byte) func(*backend.Conn) error {
+	return func(c *backend.Conn) error {
 		bs, err := c.Prepare(st.sql)
 		if err != nil {
 			return err
@@ -315,7 +291,7 @@ func (s *Session) runStmt(plan *router.Plan, st *stmt, p, values []byte) (bool, 
 			s.buf = append(s.buf, values...)
 		}
 		return c.WriteFlush(s.buf)
-	})
+	}
 }
 
 // sendLongData implements COM_STMT_SEND_LONG_DATA (no response).
