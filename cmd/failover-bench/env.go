@@ -16,9 +16,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/loadgen"
 	"github.com/switchyard-db/switchyard/internal/proxy"
+	"github.com/switchyard-db/switchyard/internal/shard"
 	"github.com/switchyard-db/switchyard/internal/testtopo"
 	"github.com/switchyard-db/switchyard/internal/topology"
 )
@@ -147,7 +147,7 @@ func setup(ctx context.Context, o options, plog *slog.Logger, label string) (*en
 		return e, err
 	}
 
-	cfg, err := config.Parse([]byte(e.configYAML()), "failover-bench.yaml")
+	cfg, err := shard.ParseConfig([]byte(e.configYAML()), "failover-bench.yaml")
 	if err != nil {
 		return e, fmt.Errorf("config: %v\n%s", err, e.configYAML())
 	}

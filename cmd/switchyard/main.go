@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/fleet"
 	"github.com/switchyard-db/switchyard/internal/globalcheck"
 	"github.com/switchyard-db/switchyard/internal/proxy"
+	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
 const usage = `usage:
@@ -92,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cmd == "serve" && *endpoints != "" {
 		return serveFleet(fleet.Options{Endpoints: *endpoints, Cluster: *cluster, ConfigFile: *path, Version: version}, *keyFile, stderr)
 	}
-	cfg, err := config.Load(*path)
+	cfg, err := shard.LoadConfig(*path)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1

@@ -1,5 +1,8 @@
 // Package config loads, strictly parses and validates Switchyard's YAML
-// configuration file.
+// configuration file. It decodes the document and checks what can be
+// checked in it alone; it does not resolve sharding rules into physical
+// tables (package shard does, and shard.LoadConfig is the one way to load
+// and fully validate a configuration).
 //
 // A *Config returned by Load or Parse is an immutable snapshot: nothing in
 // this package modifies it afterwards and callers must not modify it either.
@@ -281,20 +284,32 @@ type Replica struct {
 	Weight int
 }
 
-// Load reads and validates a config file.
-func Load(path string) (*Config, error) {
+// Load reads and validates a config file as Parse does.
+func Load(path string) (*Config, error) { return LoadWith(path, nil) }
+
+// LoadWith reads and validates a config file as ParseWith does.
+func LoadWith(path string, check Checker) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(data, path)
+	return ParseWith(data, path, check)
 }
 
 // Parse parses and validates YAML bytes; name is used in error messages
 // (file name) and relative TLS paths are resolved against its directory.
 // On failure the error joins every problem found (see errors.Join); each is
 // an *Error.
-func Parse(data []byte, name string) (*Config, error) {
+//
+// Parse checks the document: keys, types, required values, names and
+// references. Where sharding rules place tables is checked by package
+// shard, which resolves them: load configurations with shard.LoadConfig
+// or shard.ParseConfig, which pass its Checker to LoadWith and ParseWith.
+func Parse(data []byte, name string) (*Config, error) { return ParseWith(data, name, nil) }
+
+// ParseWith parses and validates like Parse and runs check (if not nil) as
+// part of the validation.
+func ParseWith(data []byte, name string, check Checker) (*Config, error) {
 	p := newParser(name)
 	cfg := p.parse(data)
 	if cfg == nil {
@@ -303,6 +318,9 @@ func Parse(data []byte, name string) (*Config, error) {
 	// Validate even after decoding errors so that one run reports every
 	// problem; rules about values that failed to decode stay quiet.
 	p.validate(cfg)
+	if check != nil {
+		p.check(cfg, check)
+	}
 	if p.failed() {
 		return nil, p.err()
 	}

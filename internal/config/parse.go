@@ -45,9 +45,8 @@ type parser struct {
 	lines map[string]int
 	bad   map[string]bool // paths that failed to decode; validation stays quiet about them
 
-	nulls     map[string]bool       // keys present without a value (they keep their defaults)
-	scalarTPS map[*Table]bool       // tables_per_slice given as one number
-	ranges    map[*Table][]rawRange // ranges items, typed once the algorithm is known
+	nulls    map[string]bool // keys present without a value (they keep their defaults)
+	reported map[string]bool // paths with a validation error
 }
 
 func newParser(name string) *parser {
@@ -55,13 +54,12 @@ func newParser(name string) *parser {
 		name = "config"
 	}
 	return &parser{
-		file:      name,
-		dir:       filepath.Dir(name),
-		lines:     make(map[string]int),
-		bad:       make(map[string]bool),
-		nulls:     make(map[string]bool),
-		scalarTPS: make(map[*Table]bool),
-		ranges:    make(map[*Table][]rawRange),
+		file:     name,
+		dir:      filepath.Dir(name),
+		lines:    make(map[string]int),
+		bad:      make(map[string]bool),
+		nulls:    make(map[string]bool),
+		reported: make(map[string]bool),
 	}
 }
 
@@ -98,7 +96,56 @@ func (p *parser) errorf(path, format string, args ...any) {
 			return
 		}
 	}
+	p.reported[path] = true
 	p.errs = append(p.errs, &Error{File: p.file, Line: p.line(path), Msg: fmt.Sprintf(format, args...)})
+}
+
+// A Checker checks rules that this package decodes but does not resolve
+// (package shard checks where sharding rules place tables). It runs as
+// part of validation, on the decoded configuration even when the document
+// has errors, so that one run reports every problem.
+type Checker func(c *Config, r *Report)
+
+// Report collects the problems a Checker finds.
+type Report struct {
+	p     *parser
+	known map[string]bool // paths with an error found by this package
+}
+
+// Error records a problem about the key at path (a YAML path such as
+// "namespaces[0].databases[1].tables[2].ranges[0]"), which gives its line.
+// A problem about a key that already has an error, or lies under one, is
+// dropped: a Checker need not repeat this package's checks.
+func (r *Report) Error(path, msg string) {
+	for q := path; q != ""; q = parentPath(q) {
+		if r.known[q] {
+			return
+		}
+	}
+	r.p.errorf(path, "%s", msg)
+}
+
+// Failed reports whether this package found a problem at path or under
+// it, so that a Checker can leave alone what depends on it.
+func (r *Report) Failed(path string) bool {
+	for k := range r.known {
+		if k == path || strings.HasPrefix(k, path) && (k[len(path)] == '.' || k[len(path)] == '[') {
+			return true
+		}
+	}
+	return false
+}
+
+// check runs a Checker on c.
+func (p *parser) check(c *Config, check Checker) {
+	r := &Report{p: p, known: make(map[string]bool, len(p.reported)+len(p.bad))}
+	for k := range p.reported {
+		r.known[k] = true
+	}
+	for k := range p.bad {
+		r.known[k] = true
+	}
+	check(c, r)
 }
 
 // line returns the line of path or of its closest parent with a known line.

@@ -3,7 +3,6 @@ package config
 import (
 	"math"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -34,7 +33,9 @@ func withTables(extra string, tables ...string) string {
 	return b.String()
 }
 
-func TestShardingGood(t *testing.T) {
+// TestShardingDecode checks that rules decode as written; package shard
+// resolves them into physical tables (internal/shard/placement_test.go).
+func TestShardingDecode(t *testing.T) {
 	y := withTables(`    datasources:
       ds_0: s0
       ds_1: {slice: s1, database: shop_1}
@@ -62,60 +63,40 @@ func TestShardingGood(t *testing.T) {
 		t.Fatalf("Databases = %+v", ns.Databases)
 	}
 	tb := ns.Databases[0].Tables
-	nodes := func(t *Table) []string {
-		var out []string
-		for _, n := range t.Nodes {
-			s := n.Slice + "/" + n.Database + "." + n.Table + "#" + strconv.Itoa(n.Index)
-			if n.DataSource != "" {
-				s += "@" + n.DataSource
-			}
-			out = append(out, s)
-		}
-		return out
+	if u := tb[0]; u.Type != TableSharded || u.Algorithm != AlgHash || u.Key != "id" || !reflect.DeepEqual(u.Slices, []string{"s0", "s1"}) ||
+		!reflect.DeepEqual(u.TablesPerSlice, []int{2}) || !u.SameTablesPerSlice || u.StringHash != "" {
+		t.Errorf("t_user: %+v", u)
 	}
-	tests := []struct {
-		t    *Table
-		want []string
-	}{
-		{tb[0], []string{"s0/shop.t_user_0000#0", "s0/shop.t_user_0001#1", "s1/shop.t_user_0002#2", "s1/shop.t_user_0003#3"}},
-		{tb[1], []string{"s0/shop.t_order_0000#0", "s0/shop.t_order_0001#1", "s1/shop.t_order_0002#2", "s1/shop.t_order_0003#3"}},
-		{tb[2], []string{"s0/shop.t_region#0", "s1/shop.t_region#1", "s2/shop.t_region#2"}},
-		{tb[3], []string{"s0/shop.t_event_201512#201512", "s0/shop.t_event_201601#201601", "s1/shop.t_event_201603#201603"}},
-		{tb[4], []string{"s0/shop.t_loc_0000#0", "s1/shop.t_loc_0001#1", "s1/shop.t_loc_0002#2", "s2/shop.t_loc_0003#3"}},
-		{tb[5], []string{"s2/shop.t_r_0000#0", "s2/shop.t_r_0001#1", "s2/shop.t_r_0002#2"}},
-		{tb[6], []string{"s0/ds_0.t_pay_0#0@ds_0", "s0/ds_0.t_pay_1#1@ds_0", "s1/shop_1.t_pay_0#2@ds_1", "s1/shop_1.t_pay_1#3@ds_1"}},
-		{tb[7], []string{"s1/shop_1.t_dict#0@ds_1", "s0/ds_0.t_dict#1@ds_0"}},
-		{tb[8], []string{"s1/shop.T_Y_2020#2020", "s1/shop.T_Y_2021#2021"}},
+	if o := tb[1]; o.Type != TableLinked || o.Parent != "t_user" || o.Key != "user_id" {
+		t.Errorf("t_order: %+v", o)
 	}
-	for _, tt := range tests {
-		if got := nodes(tt.t); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("%s.Nodes = %q\nwant %q", tt.t.Name, got, tt.want)
-		}
+	if tb[2].Slices != nil || tb[2].DataSources != nil {
+		t.Errorf("t_region: slices %q datasources %q, want both unset", tb[2].Slices, tb[2].DataSources)
 	}
-	// Defaults and resolved fields.
-	if tb[0].StringHash != StringHashNumericFirst || !reflect.DeepEqual(tb[0].TablesPerSlice, []int{2, 2}) {
-		t.Errorf("t_user: %+v", tb[0])
+	if e := tb[3]; e.Timezone != "" || !reflect.DeepEqual(e.Ranges, []RangeItem{{Text: "201512-201601"}, {Text: "201603"}}) {
+		t.Errorf("t_event: tz %q ranges %+v", e.Timezone, e.Ranges)
 	}
-	if !reflect.DeepEqual(tb[4].Slices, []string{"s0", "s1", "s2"}) {
-		t.Errorf("t_loc slices default to all: %q", tb[4].Slices)
+	if l := tb[4]; l.Slices != nil || !reflect.DeepEqual(l.TablesPerSlice, []int{1, 2, 1}) || l.SameTablesPerSlice {
+		t.Errorf("t_loc: %+v", l)
 	}
-	if !reflect.DeepEqual(tb[5].Ranges, []Range{{math.MinInt64, 0}, {0, 100}, {100, math.MaxInt64}}) {
+	if want := []RangeItem{{Pair: true, Lo: math.MinInt64, Hi: 0}, {Pair: true, Lo: 0, Hi: 100}, {Pair: true, Lo: 100, Hi: math.MaxInt64}}; !reflect.DeepEqual(tb[5].Ranges, want) || tb[5].TableRowLimit != nil {
 		t.Errorf("t_r ranges = %+v", tb[5].Ranges)
 	}
-	if tb[3].Timezone != "Local" || tb[3].Location == nil || !reflect.DeepEqual(tb[3].DateRanges, []string{"201512-201601", "201603"}) {
-		t.Errorf("t_event: tz %q loc %v ranges %q", tb[3].Timezone, tb[3].Location, tb[3].DateRanges)
+	if p := tb[6]; p.Algorithm != AlgInline || *p.DatabaseStrategy != (Strategy{"uid", "ds_${uid % 2}"}) || *p.TableStrategy != (Strategy{"oid", "t_pay_${oid % 2}"}) || p.DataNodes != "ds_${0..1}.t_pay_${0..1}" {
+		t.Errorf("t_pay: %+v", p)
 	}
-	if tb[8].Location.String() != "Asia/Shanghai" {
-		t.Errorf("T_Y location %v", tb[8].Location)
+	if d := tb[7]; !reflect.DeepEqual(d.DataSources, []string{"ds_1", "ds_0"}) || d.Slices != nil {
+		t.Errorf("t_dict: %+v", d)
 	}
-	if n := tb[9]; len(n.Nodes) != 3 || n.StringHash != StringHashNumericFirst || !reflect.DeepEqual(n.TablesPerSlice, []int{1, 1, 1}) {
-		t.Errorf("keys without values keep their defaults: %+v", n)
+	if tb[8].Timezone != "Asia/Shanghai" {
+		t.Errorf("T_Y timezone %q", tb[8].Timezone)
 	}
-	if got := tb[6].InlineColumns(); !reflect.DeepEqual(got, []string{"uid", "oid"}) {
-		t.Errorf("InlineColumns = %q", got)
+	if n := tb[9]; n.Slices != nil || n.TablesPerSlice != nil || n.StringHash != "" {
+		t.Errorf("keys without values stay unset: %+v", n)
 	}
-	if tb[2].Slices == nil || tb[7].Slices != nil {
-		t.Errorf("global slices: %q / %q", tb[2].Slices, tb[7].Slices)
+	limit := withTables("", `{name: t, type: sharded, key: id, algorithm: range, table_row_limit: 0}`)
+	if c, err := Parse([]byte(limit), "test.yaml"); err != nil || *c.Namespaces[0].Databases[0].Tables[0].TableRowLimit != 0 {
+		t.Errorf("table_row_limit: 0 is decoded as set (shard checks it): %v", err)
 	}
 }
 
@@ -146,16 +127,8 @@ func TestShardingErrors(t *testing.T) {
 			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].slices[1] "s0" is already listed as slices[0]`}},
 		{"no slices", withTables("", `{name: t, type: sharded, key: id, algorithm: hash, slices: []}`),
 			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].slices: at least one slice is required`}},
-		{"tables_per_slice count", withTables("", `{name: t, type: sharded, key: id, algorithm: hash, slices: [s0, s1], tables_per_slice: [1, 2, 3]}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].tables_per_slice has 3 entries but slices has 2 (one count per slice)`}},
-		{"tables_per_slice zero", withTables("", `{name: t, type: sharded, key: id, algorithm: mod, tables_per_slice: 0}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].tables_per_slice must be at least 1, got 0`}},
-		{"tables_per_slice entry", withTables("", `{name: t, type: sharded, key: id, algorithm: mod, slices: [s0, s1], tables_per_slice: [2, -1]}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].tables_per_slice[1] must be at least 1, got -1`}},
 		{"tables_per_slice type", withTables("", `{name: t, type: sharded, key: id, algorithm: mod, tables_per_slice: two}`),
 			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].tables_per_slice: expected an integer, got "two"`}},
-		{"too many tables", withTables("", `{name: t, type: sharded, key: id, algorithm: hash, slices: [s0, s1], tables_per_slice: 40000}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].tables_per_slice: more than 65536 tables`}},
 		{"string_hash", withTables("", `{name: t, type: sharded, key: id, algorithm: hash, string_hash: md5}`),
 			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].string_hash "md5" is invalid (want numeric_first or crc32)`}},
 		{"key does not apply", withTables("", `{name: t, type: global, key: id, parent: x, tables_per_slice: 2}`),
@@ -169,53 +142,12 @@ func TestShardingErrors(t *testing.T) {
 				`test.yaml:13: namespaces[0].databases[0].tables[0].table_row_limit does not apply to algorithm hash`,
 				`test.yaml:13: namespaces[0].databases[0].tables[0].timezone does not apply to algorithm hash`,
 			}},
-		{"range needs limit or ranges", withTables("", `{name: t, type: sharded, key: id, algorithm: range}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0]: a range table needs table_row_limit or ranges`}},
-		{"range limit and ranges", withTables("", `{name: t, type: sharded, key: id, algorithm: range, table_row_limit: 5, ranges: [[0, 5]]}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0]: table_row_limit and ranges are mutually exclusive`}},
-		{"range limit zero", withTables("", `{name: t, type: sharded, key: id, algorithm: range, table_row_limit: 0}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].table_row_limit must be at least 1, got 0`}},
-		{"range limit overflow", withTables("", `{name: t, type: sharded, key: id, algorithm: range, slices: [s0], tables_per_slice: 4, table_row_limit: 4611686018427387904}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].table_row_limit 4611686018427387904 × 4 tables overflows a 64-bit key`}},
-		{"ranges count", withTables("", `{name: t, type: sharded, key: id, algorithm: range, slices: [s0, s1], ranges: [[0, 5]]}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].ranges has 1 entries but the table has 2 physical tables (tables_per_slice)`}},
-		{"ranges not contiguous", withTables("", `{name: t, type: sharded, key: id, algorithm: range, slices: [s0], tables_per_slice: 3, ranges: [[0, 5], [6, 9], [9, 9]]}`),
-			[]string{
-				`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[1] starts at 6 but ranges[0] ends at 5 (ranges must be contiguous and ascending)`,
-				`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[2] [9, 9]: lo must be less than hi`,
-			}},
-		{"ranges min max misplaced", withTables("", `{name: t, type: sharded, key: id, algorithm: range, slices: [s0], tables_per_slice: 2, ranges: [[0, max], [min, 5]]}`),
-			[]string{
-				`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[0]: only the last range may end at max`,
-				`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[1]: only the first range may start at min`,
-			}},
 		{"ranges bad bound", withTables("", `{name: t, type: sharded, key: id, algorithm: range, slices: [s0], ranges: [[0, top]]}`),
 			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[0]: bound "top" must be an integer or "max"`}},
 		{"ranges item shape", withTables("", `{name: t, type: sharded, key: id, algorithm: range, slices: [s0], ranges: [[0, 1, 2]]}`),
 			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[0]: expected a date range such as "2015-2016" or a pair [lo, hi], got a list`}},
-		{"range with date ranges", withTables("", `{name: t, type: sharded, key: id, algorithm: range, slices: [s0], ranges: ["2015-2016"]}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[0] "2015-2016": a range table takes [lo, hi] pairs, one per physical table`}},
-		{"date needs ranges", withTables("", `{name: t, type: sharded, key: c, algorithm: date_day, slices: [s0]}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0]: a date_day table needs ranges, one date range per slice`}},
-		{"date ranges count", withTables("", `{name: t, type: sharded, key: c, algorithm: date_year, slices: [s0, s1], ranges: [2015]}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].ranges has 1 entries but slices has 2 (one date range per slice)`}},
-		{"date pair", withTables("", `{name: t, type: sharded, key: c, algorithm: date_month, slices: [s0], ranges: [[1, 2]]}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[0]: a date_month table takes date ranges such as "201512" or "201512-201602", not [lo, hi] pairs`}},
-		{"date overlap", withTables("", `{name: t, type: sharded, key: c, algorithm: date_year, slices: [s0, s1], ranges: [2015-2017, 2017-2018]}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[1] "2017-2018" starts at or before the end of ranges[0] (2017): date ranges must ascend without overlap`}},
-		{"date descending", withTables("", `{name: t, type: sharded, key: c, algorithm: date_year, slices: [s0, s1], ranges: [2018, 2015]}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[1] "2015" starts at or before the end of ranges[0] (2018): date ranges must ascend without overlap`}},
-		{"date range invalid", withTables("", `{name: t, type: sharded, key: c, algorithm: date_day, slices: [s0, s1], ranges: ["20160230", "2016-2017"]}`),
-			[]string{
-				`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[0] "20160230": day 30 in 20160230 is invalid`,
-				`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[1] "2016-2017": not a day range such as "20151222" or "20151222-20151224"`,
-			}},
-		{"date reversed", withTables("", `{name: t, type: sharded, key: c, algorithm: date_month, slices: [s0], ranges: ["201602-201512"]}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].ranges[0] "201602-201512": the range ends before it begins (write 201512-201602)`}},
 		{"tables_per_slice on date", withTables("", `{name: t, type: sharded, key: c, algorithm: date_year, slices: [s0], ranges: [2015], tables_per_slice: 1}`),
 			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].tables_per_slice does not apply to algorithm date_year`}},
-		{"timezone", withTables("", `{name: t, type: sharded, key: c, algorithm: date_year, slices: [s0], ranges: [2015], timezone: Mars/Olympus}`),
-			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].timezone "Mars/Olympus" is invalid: unknown time zone`}},
 		{"linked parent missing", withTables("", `{name: c, type: linked, key: id}`),
 			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].parent is required for a linked table`}},
 		{"linked parent unknown", withTables("", `{name: c, type: linked, key: id, parent: nope}`),
@@ -229,58 +161,8 @@ func TestShardingErrors(t *testing.T) {
 			[]string{`test.yaml:14: namespaces[0].databases[0].tables[1].parent "p" is a global table; only sharded tables can be parents`}},
 		{"linked to itself", withTables("", `{name: c, type: linked, key: id, parent: C}`),
 			[]string{`test.yaml:13: namespaces[0].databases[0].tables[0].parent "C" is the table itself`}},
-		{"linked key missing", withTables("", `{name: p, type: sharded, key: id, algorithm: hash}`, `{name: c, type: linked, parent: p}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[1].key is required for a linked table (its column holding the parent's id)`}},
-		{"linked data_nodes on kingshard parent", withTables(ds, `{name: p, type: sharded, key: id, algorithm: hash}`, `{name: c, type: linked, key: id, parent: p, data_nodes: "ds_0.x"}`),
-			[]string{`test.yaml:15: namespaces[0].databases[0].tables[1].data_nodes only applies when the parent is an inline table`}},
-		{"linked keyed on two-column parent", withTables(ds,
-			`{name: p, type: sharded, algorithm: inline, database_strategy: {column: a, expression: "ds_${a % 2}"}, table_strategy: {column: b, expression: "p_${b % 2}"}, data_nodes: "ds_${0..1}.p_${0..1}"}`,
-			`{name: c, type: linked, key: a, parent: p}`),
-			[]string{`test.yaml:15: namespaces[0].databases[0].tables[1].key does not apply: parent "p" is sharded by two columns (a, b), which the linked table shares`}},
-		{"linked names not derivable", withTables(ds,
-			`{name: p, type: sharded, algorithm: inline, key: a, table_strategy: {expression: "x_${a % 2}"}, data_nodes: "ds_0.x_${0..1}"}`,
-			`{name: c, type: linked, key: a, parent: p}`),
-			[]string{`test.yaml:15: namespaces[0].databases[0].tables[1]: data_nodes is required: the parent's physical table "x_0" does not start with "p", so "c" cannot be derived from it`}},
-		{"linked data_nodes mismatch", withTables(ds,
-			`{name: p, type: sharded, algorithm: inline, key: a, database_strategy: {expression: "ds_${a % 2}"}, data_nodes: "ds_${0..1}.p"}`,
-			`{name: c, type: linked, key: a, parent: p, data_nodes: "ds_1.c, ds_0.c"}`),
-			[]string{`test.yaml:15: namespaces[0].databases[0].tables[1].data_nodes "ds_1.c, ds_0.c": node 0 is ds_1.c but the parent's is ds_0.p (same data source order required)`}},
-		{"linked data_nodes count", withTables(ds,
-			`{name: p, type: sharded, algorithm: inline, key: a, database_strategy: {expression: "ds_${a % 2}"}, data_nodes: "ds_${0..1}.p"}`,
-			`{name: c, type: linked, key: a, parent: p, data_nodes: "ds_0.c"}`),
-			[]string{`test.yaml:15: namespaces[0].databases[0].tables[1].data_nodes "ds_0.c" has 1 nodes but parent "p" has 2`}},
-		{"inline needs data_nodes", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, table_strategy: {expression: "t_${id % 2}"}}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0]: an inline table needs data_nodes, e.g. "ds_${0..1}.t_${0..3}"`}},
-		{"inline needs a strategy", withTables(ds, `{name: t, type: sharded, algorithm: inline, data_nodes: "ds_0.t"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0]: an inline table needs database_strategy, table_strategy or both`}},
 		{"inline slices do not apply", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, slices: [s0], table_strategy: {expression: "t"}, data_nodes: "ds_0.t"}`),
 			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].slices does not apply to algorithm inline`}},
-		{"data node undefined data source", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, database_strategy: {expression: "ds_${id % 3}"}, data_nodes: "ds_${0..2}.t"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].data_nodes "ds_${0..2}.t": data source "ds_2" is not defined in the namespace's datasources`}},
-		{"data node syntax", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, database_strategy: {expression: "ds_${id % 2}"}, data_nodes: "ds_${0..1}"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].data_nodes "ds_${0..1}": "ds_0" is not datasource.table`}},
-		{"data node twice", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, table_strategy: {expression: "t_${id % 2}"}, data_nodes: "ds_0.t_${0..1}, ds_0.t_1"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].data_nodes "ds_0.t_${0..1}, ds_0.t_1": ds_0.t_1 is listed twice`}},
-		{"data node expression", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, table_strategy: {expression: "t_${id % 2}"}, data_nodes: "ds_0.t_${0..}"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].data_nodes "ds_0.t_${0..}": unexpected "}" at column 13`}},
-		{"strategy expression error", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, table_strategy: {expression: "t_${id.substring(1)}"}, data_nodes: "ds_0.t"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].table_strategy.expression "t_${id.substring(1)}": unsupported method substring() with 1 argument(s) (supported: hashCode(), intdiv(n), Math.abs(x), Math.floorMod(x, n)) at column 8`}},
-		{"strategy wrong column", withTables(ds, `{name: t, type: sharded, algorithm: inline, database_strategy: {column: uid, expression: "ds_${user_id % 2}"}, data_nodes: "ds_${0..1}.t"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].database_strategy.expression "ds_${user_id % 2}" uses "user_id", but the strategy's column is "uid"`}},
-		{"strategy column missing", withTables(ds, `{name: t, type: sharded, algorithm: inline, database_strategy: {expression: "ds_${uid % 2}"}, data_nodes: "ds_${0..1}.t"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].database_strategy.column is required (or set the table's key)`}},
-		{"strategy expression missing", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, database_strategy: {column: uid}, data_nodes: "ds_${0..1}.t"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].database_strategy.expression is required`}},
-		{"strategy produces missing data source", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, database_strategy: {expression: "ds_${id % 4}"}, data_nodes: "ds_${0..1}.t"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].database_strategy.expression "ds_${id % 4}" can produce "ds_2", which is not a data source in data_nodes`}},
-		{"strategy produces negative table", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: code, table_strategy: {expression: "t_${code.hashCode() % 2}"}, data_nodes: "ds_0.t_${0..1}"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].table_strategy.expression "t_${code.hashCode() % 2}" can produce "t_-1", which is not a table in data_nodes (negative remainders: wrap the value in Math.abs(...))`}},
-		{"strategy with a range", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, table_strategy: {expression: "t_${0..1}"}, data_nodes: "ds_0.t_${0..1}"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0].table_strategy.expression "t_${0..1}" must name one table, not a range or list`}},
-		{"table strategy required", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, database_strategy: {expression: "ds_${id % 2}"}, data_nodes: "ds_${0..1}.t_${0..1}"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0]: table_strategy is required: data source "ds_0" holds tables "t_0" and "t_1"`}},
-		{"database strategy required", withTables(ds, `{name: t, type: sharded, algorithm: inline, key: id, table_strategy: {expression: "t_${id % 2}"}, data_nodes: "ds_${0..1}.t_${0..1}"}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0]: database_strategy is required: table "t_0" is in data sources "ds_0" and "ds_1"`}},
 		{"global slices and datasources", withTables(ds, `{name: g, type: global, slices: [s0], datasources: [ds_0]}`),
 			[]string{`test.yaml:14: namespaces[0].databases[0].tables[0]: slices and datasources are mutually exclusive`}},
 		{"global unknown datasource", withTables(ds, `{name: g, type: global, datasources: [ds_0, ds_9, ds_0]}`),
@@ -288,14 +170,6 @@ func TestShardingErrors(t *testing.T) {
 				`test.yaml:14: namespaces[0].databases[0].tables[0].datasources[1] "ds_9" is not defined in the namespace's datasources`,
 				`test.yaml:14: namespaces[0].databases[0].tables[0].datasources[2] "ds_0" is already listed as datasources[0]`,
 			}},
-		{"physical collision", withTables("",
-			`{name: t_user, type: sharded, key: id, algorithm: hash, slices: [s0, s1], tables_per_slice: 2}`,
-			`{name: t_user_0001, type: global, slices: [s0]}`),
-			[]string{`test.yaml:14: namespaces[0].databases[0].tables[1]: physical table shop.t_user_0001 on slice s0 is also a physical table of shop.t_user (namespaces[0].databases[0].tables[0])`}},
-		{"physical collision through a data source", withTables("    datasources: {ds_0: {slice: s0, database: shop}}\n",
-			`{name: g, type: global, slices: [s0]}`,
-			`{name: t, type: sharded, algorithm: inline, key: id, table_strategy: {expression: "g"}, data_nodes: "ds_0.g"}`),
-			[]string{`test.yaml:15: namespaces[0].databases[0].tables[1]: physical table shop.g on slice s0 is also a physical table of shop.g (namespaces[0].databases[0].tables[0])`}},
 		{"datasource slice", shardHeader + "    datasources:\n      ds_0: s9\n      ds_1: {database: x}\n      ds_2: [s0]\n",
 			[]string{
 				`test.yaml:11: namespaces[0].datasources.ds_0: slice "s9" does not name a slice of this namespace`,
@@ -368,43 +242,5 @@ func TestShardingUnknownKeys(t *testing.T) {
 				t.Errorf("error:\n%v\nwant the line\n%s", err, tt.want)
 			}
 		})
-	}
-}
-
-func TestParseDateRange(t *testing.T) {
-	tests := []struct {
-		alg  Algorithm
-		text string
-		want []int
-		err  string
-	}{
-		{AlgDateYear, "2015-2017", []int{2015, 2016, 2017}, ""},
-		{AlgDateYear, "2015", []int{2015}, ""},
-		{AlgDateMonth, "201511-201602", []int{201511, 201512, 201601, 201602}, ""},
-		{AlgDateMonth, "201512", []int{201512}, ""},
-		{AlgDateDay, "20151230-20160102", []int{20151230, 20151231, 20160101, 20160102}, ""},
-		{AlgDateDay, "20160228-20160301", []int{20160228, 20160229, 20160301}, ""}, // leap year
-		{AlgDateDay, "20150228-20150301", []int{20150228, 20150301}, ""},
-		{AlgDateYear, "15-17", nil, `not a year range such as "2015" or "2015-2017"`},
-		{AlgDateYear, "2015-", nil, "not a year range"},
-		{AlgDateYear, "2017-2015", nil, "the range ends before it begins (write 2015-2017)"},
-		{AlgDateMonth, "201500", nil, "month 00 in 201500 is invalid"},
-		{AlgDateMonth, "2015-12", nil, "not a month range"},
-		{AlgDateDay, "20150229", nil, "day 29 in 20150229 is invalid"},
-		{AlgDateDay, "2015122a", nil, "not a day range"},
-		{AlgDateDay, "20000101-22000101", nil, "more than 65536 periods"},
-		{AlgHash, "2015", nil, `"hash" is not a date algorithm`},
-	}
-	for _, tt := range tests {
-		got, err := ParseDateRange(tt.alg, tt.text)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("ParseDateRange(%s, %q) error %v, want %q", tt.alg, tt.text, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("ParseDateRange(%s, %q) = %v, %v; want %v", tt.alg, tt.text, got, err, tt.want)
-		}
 	}
 }

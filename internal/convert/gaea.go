@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
 // gaeaNamespace is Gaea's namespace model (models.Namespace) as stored in
@@ -104,7 +105,7 @@ var knownNamespaceFields = map[string]bool{
 // changing placement (Mycat rules, physical database mappings, encrypted
 // namespaces) is an error; settings it has no equivalent for are listed as
 // WARNING comments at the top of the YAML. The result is validated with
-// config.Parse before it is returned.
+// shard.ParseConfig before it is returned.
 func Gaea(namespaceJSON []byte) ([]byte, error) {
 	out, _, err := GaeaWithWarnings(namespaceJSON)
 	return out, err
@@ -269,7 +270,7 @@ func (c *gaeaConverter) convert(data []byte) ([]byte, error) {
 		}
 	}
 	out := y.Bytes()
-	if _, err := config.Parse(out, "converted.yaml"); err != nil {
+	if _, err := shard.ParseConfig(out, "converted.yaml"); err != nil {
 		return nil, fmt.Errorf("gaea: the converted configuration does not validate:\n%w", err)
 	}
 	return out, nil

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/shard"
 	"github.com/switchyard-db/switchyard/internal/shard/inline"
 )
 
@@ -449,7 +450,7 @@ func (c *ssConverter) convert(data []byte) (*ShardingSphereResult, error) {
 	}
 	y.WriteString(res.Rules)
 	res.YAML = y.Bytes()
-	if _, err := config.Parse(res.YAML, "converted.yaml"); err != nil {
+	if _, err := shard.ParseConfig(res.YAML, "converted.yaml"); err != nil {
 		return nil, fmt.Errorf("shardingsphere: the converted configuration does not validate:\n%w", err)
 	}
 	return res, nil

@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
 // Namespace is one namespace as stored in etcd: its name and its YAML
@@ -85,7 +86,7 @@ func marshal(n *yaml.Node) ([]byte, error) {
 // SplitFile validates a configuration file (as `switchyard check` does)
 // and returns its namespaces, each as a standalone YAML mapping.
 func SplitFile(data []byte, name string) ([]Namespace, error) {
-	if _, err := config.Parse(data, name); err != nil {
+	if _, err := shard.ParseConfig(data, name); err != nil {
 		return nil, err
 	}
 	root, err := parseDoc(data)
@@ -199,5 +200,5 @@ func Compose(local []byte, name string, nss []Namespace, secret *Secret) (*confi
 	if err != nil {
 		return nil, err
 	}
-	return config.Parse(data, name)
+	return shard.ParseConfig(data, name)
 }

@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/switchyard-db/switchyard/internal/config"
+	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
 // Usage is the command line of `switchyard check global-tables`.
@@ -62,7 +62,7 @@ func Command(args []string, stdout, stderr io.Writer) int {
 	if opts.MaxRows == 0 {
 		opts.MaxRows = -1 // --max-rows 0: list none
 	}
-	cfg, err := config.Load(*path)
+	cfg, err := shard.LoadConfig(*path)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 2

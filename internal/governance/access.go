@@ -52,15 +52,8 @@ func NewPolicy(cfg *config.Config, ns *config.Namespace, u *config.User, host st
 		p.logical = append(p.logical, d.Name)
 		logical[strings.ToLower(d.Name)] = true
 	}
-	for _, d := range ns.Databases {
-		for _, t := range d.Tables {
-			for _, nd := range t.Nodes {
-				if db := strings.ToLower(nd.Database); db != "" && !logical[db] {
-					p.hidden[db] = true
-				}
-			}
-		}
-	}
+	// Physical tables live in logical databases or in data sources'
+	// databases.
 	for _, ds := range ns.DataSources {
 		if db := strings.ToLower(ds.Database); db != "" && !logical[db] {
 			p.hidden[db] = true

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/convert"
 	"github.com/switchyard-db/switchyard/internal/peersuite"
+	"github.com/switchyard-db/switchyard/internal/shard"
 	"github.com/switchyard-db/switchyard/internal/testtopo"
 )
 
@@ -325,16 +325,18 @@ func (e *peerEnv) convertRules() {
 		t.Fatalf("convert %s: %v", file, err)
 	}
 	// Physical tables the rules place, and data source of each database.
-	cfg, err := config.Parse(first.YAML, "converted.yaml")
+	cfg, err := shard.ParseConfig(first.YAML, "converted.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := shard.Build(cfg.Namespaces[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	ruled := map[string]bool{}
-	for _, db := range cfg.Namespaces[0].Databases {
-		for _, tb := range db.Tables {
-			for _, n := range tb.Nodes {
-				ruled[unprefixed(n.Database)+"."+strings.ToLower(n.Table)] = true
-			}
+	for _, tb := range rules.Tables() {
+		for _, n := range tb.All() {
+			ruled[unprefixed(n.Database)+"."+strings.ToLower(n.Table)] = true
 		}
 	}
 	dsOf := map[string]string{}
@@ -381,7 +383,7 @@ func (e *peerEnv) convertRules() {
 	for table, why := range e.conv.Skipped {
 		t.Logf("%s: table %s not converted: %s", e.sc.Name, table, why)
 	}
-	final, err := config.Parse(e.conv.YAML, "converted.yaml")
+	final, err := shard.ParseConfig(e.conv.YAML, "converted.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

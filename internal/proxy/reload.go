@@ -10,6 +10,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/admin"
 	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/monitor"
+	"github.com/switchyard-db/switchyard/internal/shard"
 	"github.com/switchyard-db/switchyard/internal/topology"
 )
 
@@ -60,7 +61,7 @@ func (p *Proxy) Reload() error {
 	if p.reloader != nil {
 		return p.reloader()
 	}
-	cfg, err := config.Load(p.cfg.Source)
+	cfg, err := shard.LoadConfig(p.cfg.Source)
 	if err != nil {
 		p.reject(0, err)
 		return err

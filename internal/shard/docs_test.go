@@ -50,7 +50,7 @@ func TestDocsSharding(t *testing.T) {
 			continue
 		}
 		complete++
-		c, err := config.Parse([]byte(b.body), "demo.yaml")
+		c, err := ParseConfig([]byte(b.body), "demo.yaml")
 		if i+1 < len(blocks) && blocks[i+1].lang == "text" {
 			want := strings.TrimSpace(blocks[i+1].body)
 			if err == nil || err.Error() != want {

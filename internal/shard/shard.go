@@ -2,7 +2,9 @@
 // logical table and a sharding key value it returns the slice, the physical
 // database and the physical table that hold the row. It is pure (no I/O),
 // safe for concurrent use, and built once per configuration snapshot from
-// the rules that internal/config parsed and validated.
+// the rules that internal/config decoded: this package resolves them into
+// physical tables and checks that they can place rows (Build; LoadConfig
+// and ParseConfig load and validate a whole configuration).
 //
 // Placement is compatible with kingshard and Gaea (hash, mod, range,
 // date_year, date_month, date_day, linked and global tables) and with
@@ -386,67 +388,58 @@ func (r *Rules) Table(db, name string) (*Table, bool) {
 	}, false
 }
 
-// Build compiles the rules of a namespace returned by config.Parse (which
-// validated them and resolved every table's physical Nodes). It fails only
-// for hand-built namespaces that skipped that step.
+// Build resolves the sharding rules of a namespace into physical tables and
+// compiles them. It fails when a rule cannot place rows; the error joins
+// every problem found, each naming the rule's YAML path below the
+// namespace (databases[0].tables[1]...). ParseConfig and LoadConfig
+// report the same problems with the file, line and full YAML path.
 func Build(ns *config.Namespace) (*Rules, error) {
+	var errs []error
+	r := build(ns, "", func(_, msg string) { errs = append(errs, errors.New(msg)) }, nil)
+	if r == nil {
+		return nil, errors.Join(errs...)
+	}
+	return r, nil
+}
+
+// compile builds the Rules of resolved specs (linked tables after the
+// tables they follow), in configuration order.
+func compile(ns *config.Namespace, specs []*spec) *Rules {
 	r := &Rules{defaultSlice: ns.DefaultSlice, tables: make(map[tableKey]*Table)}
-	var linked []*config.Table
-	var linkedDB []string
-	built := make(map[tableKey]*Table)
-	for _, db := range ns.Databases {
-		for _, ct := range db.Tables {
-			if ct.Type == config.TableLinked {
-				linked = append(linked, ct)
-				linkedDB = append(linkedDB, db.Name)
-				continue
-			}
-			t, err := buildTable(db.Name, ct)
-			if err != nil {
-				return nil, err
-			}
-			built[tableKey{strings.ToLower(db.Name), strings.ToLower(ct.Name)}] = t
+	built := make(map[*spec]*Table, len(specs))
+	for _, sp := range specs {
+		if sp.ct.Type != config.TableLinked {
+			built[sp] = buildTable(sp)
 		}
 	}
-	for i, ct := range linked {
-		parent := built[tableKey{strings.ToLower(linkedDB[i]), strings.ToLower(ct.Parent)}]
-		if parent == nil || parent.kind != Sharded {
-			return nil, &Error{Table: linkedDB[i] + "." + ct.Name, Err: ErrNoTarget, Msg: fmt.Sprintf("parent %q is not a sharded table", ct.Parent)}
+	for _, sp := range specs {
+		if sp.ct.Type != config.TableLinked {
+			continue
 		}
-		t, err := newTable(linkedDB[i], ct, Linked)
-		if err != nil {
-			return nil, err
-		}
-		if len(t.targets) != len(parent.targets) {
-			return nil, t.errorf(ErrNoTarget, "has %d physical tables but parent %s has %d", len(t.targets), parent.name, len(parent.targets))
-		}
+		parent := built[sp.parent]
+		t := newTable(sp, Linked)
 		t.parent, t.alg, t.loc, t.in = parent, parent.alg, parent.loc, parent.in
-		if ct.Key != "" {
-			t.keys = []string{ct.Key}
+		if sp.ct.Key != "" {
+			t.keys = []string{sp.ct.Key}
 		} else {
 			t.keys = parent.keys
 		}
 		if t.in != nil {
 			t.indexInline()
 		}
-		built[tableKey{strings.ToLower(linkedDB[i]), strings.ToLower(ct.Name)}] = t
+		built[sp] = t
 	}
-	for _, db := range ns.Databases {
-		for _, ct := range db.Tables {
-			k := tableKey{strings.ToLower(db.Name), strings.ToLower(ct.Name)}
-			t := built[k]
-			if _, dup := r.tables[k]; dup {
-				return nil, t.errorf(ErrNoTarget, "is configured twice")
-			}
-			r.tables[k] = t
-			r.list = append(r.list, t)
-		}
+	for _, sp := range specs {
+		t := built[sp]
+		r.tables[tableKey{strings.ToLower(t.db), strings.ToLower(t.name)}] = t
+		r.list = append(r.list, t)
 	}
-	return r, nil
+	return r
 }
 
-func newTable(db string, ct *config.Table, kind Kind) (*Table, error) {
-	t := &Table{db: db, name: ct.Name, kind: kind}
+func newTable(sp *spec, kind Kind) *Table {
+	ct := sp.ct
+	t := &Table{db: sp.db, name: ct.Name, kind: kind}
 	if ct.Sequence != nil {
 		q := *ct.Sequence
 		if q.Column == "" {
@@ -454,33 +447,25 @@ func newTable(db string, ct *config.Table, kind Kind) (*Table, error) {
 		}
 		t.seq = &q
 	}
-	if len(ct.Nodes) == 0 {
-		return nil, t.errorf(ErrNoTarget, "has no physical tables: build rules from a namespace returned by config.Parse")
-	}
-	t.targets = make([]Target, len(ct.Nodes))
+	t.targets = make([]Target, len(sp.nodes))
 	seen := make(map[string]bool)
-	for i, n := range ct.Nodes {
-		t.targets[i] = Target{Slice: n.Slice, Database: n.Database, Table: n.Table, Index: n.Index}
+	for i, n := range sp.nodes {
+		t.targets[i] = n.Target
 		if !seen[n.Slice] {
 			seen[n.Slice] = true
 			t.slices = append(t.slices, n.Slice)
 		}
 	}
-	return t, nil
+	return t
 }
 
-func buildTable(db string, ct *config.Table) (*Table, error) {
-	switch ct.Type {
-	case config.TableGlobal:
-		return newTable(db, ct, Global)
-	case config.TableSharded:
-	default:
-		return nil, &Error{Table: db + "." + ct.Name, Err: ErrNoTarget, Msg: fmt.Sprintf("unknown table type %q", ct.Type)}
+// buildTable compiles a resolved sharded or global table.
+func buildTable(sp *spec) *Table {
+	ct := sp.ct
+	if ct.Type == config.TableGlobal {
+		return newTable(sp, Global)
 	}
-	t, err := newTable(db, ct, Sharded)
-	if err != nil {
-		return nil, err
-	}
+	t := newTable(sp, Sharded)
 	t.alg = ct.Algorithm
 	t.keys = []string{ct.Key}
 	n := len(t.targets)
@@ -490,42 +475,23 @@ func buildTable(db string, ct *config.Table) (*Table, error) {
 	case config.AlgMod:
 		t.loc = &modLoc{n: int64(n)}
 	case config.AlgRange:
-		if len(ct.Ranges) > 0 {
-			if len(ct.Ranges) != n {
-				return nil, t.errorf(ErrNoTarget, "has %d ranges for %d tables", len(ct.Ranges), n)
-			}
-			t.loc = &explicitRangeLoc{ranges: ct.Ranges}
+		if sp.ranges != nil {
+			t.loc = &explicitRangeLoc{ranges: sp.ranges}
 		} else {
-			if ct.TableRowLimit < 1 {
-				return nil, t.errorf(ErrNoTarget, "table_row_limit must be at least 1")
-			}
-			t.loc = &limitRangeLoc{limit: ct.TableRowLimit, n: int64(n)}
+			t.loc = &limitRangeLoc{limit: sp.limit, n: int64(n)}
 		}
 	case config.AlgDateYear, config.AlgDateMonth, config.AlgDateDay:
-		d := &dateLoc{alg: ct.Algorithm, loc: ct.Location}
-		if d.loc == nil {
-			d.loc = time.Local
-		}
-		d.periods = make([]int, n)
+		d := &dateLoc{alg: ct.Algorithm, loc: sp.loc, periods: make([]int, n)}
 		for i, tg := range t.targets {
 			d.periods[i] = tg.Index
-			if i > 0 && d.periods[i] <= d.periods[i-1] {
-				return nil, t.errorf(ErrNoTarget, "date periods are not ascending")
-			}
 		}
 		t.loc = d
 	case config.AlgInline:
-		in, err := newInlineLoc(ct)
-		if err != nil {
-			return nil, t.errorf(ErrNoTarget, "%v", err)
-		}
-		t.in = in
-		t.keys = ct.InlineColumns()
+		t.in = newInlineLoc(sp)
+		t.keys = sp.keys
 		t.indexInline()
-	default:
-		return nil, t.errorf(ErrNoTarget, "unknown algorithm %q", ct.Algorithm)
 	}
-	return t, nil
+	return t
 }
 
 // indexInline builds the per-data-source and per-table target lists.
@@ -650,7 +616,7 @@ func (r *limitRangeLoc) prune(lo, hi Bound) (int, int, bool, error) {
 
 // explicitRangeLoc: table i holds ranges[i] = [Lo, Hi), contiguous and
 // ascending; Hi == MaxInt64 is open.
-type explicitRangeLoc struct{ ranges []config.Range }
+type explicitRangeLoc struct{ ranges []Range }
 
 func (r *explicitRangeLoc) find(k int64) int {
 	// the last range with Lo <= k
@@ -756,32 +722,21 @@ type inlineLoc struct {
 	tableOf []string       // per position
 }
 
-func newInlineLoc(ct *config.Table) (*inlineLoc, error) {
-	in := &inlineLoc{pos: make(map[string]map[string]int), dsOnly: make(map[string]int), tblOnly: make(map[string]int)}
-	var err error
-	if s := ct.DatabaseStrategy; s != nil {
-		if in.db, err = inline.Parse(s.Expression); err != nil {
-			return nil, err
-		}
-	}
-	if s := ct.TableStrategy; s != nil {
-		if in.tbl, err = inline.Parse(s.Expression); err != nil {
-			return nil, err
-		}
-	}
-	for i, n := range ct.Nodes {
-		m := in.pos[n.DataSource]
+func newInlineLoc(sp *spec) *inlineLoc {
+	in := &inlineLoc{db: sp.dbTpl, tbl: sp.tblTpl, pos: make(map[string]map[string]int), dsOnly: make(map[string]int), tblOnly: make(map[string]int)}
+	for i, n := range sp.nodes {
+		m := in.pos[n.ds]
 		if m == nil {
 			m = make(map[string]int)
-			in.pos[n.DataSource] = m
+			in.pos[n.ds] = m
 		}
 		m[n.Table] = i
-		in.dsOnly[n.DataSource] = i
+		in.dsOnly[n.ds] = i
 		in.tblOnly[n.Table] = i
-		in.dsOf = append(in.dsOf, n.DataSource)
+		in.dsOf = append(in.dsOf, n.ds)
 		in.tableOf = append(in.tableOf, n.Table)
 	}
-	return in, nil
+	return in
 }
 
 func arg(v Value) (inline.Arg, error) {

@@ -720,13 +720,27 @@ func TestLocateIn(t *testing.T) {
 	}
 }
 
-func TestBuildNeedsParsedConfig(t *testing.T) {
-	ns := &config.Namespace{Name: "x", DefaultSlice: "s0", Databases: []*config.Database{{
-		Name:   "shop",
-		Tables: []*config.Table{{Name: "t", Type: config.TableSharded, Key: "id", Algorithm: config.AlgHash}},
+// TestBuildHandMade builds rules from namespaces made in code, not parsed
+// from YAML: Build resolves their placement itself.
+func TestBuildHandMade(t *testing.T) {
+	ns := &config.Namespace{Name: "x", DefaultSlice: "s0", Slices: []*config.Slice{{Name: "s0"}, {Name: "s1"}}, Databases: []*config.Database{{
+		Name: "shop",
+		Tables: []*config.Table{
+			{Name: "t", Type: config.TableSharded, Key: "id", Algorithm: config.AlgHash},
+			{Name: "c", Type: config.TableLinked, Key: "tid", Parent: "t"},
+		},
 	}}}
-	if _, err := Build(ns); err == nil || !strings.Contains(err.Error(), "config.Parse") {
-		t.Errorf("Build of an unresolved table: %v", err)
+	r, err := Build(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := r.Table("shop", "c")
+	if got := c.All(); len(got) != 2 || got[1] != (Target{Slice: "s1", Database: "shop", Table: "c_0001", Index: 1}) || c.Parent() == nil {
+		t.Errorf("c = %+v", got)
+	}
+	ns.Databases[0].Tables[1].Parent = "nope"
+	if _, err := Build(ns); err == nil || err.Error() != `databases[0].tables[1].parent "nope" does not name a sharded table of database "shop"` {
+		t.Errorf("Build with an unknown parent: %v", err)
 	}
 	empty, err := Build(&config.Namespace{DefaultSlice: "s0"})
 	if err != nil || empty.HasRules() {
