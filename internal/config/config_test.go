@@ -112,7 +112,7 @@ func TestParseGood(t *testing.T) {
 					Backend:            Credentials{User: "proxy"},
 					DefaultSlice:       "s0",
 					PrimaryReads:       DefaultPrimaryReads,
-					ConsistencyTimeout: DefaultConsistencyTimeout, MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes, SequenceTable: "switchyard.sequences", Transactions: "xa", XADatabase: "switchyard", ScatterParallel: 8,
+					ConsistencyTimeout: DefaultConsistencyTimeout, MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes, SequenceTable: "switchyard.sequences", Transactions: TxnXA, XADatabase: "switchyard", ScatterParallel: 8,
 					Pool:   defaultPool(),
 					Slices: []*Slice{{Name: "s0", Primary: "127.0.0.1:3310"}},
 				}},
@@ -147,7 +147,7 @@ func TestParseGood(t *testing.T) {
 						Backend:            Credentials{User: "proxy", Password: "proxy"},
 						DefaultSlice:       "s1",
 						PrimaryReads:       DefaultPrimaryReads,
-						ConsistencyTimeout: DefaultConsistencyTimeout, MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes, SequenceTable: "switchyard.sequences", Transactions: "xa", XADatabase: "switchyard", ScatterParallel: 8,
+						ConsistencyTimeout: DefaultConsistencyTimeout, MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes, SequenceTable: "switchyard.sequences", Transactions: TxnXA, XADatabase: "switchyard", ScatterParallel: 8,
 						Pool: Pool{
 							MaxOpen: 32, MinIdle: 2, IdleTimeout: 0, MaxLifetime: time.Hour,
 							WaitTimeout: 500 * time.Millisecond, ConnectTimeout: time.Second, MaxPrepared: 64,
@@ -166,7 +166,7 @@ func TestParseGood(t *testing.T) {
 						Backend:            Credentials{User: "proxy2"},
 						DefaultSlice:       "main",
 						PrimaryReads:       DefaultPrimaryReads,
-						ConsistencyTimeout: DefaultConsistencyTimeout, MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes, SequenceTable: "switchyard.sequences", Transactions: "xa", XADatabase: "switchyard", ScatterParallel: 8,
+						ConsistencyTimeout: DefaultConsistencyTimeout, MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes, SequenceTable: "switchyard.sequences", Transactions: TxnXA, XADatabase: "switchyard", ScatterParallel: 8,
 						Pool:   defaultPool(),
 						Slices: []*Slice{{Name: "main", Primary: "[::1]:3310"}},
 					},
@@ -207,7 +207,7 @@ namespaces:
 					Backend:            Credentials{User: "proxy", Password: "secret"},
 					DefaultSlice:       "s0",
 					PrimaryReads:       DefaultPrimaryReads,
-					ConsistencyTimeout: DefaultConsistencyTimeout, MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes, SequenceTable: "switchyard.sequences", Transactions: "xa", XADatabase: "switchyard", ScatterParallel: 8,
+					ConsistencyTimeout: DefaultConsistencyTimeout, MergeMaxRows: DefaultMergeMaxRows, MergeMaxBytes: DefaultMergeMaxBytes, SequenceTable: "switchyard.sequences", Transactions: TxnXA, XADatabase: "switchyard", ScatterParallel: 8,
 					Pool: func() Pool {
 						p := defaultPool()
 						p.MinIdle, p.IdleTimeout, p.MaxLifetime = 64, 0, 0

@@ -622,9 +622,9 @@ func TestShardingSphereKeyGenerators(t *testing.T) {
 		warn        string
 	}{
 		{"table strategy, snowflake", ssKeyGenTable("keyGenerateStrategy: {column: order_id, keyGeneratorName: snow}") + gens,
-			map[string]config.Sequence{"t_a": {Column: "order_id", Type: "snowflake", Block: 1000, Start: 1}}, "counts from 2020-01-01"},
+			map[string]config.Sequence{"t_a": {Column: "order_id", Type: config.SequenceSnowflake, Block: 1000, Start: 1}}, "counts from 2020-01-01"},
 		{"increment", ssKeyGenTable("keyGenerateStrategy: {column: order_id, keyGeneratorName: inc}") + gens,
-			map[string]config.Sequence{"t_a": {Column: "order_id", Type: "table", Block: 1000, Start: 1}}, "set sequence.start above its largest order_id"},
+			map[string]config.Sequence{"t_a": {Column: "order_id", Type: config.SequenceTable, Block: 1000, Start: 1}}, "set sequence.start above its largest order_id"},
 		{"keyGenerateStrategies, E2E fixture, binding child", ssKeyGenTable("") + `  keyGenerateStrategies:
     t_b_item_id:
       keyGenerateType: column
@@ -633,11 +633,11 @@ func TestShardingSphereKeyGenerators(t *testing.T) {
       keyGenerateColumn: item_id
   bindingTables:
     - t_a,t_b
-` + gens, map[string]config.Sequence{"t_b": {Column: "item_id", Type: "table", Block: 1, Start: 1}}, "counts from 1 again for every statement"},
+` + gens, map[string]config.Sequence{"t_b": {Column: "item_id", Type: config.SequenceTable, Block: 1, Start: 1}}, "counts from 1 again for every statement"},
 		{"default strategy", ssKeyGenTable("") + "  defaultKeyGenerateStrategy: {column: id, keyGeneratorName: snow}\n" + gens,
-			map[string]config.Sequence{"t_a": {Column: "id", Type: "snowflake", Block: 1000, Start: 1}}, "worker-id"},
+			map[string]config.Sequence{"t_a": {Column: "id", Type: config.SequenceSnowflake, Block: 1000, Start: 1}}, "worker-id"},
 		{"default generator for a table's column", ssKeyGenTable("keyGenerateStrategy: {column: other}") + "  defaultKeyGenerateStrategy: {column: id, keyGeneratorName: inc}\n" + gens,
-			map[string]config.Sequence{"t_a": {Column: "other", Type: "table", Block: 1000, Start: 1}}, ""},
+			map[string]config.Sequence{"t_a": {Column: "other", Type: config.SequenceTable, Block: 1000, Start: 1}}, ""},
 	}
 	for _, c := range cases {
 		src := base + c.rules
