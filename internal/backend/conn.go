@@ -328,61 +328,24 @@ func (c *Conn) Exec(sql string) (protocol.OK, error) {
 // ReadResultDiscard reads every result of the current command, discarding
 // rows, and returns the last OK. It stops at the first error.
 func (c *Conn) ReadResultDiscard() (protocol.OK, error) {
+	var r Result
 	var last protocol.OK
 	for {
-		p, err := c.ReadPacket()
-		if err != nil {
-			c.broken = true
+		if err := c.readResult(&r, false); err != nil {
 			return last, err
 		}
-		if len(p) == 0 {
-			c.broken = true
-			return last, protocol.ErrMalformed
-		}
-		switch {
-		case protocol.IsErr(p):
-			return last, protocol.ParseErr(p)
-		case protocol.IsOK(p):
-			ok, err := protocol.ParseOK(p, c.Caps)
+		for {
+			row, err := r.Next()
 			if err != nil {
-				c.broken = true
 				return last, err
 			}
-			c.Status = ok.Status
-			last = ok
-			if ok.Status&protocol.StatusMoreResultsExists == 0 {
-				return last, nil
+			if row == nil {
+				break
 			}
-		case p[0] == protocol.LocalInfileHeader:
-			if err := c.WriteFlush(nil); err != nil {
-				c.broken = true
-				return last, err
-			}
-		default:
-			// A result set: skip column definitions and rows up to the end OK.
-			for {
-				p, err := c.ReadPacket()
-				if err != nil {
-					c.broken = true
-					return last, err
-				}
-				if protocol.IsErr(p) {
-					return last, protocol.ParseErr(p)
-				}
-				if protocol.IsEOF(p) {
-					ok, err := protocol.ParseOK(p, c.Caps)
-					if err != nil {
-						c.broken = true
-						return last, err
-					}
-					c.Status = ok.Status
-					last = ok
-					break
-				}
-			}
-			if last.Status&protocol.StatusMoreResultsExists == 0 {
-				return last, nil
-			}
+		}
+		last = r.OK
+		if !r.More() {
+			return last, nil
 		}
 	}
 }
@@ -403,60 +366,22 @@ func (c *Conn) QueryRows(sql string) (cols []string, rows [][]string, err error)
 
 // ReadRows reads the result of a query already sent (see QueryRows).
 func (c *Conn) ReadRows() (cols []string, rows [][]string, err error) {
-	p, err := c.ReadPacket()
-	if err != nil {
-		c.broken = true
+	var r Result
+	if err := c.ReadResult(&r); err != nil {
 		return nil, nil, err
 	}
-	if len(p) == 0 {
-		c.broken = true
-		return nil, nil, protocol.ErrMalformed
-	}
-	if protocol.IsErr(p) {
-		return nil, nil, protocol.ParseErr(p)
-	}
-	if protocol.IsOK(p) {
-		ok, _ := protocol.ParseOK(p, c.Caps)
-		c.Status = ok.Status
-		if ok.Status&protocol.StatusMoreResultsExists != 0 {
-			_, err = c.ReadResultDiscard()
-		}
-		return nil, nil, err
-	}
-	n, _, _ := protocol.ReadLenEncInt(p)
-	for i := uint64(0); i < n; i++ {
-		p, err := c.ReadPacket()
-		if err != nil {
-			c.broken = true
-			return nil, nil, err
-		}
-		cd, err := protocol.ParseColumnDef(p)
-		if err != nil {
-			c.broken = true
-			return nil, nil, err
-		}
-		cols = append(cols, cd.Name)
+	for i := range r.Cols {
+		cols = append(cols, r.Cols[i].Name)
 	}
 	for {
-		p, err := c.ReadPacket()
+		p, err := r.Next()
 		if err != nil {
-			c.broken = true
 			return nil, nil, err
 		}
-		if protocol.IsErr(p) {
-			return nil, nil, protocol.ParseErr(p)
+		if p == nil {
+			break
 		}
-		if protocol.IsEOF(p) {
-			ok, _ := protocol.ParseOK(p, c.Caps)
-			c.Status = ok.Status
-			if ok.Status&protocol.StatusMoreResultsExists != 0 {
-				if _, err := c.ReadResultDiscard(); err != nil {
-					return cols, rows, err
-				}
-			}
-			return cols, rows, nil
-		}
-		row := make([]string, n)
+		row := make([]string, len(r.Cols))
 		pos := 0
 		for i := range row {
 			s, _, m := protocol.ReadLenEncString(p[pos:])
@@ -469,6 +394,15 @@ func (c *Conn) ReadRows() (cols []string, rows [][]string, err error) {
 		}
 		rows = append(rows, row)
 	}
+	if r.More() {
+		if _, err := c.ReadResultDiscard(); err != nil {
+			return cols, rows, err
+		}
+	}
+	if len(r.Cols) == 0 {
+		return nil, nil, nil
+	}
+	return cols, rows, nil
 }
 
 // InitDB changes the connection's database.

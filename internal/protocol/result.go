@@ -132,3 +132,50 @@ func AppendResultEnd(b []byte, ok *OK, caps uint32) []byte {
 	ok.SessionState = st
 	return b
 }
+
+// RowPacket tells what a packet read after a result set's column
+// definitions is.
+type RowPacket int
+
+// Kinds of packet in a result set's rows.
+const (
+	RowData RowPacket = iota // a row (text or binary)
+	RowEnd                   // the end: a classic EOF, or an OK with the EOF header
+	RowErr                   // an ERR packet that cuts the result
+)
+
+// RowPacketKind classifies a packet of a result set's rows. A row never
+// starts with 0xff, and starts with 0xfe only when it is 16 MiB or longer
+// (a length-encoded value of 2^24 bytes or more), which IsEOF tells apart.
+func RowPacketKind(p []byte) RowPacket {
+	switch {
+	case IsEOF(p):
+		return RowEnd
+	case IsErr(p):
+		return RowErr
+	}
+	return RowData
+}
+
+// ParseResultEnd decodes the packet that ends a result set's rows (or a
+// COM_FIELD_LIST response): a classic 5-byte EOF, or an OK packet with the
+// EOF header under CLIENT_DEPRECATE_EOF. caps are the capabilities the
+// sending connection negotiated.
+func ParseResultEnd(p []byte, caps uint32) (OK, error) {
+	if len(p) == 5 {
+		var ok OK
+		ok.Warnings, ok.Status = ParseEOF(p)
+		return ok, nil
+	}
+	return ParseOK(p, caps)
+}
+
+// ParseColumnCount decodes the first packet of a result set: its number of
+// columns.
+func ParseColumnCount(p []byte) (int, error) {
+	n, null, k := ReadLenEncInt(p)
+	if k == 0 || null || n == 0 || n > 0xffff {
+		return 0, ErrMalformed
+	}
+	return int(n), nil
+}

@@ -225,3 +225,48 @@ func BenchmarkResultWriterRows(b *testing.B) {
 		})
 	}
 }
+
+func TestResultFraming(t *testing.T) {
+	big := make([]byte, 0xffffff) // a row of 16 MiB or more starts with 0xfe
+	big[0] = 0xfe
+	for _, tc := range []struct {
+		p    []byte
+		want RowPacket
+	}{
+		{[]byte{0x01, 'x'}, RowData},
+		{[]byte{0xfb}, RowData},
+		{big, RowData},
+		{[]byte{0xfe, 0, 0, 2, 0}, RowEnd},
+		{[]byte{0xfe, 0, 0, 2, 0, 0, 0}, RowEnd},
+		{AppendErr(nil, NewError(1317, "70100", "interrupted")), RowErr},
+	} {
+		if got := RowPacketKind(tc.p); got != tc.want {
+			t.Errorf("RowPacketKind(%x) = %v, want %v", tc.p[:min(len(tc.p), 8)], got, tc.want)
+		}
+	}
+	ok, err := ParseResultEnd([]byte{0xfe, 1, 0, 3, 0}, ClientProtocol41)
+	if err != nil || ok.Warnings != 1 || ok.Status != 3 {
+		t.Errorf("classic EOF: %+v, %v", ok, err)
+	}
+	ok, err = ParseResultEnd([]byte{0xfe, 0, 0, 0x22, 0, 2, 0}, ClientProtocol41|ClientDeprecateEOF)
+	if err != nil || ok.Warnings != 2 || ok.Status != 0x22 {
+		t.Errorf("OK with EOF header: %+v, %v", ok, err)
+	}
+	for _, tc := range []struct {
+		p    []byte
+		n    int
+		fail bool
+	}{
+		{[]byte{3}, 3, false},
+		{[]byte{0xfc, 0x00, 0x10}, 4096, false},
+		{[]byte{0}, 0, true},
+		{[]byte{0xfb}, 0, true},
+		{[]byte{0xfc, 0}, 0, true},
+		{[]byte{0xfd, 0, 0, 1}, 0, true},
+	} {
+		n, err := ParseColumnCount(tc.p)
+		if n != tc.n || (err != nil) != tc.fail {
+			t.Errorf("ParseColumnCount(%x) = %d, %v", tc.p, n, err)
+		}
+	}
+}

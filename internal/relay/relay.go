@@ -99,14 +99,15 @@ func (r *Relayer) writeEOF(cl *protocol.Conn, status uint16) error {
 // classic EOF.
 func (r *Relayer) forwardOK(cl *protocol.Conn, caps uint32, be *backend.Conn, p []byte, header byte, o *Outcome) (protocol.OK, error) {
 	var ok protocol.OK
-	if header == protocol.EOFHeader && len(p) == 5 {
-		ok.Warnings, ok.Status = protocol.ParseEOF(p)
+	var err error
+	if header == protocol.EOFHeader {
+		ok, err = protocol.ParseResultEnd(p, be.Caps)
 	} else {
-		var err error
-		if ok, err = protocol.ParseOK(p, be.Caps); err != nil {
-			be.MarkBroken()
-			return ok, &BackendError{err}
-		}
+		ok, err = protocol.ParseOK(p, be.Caps)
+	}
+	if err != nil {
+		be.MarkBroken()
+		return ok, &BackendError{err}
 	}
 	be.Status = ok.Status
 	o.noteOK(&ok)
@@ -177,16 +178,16 @@ func (r *Relayer) Result(cl *protocol.Conn, caps uint32, be *backend.Conn) (Outc
 // resultSet relays one result set whose column-count packet is p.
 func (r *Relayer) resultSet(cl *protocol.Conn, caps uint32, be *backend.Conn, p []byte, o *Outcome) (more bool, err error) {
 	var bytes int64
-	n, _, m := protocol.ReadLenEncInt(p)
-	if m == 0 {
+	n, err := protocol.ParseColumnCount(p)
+	if err != nil {
 		be.MarkBroken()
-		return false, &BackendError{protocol.ErrMalformed}
+		return false, &BackendError{err}
 	}
 	if err := cl.WritePacket(p); err != nil {
 		be.MarkBroken()
 		return false, &ClientError{err}
 	}
-	for i := uint64(0); i < n; i++ {
+	for i := 0; i < n; i++ {
 		p, err := be.ReadPacket()
 		if err != nil {
 			be.MarkBroken()
@@ -209,8 +210,8 @@ func (r *Relayer) resultSet(cl *protocol.Conn, caps uint32, be *backend.Conn, p 
 			be.MarkBroken()
 			return false, &BackendError{err}
 		}
-		switch {
-		case protocol.IsEOF(p):
+		switch protocol.RowPacketKind(p) {
+		case protocol.RowEnd:
 			ok, err := r.forwardOK(cl, caps, be, p, protocol.EOFHeader, o)
 			if err != nil {
 				return false, err
@@ -218,7 +219,7 @@ func (r *Relayer) resultSet(cl *protocol.Conn, caps uint32, be *backend.Conn, p 
 			o.Results++
 			o.ResultSet = true
 			return ok.Status&protocol.StatusMoreResultsExists != 0, nil
-		case protocol.IsErr(p):
+		case protocol.RowErr:
 			o.Err = protocol.ParseErr(p)
 			if err := cl.WritePacket(p); err != nil {
 				be.MarkBroken()
@@ -255,23 +256,16 @@ func (r *Relayer) cutResult(cl *protocol.Conn, be *backend.Conn, e *protocol.Err
 			be.MarkBroken()
 			return false, &BackendError{err}
 		}
-		if protocol.IsEOF(p) {
-			var status uint16
-			if len(p) == 5 {
-				_, status = protocol.ParseEOF(p)
-			} else if ok, err := protocol.ParseOK(p, be.Caps); err == nil {
-				status = ok.Status
-			} else {
-				status = protocol.StatusMoreResultsExists
-			}
-			if status&protocol.StatusMoreResultsExists != 0 {
+		kind := protocol.RowPacketKind(p)
+		if kind == protocol.RowEnd {
+			ok, err := protocol.ParseResultEnd(p, be.Caps)
+			if err != nil || ok.Status&protocol.StatusMoreResultsExists != 0 {
 				be.MarkBroken()
 			} else {
-				be.Status = status
+				be.Status = ok.Status
 			}
-			break
 		}
-		if protocol.IsErr(p) {
+		if kind != protocol.RowData {
 			break
 		}
 	}
@@ -294,14 +288,14 @@ func (r *Relayer) FieldList(cl *protocol.Conn, caps uint32, be *backend.Conn) (O
 			be.MarkBroken()
 			return o, &BackendError{err}
 		}
-		switch {
-		case protocol.IsErr(p):
+		switch protocol.RowPacketKind(p) {
+		case protocol.RowErr:
 			o.Err = protocol.ParseErr(p)
 			if err := cl.WritePacket(p); err != nil {
 				return o, &ClientError{err}
 			}
 			return o, nil
-		case protocol.IsEOF(p):
+		case protocol.RowEnd:
 			_, err := r.forwardOK(cl, caps, be, p, protocol.EOFHeader, &o)
 			return o, err
 		default:

@@ -123,12 +123,12 @@ func (s *Session) showFiltered(sql string, sh *governance.Show) (failed bool, cl
 		s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
 		return true, nil
 	}
-	cols, err := readHeader(c)
+	src := &branch{c: c, node: node, sent: true}
+	cols, err := src.readHeader()
 	if err != nil {
 		s.failOn(c, node, err)
 		return true, nil
 	}
-	src := &branch{c: c, node: node, sent: true}
 	var rows [][][]byte
 	seen := map[string]bool{}
 	for {

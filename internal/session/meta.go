@@ -124,12 +124,12 @@ func (s *Session) metaStep(plan *router.Plan, step router.Step) (cols []protocol
 		s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
 		return nil, nil, false
 	}
-	cols, err = readHeader(c)
+	src := &branch{c: c, node: node, sent: true}
+	cols, err = src.readHeader()
 	if err != nil {
 		s.failOn(c, node, err)
 		return nil, nil, false
 	}
-	src := &branch{c: c, node: node, sent: true}
 	for {
 		p, err := src.Next()
 		if err != nil {

@@ -14,8 +14,8 @@ import (
 // over several tables).
 type returning struct {
 	binary bool
-	cols   [][]byte   // column definitions of the first step
-	rows   [][][]byte // per step
+	cols   []protocol.ColumnDef // column definitions of the first step
+	rows   [][][]byte           // per step
 }
 
 // runReturning executes an INSERT ... RETURNING plan and answers the
@@ -39,77 +39,33 @@ func (s *Session) execStep(c *backend.Conn, i int, sql string) (protocol.OK, err
 		c.MarkBroken()
 		return protocol.OK{}, err
 	}
-	read := func() ([]byte, error) {
-		p, err := c.ReadPacket()
-		if err != nil {
-			c.MarkBroken()
-			return nil, err
-		}
-		if len(p) == 0 {
-			c.MarkBroken()
-			return nil, protocol.ErrMalformed
-		}
-		return p, nil
-	}
-	p, err := read()
-	if err != nil {
+	var r backend.Result
+	if err := c.ReadResult(&r); err != nil {
 		return protocol.OK{}, err
 	}
-	switch {
-	case protocol.IsErr(p):
-		return protocol.OK{}, protocol.ParseErr(p)
-	case protocol.IsOK(p):
-		ok, err := protocol.ParseOK(p, c.Caps)
-		c.Status = ok.Status
-		return ok, err
-	}
-	n, _, k := protocol.ReadLenEncInt(p)
-	if k == 0 {
-		c.MarkBroken()
-		return protocol.OK{}, protocol.ErrMalformed
-	}
-	var cols [][]byte
-	for j := uint64(0); j < n; j++ {
-		p, err := read()
-		if err != nil {
-			return protocol.OK{}, err
-		}
-		// A parsed and re-encoded definition: the backend's extended type
-		// info is kept, the client's capabilities decide at the end.
-		cd, err := protocol.ParseColumnDef(p)
-		if err != nil {
-			c.MarkBroken()
-			return protocol.OK{}, err
-		}
-		cols = append(cols, protocol.AppendColumnDefExt(nil, &cd, protocol.MariaDBClientExtendedMetadata))
+	if len(r.Cols) == 0 {
+		return r.OK, nil
 	}
 	var rows [][]byte
 	for {
-		p, err := read()
+		p, err := r.Next()
 		if err != nil {
 			return protocol.OK{}, err
 		}
-		if protocol.IsErr(p) {
-			return protocol.OK{}, protocol.ParseErr(p)
-		}
-		if protocol.IsEOF(p) {
-			ok, err := protocol.ParseOK(p, c.Caps)
-			if err != nil {
-				c.MarkBroken()
-				return ok, err
-			}
-			c.Status = ok.Status
-			if s.ret.cols == nil {
-				s.ret.cols = cols
-			}
-			if i < len(s.ret.rows) {
-				s.ret.rows[i] = rows
-			}
-			ok.AffectedRows = uint64(len(rows))
-			return ok, nil
+		if p == nil {
+			break
 		}
 		rows = append(rows, append([]byte(nil), p...))
 	}
+	if s.ret.cols == nil {
+		s.ret.cols = r.Cols
+	}
+	if i < len(s.ret.rows) {
+		s.ret.rows[i] = rows
+	}
+	ok := r.OK
+	ok.AffectedRows = uint64(len(rows))
+	return ok, nil
 }
 
 // writeReturning answers the rows an INSERT ... RETURNING returned, in the
@@ -149,9 +105,8 @@ func (s *Session) writeReturning(sp *router.Write) {
 			rows = append(rows, rs...)
 		}
 	}
-	cols := make([]protocol.ColumnDef, len(r.cols))
-	for i, p := range r.cols {
-		cols[i], _ = protocol.ParseColumnDef(p)
+	cols := r.cols
+	for i := range cols {
 		s.logicalColumn(&cols[i])
 	}
 	w := s.result(r.binary)

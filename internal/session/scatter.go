@@ -20,13 +20,16 @@ type branch struct {
 	step router.Step
 	c    *backend.Conn
 	node *topology.Node
+	// res reads the statement's result on c.
+	res backend.Result
+	// started: res holds the result's header (readHeader ran).
+	started bool
 	// buffered rows (a scatter inside a transaction runs its statements one
 	// after the other on the pinned connection).
 	rows [][]byte
 	cols int
 	// done: the end-of-result packet was read.
 	done bool
-	err  error
 	// queue holds more statements for this connection, run one after the
 	// other once the current result ends (more physical tables on a slice
 	// than scatter_parallel, in a merge that needs no order).
@@ -49,39 +52,43 @@ func (b *branch) Next() ([]byte, error) {
 	if b.done {
 		return nil, nil
 	}
-	p, err := b.c.ReadPacket()
+	p, err := b.res.Next()
 	if err != nil {
-		b.c.MarkBroken()
-		b.err = err
-		return nil, &relay.BackendError{Err: err}
-	}
-	switch {
-	case len(p) > 0 && p[0] == protocol.ErrHeader:
 		b.done = true
-		return nil, protocol.ParseErr(p)
-	case protocol.IsEOF(p):
-		if len(b.queue) > 0 {
-			b.step, b.queue = b.queue[0], b.queue[1:]
-			if err := b.send(); err != nil {
-				b.done = true
-				return nil, err
-			}
-			cols, err := readHeader(b.c)
-			if err != nil {
-				b.done = true
-				return nil, err
-			}
-			if len(cols) != b.cols {
-				b.done = true
-				b.c.MarkBroken()
-				return nil, protocol.NewError(protocol.ErrUnknown, "HY000", "physical tables of one logical table return different columns (%d and %d): their schemas differ", len(cols), b.cols)
-			}
-			return b.Next()
+		return nil, backendErr(err)
+	}
+	if p != nil {
+		return p, nil
+	}
+	if len(b.queue) > 0 {
+		b.step, b.queue = b.queue[0], b.queue[1:]
+		if err := b.send(); err != nil {
+			b.done = true
+			return nil, err
 		}
-		b.done = true
-		return nil, nil
+		cols, err := b.readHeader()
+		if err != nil {
+			b.done = true
+			return nil, err
+		}
+		if len(cols) != b.cols {
+			b.done = true
+			b.c.MarkBroken()
+			return nil, protocol.NewError(protocol.ErrUnknown, "HY000", "physical tables of one logical table return different columns (%d and %d): their schemas differ", len(cols), b.cols)
+		}
+		return b.Next()
 	}
-	return p, nil
+	b.done = true
+	return nil, nil
+}
+
+// backendErr passes a server error on and marks anything else as the
+// backend connection's failure.
+func backendErr(err error) error {
+	if _, ok := err.(*protocol.Error); ok {
+		return err
+	}
+	return &relay.BackendError{Err: err}
 }
 
 // send writes the branch's statement.
@@ -95,41 +102,27 @@ func (b *branch) send() error {
 		return &relay.BackendError{Err: err}
 	}
 	b.sent = true
+	b.started = false
 	return nil
 }
 
-// readHeader reads a result set's column count and definitions. A server
-// error is returned as a *protocol.Error with the connection still usable.
-func readHeader(c *backend.Conn) ([]protocol.ColumnDef, error) {
-	p, err := c.ReadPacket()
-	if err != nil {
-		c.MarkBroken()
-		return nil, &relay.BackendError{Err: err}
+// readHeader reads the column definitions of the result of the statement
+// sent on the branch's connection. A server error is returned as a
+// *protocol.Error with the connection still usable; a statement that
+// answered an OK instead of rows is refused.
+func (b *branch) readHeader() ([]protocol.ColumnDef, error) {
+	b.started = true
+	if err := b.c.ReadResult(&b.res); err != nil {
+		return nil, backendErr(err)
 	}
-	if len(p) > 0 && p[0] == protocol.ErrHeader {
-		return nil, protocol.ParseErr(p)
-	}
-	if len(p) > 0 && p[0] == protocol.OKHeader {
+	if len(b.res.Cols) == 0 {
 		return nil, protocol.NewError(protocol.ErrUnknown, "HY000", "a physical statement of a scatter query returned no result set")
 	}
-	n, _, k := protocol.ReadLenEncInt(p)
-	if k == 0 || n == 0 || n > 4096 {
-		c.MarkBroken()
+	if len(b.res.Cols) > 4096 {
+		b.c.MarkBroken()
 		return nil, &relay.BackendError{Err: protocol.ErrMalformed}
 	}
-	cols := make([]protocol.ColumnDef, n)
-	for i := range cols {
-		p, err := c.ReadPacket()
-		if err != nil {
-			c.MarkBroken()
-			return nil, &relay.BackendError{Err: err}
-		}
-		if cols[i], err = protocol.ParseColumnDef(p); err != nil {
-			c.MarkBroken()
-			return nil, &relay.BackendError{Err: err}
-		}
-	}
-	return cols, nil
+	return b.res.Cols, nil
 }
 
 // drain reads what is left of a branch's result so that its connection can
@@ -138,18 +131,13 @@ func (b *branch) drain() {
 	if b.c == nil || b.done || !b.sent || b.c.Broken() {
 		return
 	}
-	for i := 0; i < drainLimit; i++ {
-		p, err := b.c.ReadPacket()
-		if err != nil {
-			b.c.MarkBroken()
-			return
-		}
-		if protocol.IsEOF(p) || (len(p) > 0 && p[0] == protocol.ErrHeader) {
-			b.done = true
+	b.done = true
+	if !b.started {
+		if _, err := b.readHeader(); err != nil {
 			return
 		}
 	}
-	b.c.MarkBroken()
+	b.res.Drain(drainLimit)
 }
 
 // runScatter executes a SELECT over several physical tables and merges the
@@ -260,7 +248,7 @@ func (s *Session) runScatter(plan *router.Plan, sp *router.Merge, binary bool) (
 	var first *protocol.Error
 	for _, i := range live {
 		b := branches[i]
-		bc, err := readHeader(b.c)
+		bc, err := b.readHeader()
 		if err != nil {
 			b.done = true
 			if first == nil {
@@ -337,7 +325,7 @@ func (s *Session) holdResult(c *backend.Conn, step router.Step, budget *holdBudg
 	if err := b.send(); err != nil {
 		return nil, nil, err
 	}
-	cols, err := readHeader(c)
+	cols, err := b.readHeader()
 	if err != nil {
 		return nil, nil, err
 	}
