@@ -45,14 +45,26 @@ type fetched struct {
 	idErrs  map[*shard.Table]error
 }
 
-// planSharded analyzes and plans sql in a namespace with rules.
+// planSharded analyzes and plans sql in a namespace with rules, from the
+// plan cache when it holds the statement.
 func (s *Session) planSharded(sql string) (*router.Analysis, router.Node) {
-	defer func() { s.needs, s.fetched = planNeeds{}, fetched{} }()
+	key := planKey{rules: s.ns.Rules, db: s.db, sql: sql}
+	if p, _, ok := s.env.plans.get(key); ok {
+		return p.a, p.root
+	}
+	_, gen, _ := s.env.plans.get(planKey{})
+	defer func() { s.needs, s.fetched, s.tookIDs = planNeeds{}, fetched{}, false }()
 	for attempt := 0; ; attempt++ {
 		s.needs = planNeeds{}
-		a, sp := router.AnalyzeShardedWith(sql, s.ns.Rules, s.db, s.sources())
-		if s.needs.empty() || attempt == 2 {
-			return a, sp
+		a, root := router.AnalyzeShardedWith(sql, s.ns.Rules, s.db, s.sources())
+		if s.needs.empty() {
+			if !s.tookIDs && len(s.fetched.colErrs) == 0 && len(s.fetched.idErrs) == 0 {
+				s.env.plans.put(key, cachedPlan{a: a, root: root}, gen)
+			}
+			return a, root
+		}
+		if attempt == 2 {
+			return a, root
 		}
 		s.fetchNeeds()
 	}
@@ -128,6 +140,8 @@ func (s *Session) cachedColumns(t *shard.Table) ([]string, error) {
 
 // cachedIDs is the router's IDSource.
 func (s *Session) cachedIDs(t *shard.Table, ids []uint64) error {
+	// A plan with IDs is this statement's alone: not cached.
+	s.tookIDs = true
 	if pre, ok := s.fetched.ids[t]; ok && len(pre) == len(ids) {
 		copy(ids, pre)
 		delete(s.fetched.ids, t)

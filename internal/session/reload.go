@@ -44,6 +44,8 @@ func (e *Env) Publish(cfg *config.Config, topo *topology.Topology) uint64 {
 	sn.prev.Store(cur)
 	e.snap.Store(sn)
 	cur.prev.Store(nil)
+	// Plans name the old rules (and would keep them alive).
+	e.plans.clear()
 	e.xaMu.Lock()
 	for key := range e.xas {
 		name := strings.TrimSuffix(key, xaShadowSuffix)

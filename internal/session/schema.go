@@ -86,4 +86,6 @@ func (e *Env) forgetSchema() {
 	e.schema.mu.Lock()
 	e.schema.cols = nil
 	e.schema.mu.Unlock()
+	// Plans were made with the old column types.
+	e.plans.clear()
 }

@@ -67,6 +67,8 @@ type Env struct {
 	seqs  map[*shard.Table]sequence.Generator
 	// schema: key column types for the router (schema.go).
 	schema schemaCache
+	// plans: plans of statements on ruled tables (plancache.go).
+	plans planCache
 
 	// ProxyID names this proxy in XA transaction ids.
 	ProxyID string
@@ -196,6 +198,9 @@ type Session struct {
 	// the next pass (planner.go).
 	needs   planNeeds
 	fetched fetched
+	// tookIDs: the statement being planned asked for sequence IDs (its
+	// plan is not cached).
+	tookIDs bool
 
 	// route records the nodes the running statement used, for metrics.
 	route routeNote
