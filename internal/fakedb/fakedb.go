@@ -256,15 +256,18 @@ func (c *conn) prepare(sql string) error {
 	if err := c.pc.WritePacket(b); err != nil {
 		return err
 	}
-	def := protocol.ColumnDef{Name: "?", Charset: uint16(protocol.CharsetBinary), Type: protocol.TypeVarString}
-	for i := uint16(0); i < params; i++ {
-		if err := c.pc.WritePacket(protocol.AppendColumnDef(nil, &def)); err != nil {
-			return err
-		}
+	var w protocol.ResultWriter
+	w.Reset(c.pc, c.caps, false)
+	defs := make([]protocol.ColumnDef, params)
+	for i := range defs {
+		defs[i] = protocol.ColumnDef{Name: "?", Charset: uint16(protocol.CharsetBinary), Type: protocol.TypeVarString}
+	}
+	if err := w.Defs(defs, c.status()); err != nil {
+		return err
 	}
 	if cols > 0 {
-		def.Name, def.Charset = "c", uint16(protocol.CharsetUTF8MB4GeneralCI)
-		if err := c.pc.WritePacket(protocol.AppendColumnDef(nil, &def)); err != nil {
+		def := protocol.ColumnDef{Name: "c", Charset: uint16(protocol.CharsetUTF8MB4GeneralCI), Type: protocol.TypeVarString}
+		if err := w.Defs([]protocol.ColumnDef{def}, c.status()); err != nil {
 			return err
 		}
 	}
@@ -309,34 +312,32 @@ func (c *conn) query(sql string, binaryRows bool) error {
 
 // writeResult sends a result set of VARCHAR columns.
 func (c *conn) writeResult(cols []string, rows [][]string, binaryRows, more bool) error {
-	if err := c.pc.WritePacket(protocol.AppendLenEncInt(nil, uint64(len(cols)))); err != nil {
-		return err
-	}
-	for _, name := range cols {
-		def := protocol.ColumnDef{Name: name, Charset: uint16(protocol.CharsetUTF8MB4GeneralCI), Type: protocol.TypeVarString, Length: 256}
-		if err := c.pc.WritePacket(protocol.AppendColumnDef(nil, &def)); err != nil {
-			return err
-		}
-	}
-	for _, r := range rows {
-		var row []byte
-		if binaryRows {
-			row = append(row, 0x00)
-			row = append(row, make([]byte, (len(cols)+9)/8)...)
-		}
-		for _, v := range r {
-			row = protocol.AppendLenEncString(row, v)
-		}
-		if err := c.pc.WritePacket(row); err != nil {
-			return err
-		}
+	defs := make([]protocol.ColumnDef, len(cols))
+	for i, name := range cols {
+		defs[i] = protocol.ColumnDef{Name: name, Charset: uint16(protocol.CharsetUTF8MB4GeneralCI), Type: protocol.TypeVarString, Length: 256}
 	}
 	st := c.status()
 	if more {
 		st |= protocol.StatusMoreResultsExists
 	}
-	ok := protocol.OK{Status: st}
-	return c.pc.WriteFlush(protocol.AppendOK(nil, protocol.EOFHeader, &ok, c.caps))
+	var w protocol.ResultWriter
+	w.Reset(c.pc, c.caps, binaryRows)
+	if err := w.Begin(defs, st); err != nil {
+		return err
+	}
+	vals := make([][]byte, len(cols))
+	for _, r := range rows {
+		for i, v := range r {
+			vals[i] = []byte(v)
+		}
+		if err := w.Values(vals...); err != nil {
+			return err
+		}
+	}
+	if err := w.End(st, 0); err != nil {
+		return err
+	}
+	return c.pc.Flush()
 }
 
 // apply changes the connection's state for one statement.
