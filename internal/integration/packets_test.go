@@ -274,6 +274,26 @@ func TestPacketsByteIdentical(t *testing.T) {
 					t.Errorf("%s:\n%s", q, d)
 				}
 			}
+			// The same reads prepared and executed: binary rows, built by
+			// the proxy for merged results.
+			for _, q := range []string{
+				"SELECT * FROM t ORDER BY id",
+				"SELECT id, name, doc FROM t WHERE id = 2",
+				"SELECT COUNT(*) FROM t",
+				"SELECT COUNT(*) AS n, SUM(amount) AS s FROM t",
+				"SELECT id, amount FROM t ORDER BY amount DESC LIMIT 2",
+				"SELECT * FROM t WHERE id = 99",
+				"SELECT * FROM p ORDER BY id",
+				"SELECT LAST_INSERT_ID()",
+				"SELECT ROW_COUNT()",
+				"SELECT 1, 'a', NULL, 2.5",
+			} {
+				want := maskIndexHints(direct.execute(t, q))
+				got := maskIndexHints(proxied.execute(t, q))
+				if d := diffPackets(want, got); d != "" {
+					t.Errorf("prepared %s:\n%s", q, d)
+				}
+			}
 			// COM_FIELD_LIST of a sharded and of a plain table.
 			for _, table := range []string{"t", "p"} {
 				want := direct.fieldList(t, table)
