@@ -199,7 +199,10 @@ func (v *tableCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // planShard routes one parsed statement.
 func planShard(a *Analysis, st ast.StmtNode, rules *shard.Rules, db string, src Sources) Node {
-	text := st.Text()
+	// The text as the client sent it: the scanners of hexadecimal literals
+	// read its bytes, and Text() would convert the whole statement again
+	// when it holds a quote.
+	text := st.OriginalText()
 	tc := &tableCollector{rules: rules, db: db, schema: src.Schema, cols: src.Columns, collectHex: mayHaveHex(text)}
 	st.Accept(tc)
 	if hex := hexFormsOf(tc.hexes, text); hex != nil {
@@ -773,7 +776,12 @@ func insert(st ast.StmtNode, n *ast.InsertStmt, r ruled, src Sources) Node {
 	if perr != nil {
 		return perr
 	}
-	keyCols := make([]int, len(t.Keys()))
+	var keyBuf [2]int
+	keyCols := keyBuf[:0]
+	if len(t.Keys()) > len(keyBuf) {
+		keyCols = make([]int, 0, len(t.Keys()))
+	}
+	keyCols = keyCols[:len(t.Keys())]
 	for k, key := range t.Keys() {
 		keyCols[k] = -1
 		for i, c := range n.Columns {
@@ -1015,7 +1023,7 @@ func rewriteMulti(st ast.StmtNode, refs []ruled, xs []shard.Target) (string, err
 			forms = r.conv.hex
 		}
 	}
-	return restoreSQLWith(st, st.Text(), subst, forms)
+	return restoreSQLWith(st, st.OriginalText(), subst, forms) // as in planShard
 }
 
 // rewriteState is what rewriteMulti changes in the AST, to put it back
