@@ -170,6 +170,20 @@ func (r *rawClient) response(t *testing.T, sql string) [][]byte {
 	}
 }
 
+// command sends a command answered by one packet and returns it.
+func (r *rawClient) command(t *testing.T, cmd []byte) [][]byte {
+	t.Helper()
+	r.c.Seq = 0
+	if err := r.c.WriteFlush(cmd); err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.c.ReadPacket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return [][]byte{append([]byte(nil), p...)}
+}
+
 // fieldList sends COM_FIELD_LIST and returns the response packets.
 func (r *rawClient) fieldList(t *testing.T, table string) [][]byte {
 	t.Helper()
@@ -292,6 +306,15 @@ func TestPacketsByteIdentical(t *testing.T) {
 				got := maskIndexHints(proxied.execute(t, q))
 				if d := diffPackets(want, got); d != "" {
 					t.Errorf("prepared %s:\n%s", q, d)
+				}
+			}
+			// COM_SET_OPTION (multi-statements off and on): an EOF, or an
+			// OK with the EOF header under DEPRECATE_EOF.
+			for _, opt := range []byte{1, 0} {
+				want := direct.command(t, []byte{protocol.ComSetOption, opt, 0})
+				got := proxied.command(t, []byte{protocol.ComSetOption, opt, 0})
+				if d := diffPackets(want, got); d != "" {
+					t.Errorf("COM_SET_OPTION %d:\n%s", opt, d)
 				}
 			}
 			// COM_FIELD_LIST of a sharded and of a plain table.

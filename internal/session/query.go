@@ -337,7 +337,10 @@ func (s *Session) setOption(p []byte) {
 		s.writeErr(protocol.NewError(protocol.ErrUnknownCom, "08S01", "Unknown COM_SET_OPTION value"))
 		return
 	}
-	s.cl.WritePacket(protocol.AppendEOF(s.buf[:0], 0, s.status()))
+	// MariaDB answers with an EOF: under DEPRECATE_EOF an OK with the EOF
+	// header, as at the end of a result set.
+	s.buf = protocol.AppendResultEnd(s.buf[:0], &protocol.OK{Status: s.status()}, s.caps)
+	s.cl.WritePacket(s.buf)
 }
 
 // statistics implements COM_STATISTICS with the proxy's own figures.
