@@ -220,8 +220,34 @@ const (
 	AutocommitOff
 )
 
+// Consistency is the read consistency a replica read must give (Aurora's
+// aurora_replica_read_consistency levels).
+type Consistency uint8
+
+// Read consistency levels.
+const (
+	// ConsistencyEventual: the replica answers as it is.
+	ConsistencyEventual Consistency = iota
+	// ConsistencySession: the replica has applied the session's writes.
+	ConsistencySession
+	// ConsistencyGlobal: the replica has applied every write committed
+	// before the statement started.
+	ConsistencyGlobal
+)
+
+var consistencyNames = [...]string{"eventual", "session", "global"}
+
+func (c Consistency) String() string {
+	if int(c) < len(consistencyNames) {
+		return consistencyNames[c]
+	}
+	return "unknown"
+}
+
 // Session is the part of the session state routing depends on.
 type Session struct {
+	// Consistency is the session's read consistency level.
+	Consistency Consistency
 	// InTxn: the session's pinned connection has an open transaction.
 	InTxn bool
 	// Pinned: the session holds a pinned connection.
@@ -240,6 +266,9 @@ type Plan struct {
 	// OnReplica: a new pinned connection is taken from a replica (START
 	// TRANSACTION READ ONLY for a read/write-splitting user).
 	OnReplica bool
+	// Consistency is what a replica must have applied before it answers
+	// (Target replica, or OnReplica); reads elsewhere need none.
+	Consistency Consistency
 	// Slice runs the statement ("" = the namespace's default slice).
 	Slice string
 	// Root is the plan tree of a statement on tables with sharding rules
@@ -287,6 +316,9 @@ func Decide(a *Analysis, s Session) Plan {
 		p.Target = TargetReplica
 	default:
 		p.Target = TargetPrimary
+	}
+	if p.Target == TargetReplica || p.OnReplica {
+		p.Consistency = s.Consistency
 	}
 	return p
 }

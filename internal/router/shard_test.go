@@ -59,8 +59,9 @@ func TestShardGolden(t *testing.T) {
 			out.WriteString("  default slice, unchanged\n\n")
 			continue
 		}
-		// Where a user with rw_split runs it outside a transaction.
-		plan := DecideNode(a, root, Session{RWSplit: true})
+		// Where a user with rw_split and session consistency runs it
+		// outside a transaction.
+		plan := DecideNode(a, root, Session{RWSplit: true, Consistency: ConsistencySession})
 		if e, ok := root.(*Explain); ok {
 			out.WriteString("  explain, answered by the proxy, of:\n")
 			root, plan = e.Of, *plan.Inner
@@ -69,7 +70,11 @@ func TestShardGolden(t *testing.T) {
 			fmt.Fprintf(&out, "  error %d (%s) %s\n\n", e.Code, e.State, e.Message)
 			continue
 		}
-		fmt.Fprintf(&out, "  role: %s\n  %s:\n", plan.Target, nodeName(root))
+		fmt.Fprintf(&out, "  role: %s", plan.Target)
+		if plan.Target == TargetReplica {
+			fmt.Fprintf(&out, ", consistency %s", plan.Consistency)
+		}
+		fmt.Fprintf(&out, "\n  %s:\n", nodeName(root))
 		for _, w := range root.Words() {
 			fmt.Fprintf(&out, "    - %s\n", w)
 		}

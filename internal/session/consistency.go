@@ -56,12 +56,13 @@ func (s *Session) showConsistency(label string, binary bool) {
 
 // replicaRead returns a replica connection that satisfies the session's
 // read consistency, or nil when the read must go to the primary.
-func (s *Session) replicaRead(slice *topology.Slice) (*backend.Conn, *topology.Node) {
+func (s *Session) replicaRead(slice *topology.Slice, level router.Consistency) (*backend.Conn, *topology.Node) {
+	lv := int(level)
 	need := ""
-	switch s.level {
+	switch lv {
 	case levelSession:
 		if s.wroteWithoutGTID {
-			s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoGTID)
+			s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoGTID)
 			return nil, nil
 		}
 		if s.dirtySlices[slice] {
@@ -69,7 +70,7 @@ func (s *Session) replicaRead(slice *topology.Slice) (*backend.Conn, *topology.N
 			// distributed commit): the primary's position covers it.
 			pos, err := s.env.positions(slice).get(func() (string, error) { return s.primaryPosition(slice) })
 			if err != nil || pos == "" {
-				s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoGTID)
+				s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoGTID)
 				return nil, nil
 			}
 			s.noteGTID(slice, pos)
@@ -82,7 +83,7 @@ func (s *Session) replicaRead(slice *topology.Slice) (*backend.Conn, *topology.N
 			if err == nil {
 				s.warnNoGTID(slice)
 			}
-			s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoGTID)
+			s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoGTID)
 			return nil, nil
 		}
 		need = pos
@@ -90,41 +91,41 @@ func (s *Session) replicaRead(slice *topology.Slice) (*backend.Conn, *topology.N
 	if need == "" {
 		r := slice.PickReplica()
 		if r == nil {
-			s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoReplica)
+			s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoReplica)
 			return nil, nil
 		}
 		c, err := s.get(r)
 		if err != nil {
 			r.Suspect()
 			s.log.Warn("replica unavailable, reading from primary", "slice", slice.Name, "node", r.Addr, "err", err)
-			s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoReplica)
+			s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoReplica)
 			return nil, nil
 		}
-		s.nsm.ConsistencyRead(s.level, metrics.OutcomeReplica)
+		s.nsm.ConsistencyRead(lv, metrics.OutcomeReplica)
 		return c, r
 	}
 	// A replica the monitor already saw at the position needs no wait.
 	if r := slice.ReplicaWhere(func(n *topology.Node) bool { return gtid.Covers(n.GTID(), need) }); r != nil {
 		if c, err := s.get(r); err == nil {
-			s.nsm.ConsistencyRead(s.level, metrics.OutcomeReplicaKnown)
+			s.nsm.ConsistencyRead(lv, metrics.OutcomeReplicaKnown)
 			return c, r
 		}
 	}
 	r := slice.PickReplica()
 	if r == nil {
-		s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoReplica)
+		s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoReplica)
 		return nil, nil
 	}
 	c, err := s.get(r)
 	if err != nil {
 		r.Suspect()
-		s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoReplica)
+		s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoReplica)
 		return nil, nil
 	}
 	timeout := s.ns.Config.ConsistencyTimeout.Seconds()
 	if !gtid.Valid(need) {
 		s.release(c, r)
-		s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryNoGTID)
+		s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoGTID)
 		return nil, nil
 	}
 	// Both answer 0 once the replica has the position (MariaDB -1, MySQL 1
@@ -142,11 +143,11 @@ func (s *Session) replicaRead(slice *topology.Slice) (*backend.Conn, *topology.N
 	_, rows, err := c.QueryRows(wait)
 	if err == nil && len(rows) == 1 && rows[0][0] == "0" {
 		r.NoteReached(need)
-		s.nsm.ConsistencyRead(s.level, metrics.OutcomeReplicaWaited)
+		s.nsm.ConsistencyRead(lv, metrics.OutcomeReplicaWaited)
 		return c, r
 	}
 	s.release(c, r)
-	s.nsm.ConsistencyRead(s.level, metrics.OutcomePrimaryTimeout)
+	s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryTimeout)
 	return nil, nil
 }
 

@@ -191,7 +191,7 @@ func (s *Session) runScatter(plan *router.Plan, sp *router.Merge, binary bool) (
 		var c *backend.Conn
 		var node *topology.Node
 		if plan.Target == router.TargetReplica {
-			c, node = s.replicaRead(slice)
+			c, node = s.replicaRead(slice, plan.Consistency)
 			if c == nil {
 				if err := s.primaryReadsAllowed(); err != nil {
 					s.writeErr(toProtoErr(err))

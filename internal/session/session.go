@@ -434,9 +434,10 @@ func (s *Session) inTxn() bool {
 
 func (s *Session) routerState() router.Session {
 	return router.Session{
-		InTxn:   s.inTxn() || !s.autocommit || s.txn.held(),
-		Pinned:  s.pinned != nil,
-		RWSplit: s.user.RWSplit,
+		Consistency: router.Consistency(s.level),
+		InTxn:       s.inTxn() || !s.autocommit || s.txn.held(),
+		Pinned:      s.pinned != nil,
+		RWSplit:     s.user.RWSplit,
 	}
 }
 
@@ -476,7 +477,7 @@ func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, err
 		if plan.OnReplica {
 			// A read-only transaction applies the consistency level once,
 			// when it starts.
-			if c, r := s.replicaRead(slice); c != nil {
+			if c, r := s.replicaRead(slice, plan.Consistency); c != nil {
 				s.pinned, s.pinnedNode = c, r
 				return c, r, nil
 			}
@@ -492,7 +493,7 @@ func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, err
 		return c, node, nil
 	}
 	if plan.Target == router.TargetReplica {
-		if c, r := s.replicaRead(slice); c != nil {
+		if c, r := s.replicaRead(slice, plan.Consistency); c != nil {
 			return c, r, nil
 		}
 		if err := s.primaryReadsAllowed(); err != nil {

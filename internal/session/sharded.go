@@ -42,7 +42,8 @@ func (s *Session) beginPending(slice *topology.Slice) (*backend.Conn, *topology.
 	var c *backend.Conn
 	var node *topology.Node
 	if s.txn.pendingReadOnly && s.user.RWSplit {
-		c, node = s.replicaRead(slice)
+		// The transaction was begun with the session's level.
+		c, node = s.replicaRead(slice, router.Consistency(s.level))
 	}
 	if c == nil {
 		var err error
