@@ -102,7 +102,7 @@ func (r *Runner) logf(format string, args ...any) {
 }
 
 // query runs q and reads the whole answer.
-func query(ctx context.Context, db *sql.DB, q string, prepared bool) *Result {
+func query(ctx context.Context, db *sql.DB, q string, prepared bool, args ...any) *Result {
 	ctx, cancel := context.WithTimeout(ctx, stmtTimeout)
 	defer cancel()
 	var rows *sql.Rows
@@ -113,7 +113,7 @@ func query(ctx context.Context, db *sql.DB, q string, prepared bool) *Result {
 			return &Result{Err: perr}
 		}
 		defer st.Close()
-		rows, err = st.QueryContext(ctx)
+		rows, err = st.QueryContext(ctx, args...)
 	} else {
 		rows, err = db.QueryContext(ctx, q)
 	}
@@ -192,8 +192,14 @@ const (
 )
 
 func (r *Runner) compare(ctx context.Context, c Case, prepared bool) (outcome, string, error) {
-	want := query(ctx, r.Ref, c.SQL, prepared)
-	got := query(ctx, r.Proxy, c.SQL, prepared)
+	return r.compareQuery(ctx, c, c.SQL, prepared)
+}
+
+// compareQuery runs q (c's statement, or a parameterised form of it with
+// args) on both sides and compares.
+func (r *Runner) compareQuery(ctx context.Context, c Case, q string, prepared bool, args ...any) (outcome, string, error) {
+	want := query(ctx, r.Ref, q, prepared, args...)
+	got := query(ctx, r.Proxy, q, prepared, args...)
 	switch {
 	case want.Err != nil && got.Err != nil:
 		return bothFail, "", nil
@@ -224,6 +230,16 @@ func (r *Runner) Query(ctx context.Context, seed int64, s Select) *Failure {
 		o, d, err = r.compare(ctx, c, true)
 		if d != "" {
 			d = "prepared: " + d
+		}
+	}
+	if o == equal && prepared {
+		// Again with its literals sent as parameters (the proxy plans
+		// such statements once and binds each execution's values).
+		if q, args := Parameterise(c.SQL); len(args) > 0 {
+			o, d, err = r.compareQuery(ctx, c, q, true, args...)
+			if d != "" {
+				d = fmt.Sprintf("parameterised (%s with %q): %s", q, args, d)
+			}
 		}
 	}
 	switch o {

@@ -1,8 +1,12 @@
 package session
 
 import (
+	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/switchyard-db/switchyard/internal/protocol"
 )
 
 // TestPlanCache: a statement on a ruled table is planned once and served
@@ -71,5 +75,98 @@ func TestPlanCacheBounds(t *testing.T) {
 	c.put(planKey{sql: "SELECT 1"}, cachedPlan{}, gen)
 	if c.len() != 0 {
 		t.Error("a plan made before the cache was emptied was stored")
+	}
+}
+
+// prepare sends COM_STMT_PREPARE and returns the statement id.
+func (c *client) prepare(sql string) uint32 {
+	c.t.Helper()
+	c.send(protocol.ComStmtPrepare, []byte(sql))
+	p := c.read()
+	if protocol.IsErr(p) {
+		c.t.Fatalf("prepare %s: %v", sql, protocol.ParseErr(p))
+	}
+	id := binary.LittleEndian.Uint32(p[1:])
+	cols, params := binary.LittleEndian.Uint16(p[5:]), binary.LittleEndian.Uint16(p[7:])
+	for i := 0; i < int(cols)+int(params); i++ {
+		c.read()
+	}
+	return id
+}
+
+// executeStrings executes statement id with string parameters.
+func (c *client) executeStrings(id uint32, vals ...string) result {
+	c.t.Helper()
+	body := binary.LittleEndian.AppendUint32(nil, id)
+	body = append(body, 0, 1, 0, 0, 0)
+	body = append(body, make([]byte, (len(vals)+7)/8)...)
+	body = append(body, 1)
+	for range vals {
+		body = append(body, protocol.TypeVarString, 0)
+	}
+	for _, v := range vals {
+		body = protocol.AppendLenEncString(body, v)
+	}
+	c.send(protocol.ComStmtExecute, body)
+	return c.readResult()
+}
+
+// TestBoundExecutions: a statement the proxy prepares whose parameters
+// cannot change its plan is planned once; each execution's values reach
+// every physical statement, and nothing is planned again.
+func TestBoundExecutions(t *testing.T) {
+	h := newHarness(t, "xa")
+	c := h.connect()
+	id := c.prepare("SELECT * FROM t_user WHERE name = ?")
+	cached := h.env.plans.len()
+	for _, v := range []string{"ann", "o'brien"} {
+		before := [2]int{len(h.slices[0].Log()), len(h.slices[1].Log())}
+		if r := c.executeStrings(id, v); r.err != nil {
+			t.Fatal(r.err)
+		}
+		want := "`name`='" + strings.ReplaceAll(v, "'", "''") + "'"
+		for i, s := range h.slices {
+			found := false
+			for _, l := range s.Log()[before[i]:] {
+				if strings.Contains(l, fmt.Sprintf("`t_user_%04d`", i)) && strings.Contains(l, want) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("value %q: slice %d did not get its physical statement with %s: %q", v, i, want, s.Log()[before[i]:])
+			}
+		}
+	}
+	if n := h.env.plans.len(); n != cached {
+		t.Errorf("executions planned again: the plan cache went from %d to %d plans", cached, n)
+	}
+}
+
+// TestBoundRouteRunsPrepared: a statement planned once whose plan is one
+// physical statement is prepared on its backend and executed there with
+// the client's parameters (MariaDB reads them), not substituted into text.
+func TestBoundRouteRunsPrepared(t *testing.T) {
+	h := newHarness(t, "xa")
+	c := h.connect()
+	id := c.prepare("SELECT ?, name FROM t_user WHERE id = 2")
+	before := len(h.slices[0].Log())
+	if r := c.executeStrings(id, "x"); r.err != nil {
+		t.Fatal(r.err)
+	}
+	var got []string
+	for _, l := range h.slices[0].Log()[before:] {
+		if strings.Contains(l, "t_user") {
+			got = append(got, l)
+		}
+	}
+	if len(got) == 0 || !strings.Contains(got[len(got)-1], "`t_user_0000`") || !strings.Contains(got[len(got)-1], "?") || strings.Contains(got[len(got)-1], "'x'") {
+		t.Errorf("s0 got %q, want the physical statement with its marker (prepared there)", got)
+	}
+	if n := h.slices[1].Log(); len(n) > 0 {
+		for _, l := range n {
+			if strings.Contains(l, "t_user") {
+				t.Errorf("s1 got %q; id 2 lives on s0", l)
+			}
+		}
 	}
 }

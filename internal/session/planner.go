@@ -84,6 +84,25 @@ func (s *Session) planTemplate(sql string) *router.Template {
 	}
 }
 
+// planBound is router.PrepareBound with the fetching of planSharded.
+func (s *Session) planBound(sql string) *router.Bound {
+	defer func() { s.needs, s.fetched = planNeeds{}, fetched{} }()
+	for attempt := 0; ; attempt++ {
+		s.needs = planNeeds{}
+		b := router.PrepareBound(sql, s.ns.Rules, s.db, s.sources())
+		if s.needs.empty() {
+			if len(s.fetched.colErrs) > 0 {
+				return nil
+			}
+			return b
+		}
+		if attempt == 2 {
+			return nil
+		}
+		s.fetchNeeds()
+	}
+}
+
 // fetchNeeds reads what the last planning pass missed.
 func (s *Session) fetchNeeds() {
 	f := &s.fetched

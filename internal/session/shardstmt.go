@@ -1,6 +1,7 @@
 package session
 
 import (
+	"github.com/switchyard-db/switchyard/internal/backend"
 	"time"
 
 	"github.com/switchyard-db/switchyard/internal/merge"
@@ -12,7 +13,8 @@ import (
 // global tables: the proxy keeps it, counts its parameters, and announces
 // no result columns (the definitions come with each execution's result).
 func (s *Session) prepareSharded(sql string, a *router.Analysis) {
-	offsets, ok := router.ParamOffsets(sql)
+	text := router.LabelParams(sql)
+	offsets, ok := router.ParamOffsets(text)
 	if !ok {
 		s.writeErr(protocol.NewError(protocol.ErrParse, "42000", "You have an error in your SQL syntax (the statement to prepare does not parse)"))
 		return
@@ -22,7 +24,10 @@ func (s *Session) prepareSharded(sql string, a *router.Analysis) {
 		return
 	}
 	s.nextStmtID++
-	st := &stmt{id: s.nextStmtID, sql: sql, analysis: a, params: uint16(len(offsets)), sharded: true, offsets: offsets}
+	st := &stmt{id: s.nextStmtID, sql: sql, analysis: a, params: uint16(len(offsets)), sharded: true, text: text, offsets: offsets}
+	if st.params > 0 && s.ns.Rules != nil {
+		st.bound, st.boundRules, st.boundDB = s.planBound(sql), s.ns.Rules, s.db
+	}
 	s.stmts[st.id] = st
 	r := protocol.StmtPrepareOK{StmtID: st.id, NumParams: st.params}
 	s.buf = protocol.AppendStmtPrepareOK(s.buf[:0], &r)
@@ -40,17 +45,43 @@ var passthrough = router.Scatter{Wildcard: true, Plan: merge.Plan{Limit: -1}}
 
 // executeSharded runs an execution of a proxy-prepared statement; t is
 // where its plan ran, for metrics.
-func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool, t router.Target, clientErr error) {
+func (s *Session) executeSharded(st *stmt, p, nullmap, values []byte) (failed bool, t router.Target, clientErr error) {
 	sql := st.sql
+	var a *router.Analysis
+	var root router.Node
+	var send func(*backend.Conn) error
 	if st.params > 0 {
-		lits, perr := paramLiterals(int(st.params), nullmap, st.types, values, st.long)
-		if perr != nil {
-			s.writeErr(perr)
-			return true, router.TargetError, nil
+		bound := st.bound != nil && st.boundRules == s.ns.Rules && st.boundDB == s.db
+		var route *router.Route
+		if bound {
+			route, _ = st.bound.Root.(*router.Route)
 		}
-		sql = substitute(st.sql, st.offsets, lits)
+		if r := route; r != nil {
+			// Planned once, one physical statement: it is prepared on
+			// its backend and runs with the client's parameters, so
+			// MariaDB reads them (types, labels) as it would itself.
+			phys := *st
+			phys.sql = r.Step.SQL
+			a, root, send = st.bound.Analysis, &router.Prepared{Step: r.Step}, s.sendStmt(&phys, p, values)
+		} else {
+			lits, perr := paramLiterals(int(st.params), nullmap, st.types, values, st.long)
+			if perr != nil {
+				s.writeErr(perr)
+				return true, router.TargetError, nil
+			}
+			if bound {
+				// Planned once: the parameters go into its physical
+				// statements. (txnControl reads the text of transaction
+				// statements only, which are never bound.)
+				a, root = st.bound.Analysis, st.bound.Bind(lits)
+			} else {
+				sql = substitute(st.text, st.offsets, lits)
+			}
+		}
 	}
-	a, root := s.planSharded(sql)
+	if a == nil {
+		a, root = s.planSharded(sql)
+	}
 	if a.Err != nil {
 		s.writeErr(a.Err)
 		return true, router.TargetError, nil
@@ -63,7 +94,7 @@ func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool,
 		return failed, router.TargetProxy, nil
 	}
 	plan := router.DecideNode(a, root, s.routerState())
-	failed, clientErr = s.exec(&plan, true, nil)
+	failed, clientErr = s.exec(&plan, true, send)
 	return failed, plan.Target, clientErr
 }
 
@@ -73,7 +104,10 @@ func (s *Session) executeSharded(st *stmt, nullmap, values []byte) (failed bool,
 // columns). It reports false when the backend could not be reached before
 // anything was answered, to fall back to proxy-side preparing.
 func (s *Session) prepareTemplate(sql string, a *router.Analysis, tpl *router.Template, start time.Time) bool {
-	offsets, ok := router.ParamOffsets(sql)
+	// Executions whose key cannot be read are prepared by the proxy: they
+	// substitute into text (see stmt.text).
+	text := router.LabelParams(sql)
+	offsets, ok := router.ParamOffsets(text)
 	if !ok {
 		return false
 	}
@@ -103,7 +137,7 @@ func (s *Session) prepareTemplate(sql string, a *router.Analysis, tpl *router.Te
 	if st := s.stmts[s.nextStmtID]; s.nextStmtID != before && st != nil {
 		// Prepared: executions route by the key; other paths use the
 		// logical statement.
-		st.sql, st.template, st.sharded, st.offsets = sql, tpl, true, offsets
+		st.sql, st.template, st.sharded, st.text, st.offsets = sql, tpl, true, text, offsets
 	}
 	return true
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/switchyard-db/switchyard/internal/protocol"
 	"github.com/switchyard-db/switchyard/internal/relay"
 	"github.com/switchyard-db/switchyard/internal/router"
+	"github.com/switchyard-db/switchyard/internal/shard"
 )
 
 // stmt is a client-side prepared statement. Backend connections prepare
@@ -28,11 +29,22 @@ type stmt struct {
 	// prepares it itself: each execution substitutes the parameters at
 	// offsets and routes the resulting text like a query.
 	sharded bool
+	// text is what those executions substitute into: sql with the items of
+	// its select list that hold a marker labelled as MariaDB labels them
+	// (router.LabelParams); offsets are its markers.
+	text    string
 	offsets []int
 	// template: the physical table follows one key parameter; executions
 	// run the physical statement prepared on the backend (binary results
 	// relayed as they are).
 	template *router.Template
+	// bound: the plan made once at prepare, when no parameter can change
+	// it (router.Bound); executions bind the parameters into it. It holds
+	// for the rules and database it was made with (boundRules, boundDB);
+	// otherwise executions are planned as they come.
+	bound      *router.Bound
+	boundRules *shard.Rules
+	boundDB    string
 }
 
 // prepare implements COM_STMT_PREPARE.
@@ -238,7 +250,7 @@ func (s *Session) execute(p []byte) bool {
 			}
 		}
 		if st.sharded {
-			failed, t, err := s.executeSharded(st, nullmap, values)
+			failed, t, err := s.executeSharded(st, p, nullmap, values)
 			s.observe(st.analysis.Kind, t, start, failed, st.sql)
 			for k := range st.long {
 				delete(st.long, k)
@@ -247,7 +259,7 @@ func (s *Session) execute(p []byte) bool {
 		}
 	}
 	if st.sharded {
-		failed, t, err := s.executeSharded(st, nil, nil)
+		failed, t, err := s.executeSharded(st, p, nil, nil)
 		s.observe(st.analysis.Kind, t, start, failed, st.sql)
 		return err == nil
 	}
