@@ -78,3 +78,29 @@ func BenchmarkShardedPointSelectTyped(b *testing.B) {
 		sinkAnalysis, sinkShard = AnalyzeShardedWith("SELECT name FROM t_user WHERE id = 12345", rules, "shop", src)
 	}
 }
+
+// BenchmarkScatterParamPlanned plans an execution of a prepared scatter
+// query the way statements whose parameters may change their plan are
+// run: the values substituted into the text, parsed and planned.
+func BenchmarkScatterParamPlanned(b *testing.B) {
+	rules := loadRules(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkAnalysis, sinkShard = AnalyzeShardedWith("SELECT id, name FROM t_user WHERE name = 'abc' ORDER BY id LIMIT 10", rules, "shop", Sources{Schema: testSchema})
+	}
+}
+
+// BenchmarkScatterParamBound is the same execution from the plan made once
+// at prepare (router.Bound): the value bound into each physical statement.
+func BenchmarkScatterParamBound(b *testing.B) {
+	rules := loadRules(b)
+	bp := PrepareBound("SELECT id, name FROM t_user WHERE name = ? ORDER BY id LIMIT 10", rules, "shop", Sources{Schema: testSchema})
+	if bp == nil {
+		b.Fatal("not bound")
+	}
+	lits := []string{"'abc'"}
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkShard = bp.Bind(lits)
+	}
+}
