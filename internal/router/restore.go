@@ -402,12 +402,19 @@ func mayHaveZeroX(text string) bool {
 	return strings.Contains(text, "0x") || strings.Contains(text, "0X")
 }
 
-// containsFold reports whether s contains the ASCII word w (lower case)
-// in any letter case, without copying s.
+// containsFold reports whether s contains the ASCII text w (lower case)
+// with its letters in any case, without copying s.
 func containsFold(s, w string) bool {
 	for i := 0; i+len(w) <= len(s); i++ {
 		j := 0
-		for j < len(w) && s[i+j]|0x20 == w[j] {
+		for j < len(w) {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
 			j++
 		}
 		if j == len(w) {

@@ -95,3 +95,19 @@ func TestContainsFold(t *testing.T) {
 		}
 	}
 }
+
+func TestContainsFoldNonLetters(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"SET SWITCHYARD_SHADOW = 1", true},
+		{"select @@Switchyard_Shadow", true},
+		{"SELECT switchyard\x7fshadow", false},
+		{"SELECT switchyard shadow", false},
+	} {
+		if got := containsFold(tc.s, ShadowVar); got != tc.want {
+			t.Errorf("containsFold(%q, %q) = %v", tc.s, ShadowVar, got)
+		}
+	}
+}

@@ -46,7 +46,7 @@ type ShadowStmt struct {
 // false for every other statement. It parses only statements that name the
 // variable.
 func AnalyzeShadow(sql string) (st ShadowStmt, ok bool) {
-	if !strings.Contains(strings.ToLower(sql), ShadowVar) {
+	if !containsFold(sql, ShadowVar) { // no copy of every statement
 		return st, false
 	}
 	p := parsers.Get().(*parser.Parser)
