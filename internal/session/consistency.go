@@ -55,15 +55,18 @@ func (s *Session) showConsistency(label string, binary bool) {
 }
 
 // replicaRead returns a replica connection that satisfies the session's
-// read consistency, or nil when the read must go to the primary.
-func (s *Session) replicaRead(slice *topology.Slice, level router.Consistency) (*backend.Conn, *topology.Node) {
+// read consistency, or nil when the read must go to the primary. With
+// pipeline, a replica that must first reach a position comes with the
+// wait for the caller to send before the statement (one round trip
+// instead of two); without, the wait runs here.
+func (s *Session) replicaRead(slice *topology.Slice, level router.Consistency, pipeline bool) (*backend.Conn, *topology.Node, gtidWait) {
 	lv := int(level)
 	need := ""
 	switch lv {
 	case levelSession:
 		if s.wroteWithoutGTID {
 			s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoGTID)
-			return nil, nil
+			return nil, nil, gtidWait{}
 		}
 		if s.dirtySlices[slice] {
 			// The session wrote here without seeing the GTID (a
@@ -71,7 +74,7 @@ func (s *Session) replicaRead(slice *topology.Slice, level router.Consistency) (
 			pos, err := s.env.positions(slice).get(func() (string, error) { return s.primaryPosition(slice) })
 			if err != nil || pos == "" {
 				s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoGTID)
-				return nil, nil
+				return nil, nil, gtidWait{}
 			}
 			s.noteGTID(slice, pos)
 			delete(s.dirtySlices, slice)
@@ -84,7 +87,7 @@ func (s *Session) replicaRead(slice *topology.Slice, level router.Consistency) (
 				s.warnNoGTID(slice)
 			}
 			s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoGTID)
-			return nil, nil
+			return nil, nil, gtidWait{}
 		}
 		need = pos
 	}
@@ -92,41 +95,41 @@ func (s *Session) replicaRead(slice *topology.Slice, level router.Consistency) (
 		r := slice.PickReplica()
 		if r == nil {
 			s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoReplica)
-			return nil, nil
+			return nil, nil, gtidWait{}
 		}
 		c, err := s.get(r)
 		if err != nil {
 			r.Suspect()
 			s.log.Warn("replica unavailable, reading from primary", "slice", slice.Name, "node", r.Addr, "err", err)
 			s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoReplica)
-			return nil, nil
+			return nil, nil, gtidWait{}
 		}
 		s.nsm.ConsistencyRead(lv, metrics.OutcomeReplica)
-		return c, r
+		return c, r, gtidWait{}
 	}
 	// A replica the monitor already saw at the position needs no wait.
 	if r := slice.ReplicaWhere(func(n *topology.Node) bool { return gtid.Covers(n.GTID(), need) }); r != nil {
 		if c, err := s.get(r); err == nil {
 			s.nsm.ConsistencyRead(lv, metrics.OutcomeReplicaKnown)
-			return c, r
+			return c, r, gtidWait{}
 		}
 	}
 	r := slice.PickReplica()
 	if r == nil {
 		s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoReplica)
-		return nil, nil
+		return nil, nil, gtidWait{}
 	}
 	c, err := s.get(r)
 	if err != nil {
 		r.Suspect()
 		s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoReplica)
-		return nil, nil
+		return nil, nil, gtidWait{}
 	}
 	timeout := s.ns.Config.ConsistencyTimeout.Seconds()
 	if !gtid.Valid(need) {
 		s.release(c, r)
 		s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryNoGTID)
-		return nil, nil
+		return nil, nil, gtidWait{}
 	}
 	// Both answer 0 once the replica has the position (MariaDB -1, MySQL 1
 	// on timeout).
@@ -134,21 +137,27 @@ func (s *Session) replicaRead(slice *topology.Slice, level router.Consistency) (
 	if !c.IsMariaDB() {
 		wait = fmt.Sprintf("SELECT WAIT_FOR_EXECUTED_GTID_SET('%s', %s)", need, strconv.FormatFloat(timeout, 'f', 3, 64))
 	}
-	if s.pipelineOK {
+	if pipeline {
 		// run sends the wait and the statement in one write and reads the
-		// wait's answer first: one round trip instead of two.
-		s.waitSQL, s.waitNeed = wait, need
-		return c, r
+		// wait's answer first.
+		return c, r, gtidWait{sql: wait, need: need}
 	}
 	_, rows, err := c.QueryRows(wait)
 	if err == nil && len(rows) == 1 && rows[0][0] == "0" {
 		r.NoteReached(need)
 		s.nsm.ConsistencyRead(lv, metrics.OutcomeReplicaWaited)
-		return c, r
+		return c, r, gtidWait{}
 	}
 	s.release(c, r)
 	s.nsm.ConsistencyRead(lv, metrics.OutcomePrimaryTimeout)
-	return nil, nil
+	return nil, nil, gtidWait{}
+}
+
+// gtidWait is a replica's wait for a GTID position, sent in the same
+// flush as the statement that needs it (sql "": none).
+type gtidWait struct {
+	sql  string
+	need string // the position sql waits for
 }
 
 // primaryPosition reads the primary's current GTID position.

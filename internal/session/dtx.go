@@ -36,13 +36,13 @@ func (s *Session) isPart(c *backend.Conn) bool {
 func (s *Session) errSingleSlice(slice *topology.Slice) *protocol.Error {
 	return protocol.NewError(protocol.ErrNotSupportedYet, "42000",
 		"Switchyard does not support a transaction (or pinned session) that spans slices in this namespace (transactions: %s): it is on slice %s, this statement goes to slice %s",
-		s.ns.Config.Transactions, s.pinnedNode.Slice.Name, slice.Name)
+		s.ns.Config.Transactions, s.pin.pinnedNode().Slice.Name, slice.Name)
 }
 
 // canSpan reports whether the session's transaction may take in another
 // slice.
 func (s *Session) canSpan() bool {
-	return s.ns.Rules != nil && s.ns.Config.Transactions != config.TxnSingleSlice && s.inTxn() && s.pins == 0
+	return s.ns.Rules != nil && s.ns.Config.Transactions != config.TxnSingleSlice && s.inTxn() && !s.pin.hasReasons()
 }
 
 // doom marks the transaction as unable to commit.
@@ -64,7 +64,7 @@ func (s *Session) ensureDtx() error {
 	if err != nil {
 		return err
 	}
-	s.txn.dtx = co.Begin(s.pinnedNode.Slice.Name, s.pinned)
+	s.txn.dtx = co.Begin(s.pin.pinnedNode().Slice.Name, s.pin.conn())
 	return nil
 }
 
@@ -118,8 +118,8 @@ func (s *Session) finishTxn(commit bool) error {
 	if commit {
 		// The commits' GTIDs are not seen here: reads that must see this
 		// transaction's writes fetch the primaries' positions.
-		if s.pinnedNode != nil {
-			s.noteDirty(s.pinnedNode.Slice)
+		if s.pin.active() {
+			s.noteDirty(s.pin.pinnedNode().Slice)
 		}
 		for _, p := range s.txn.parts {
 			s.noteDirty(p.node.Slice)
@@ -143,8 +143,8 @@ func (s *Session) finishTxn(commit bool) error {
 		if commit {
 			verb = "COMMIT"
 		}
-		if s.pinned != nil {
-			if _, e := s.pinned.Exec(verb); e != nil {
+		if c := s.pin.conn(); c != nil {
+			if _, e := c.Exec(verb); e != nil {
 				err = toProtoErr(e)
 				verb = "ROLLBACK" // best_effort: stop committing after a failure
 			}
@@ -165,35 +165,24 @@ func (s *Session) finishTxn(commit bool) error {
 		s.putBack(p.c, p.node)
 	}
 	s.txn.ended()
-	if c := s.pinned; c != nil {
-		if c.Broken() || c.Status&protocol.StatusInTrans != 0 {
-			c.MarkBroken()
-			s.pinned, s.pinnedNode, s.pins, s.sawTxn = nil, nil, 0, false
-			s.putBack(c, s.pinnedNodeOr(c))
-		} else if s.pins == 0 {
-			node := s.pinnedNode
-			s.pinned, s.pinnedNode, s.sawTxn = nil, nil, false
+	if c := s.pin.conn(); c != nil {
+		// The pinned connection goes back unless a reason keeps it; one
+		// still in a transaction (the end failed) is not reused.
+		stuck := c.Broken() || c.Status&protocol.StatusInTrans != 0
+		if stuck || !s.pin.hasReasons() {
+			if stuck {
+				c.MarkBroken()
+			}
+			c, node, _ := s.pin.unpin()
 			s.putBack(c, node)
 		}
 	}
 	return err
 }
 
-// pinnedNodeOr returns the pinned node (finishTxn clears it first).
-func (s *Session) pinnedNodeOr(c *backend.Conn) *topology.Node {
-	for _, sl := range s.ns.Slices {
-		for _, n := range sl.Nodes {
-			if n.Addr == c.Addr {
-				return n
-			}
-		}
-	}
-	return nil
-}
-
 func (s *Session) rollbackParts() {
-	if s.pinned != nil {
-		_, _ = s.pinned.Exec("ROLLBACK")
+	if c := s.pin.conn(); c != nil {
+		_, _ = c.Exec("ROLLBACK")
 	}
 	for _, p := range s.txn.parts {
 		_, _ = p.c.Exec("ROLLBACK")
@@ -268,7 +257,7 @@ func (s *Session) wantsDtxControl(a *router.Analysis) bool {
 	case router.KindCommit, router.KindRollback:
 		return s.distributed()
 	case router.KindSavepoint:
-		return s.distributed() || (s.ns.Config.Transactions == config.TxnXA && (s.inTxn() || s.txn.held()) && s.pins == 0 && !s.txn.readOnly && !s.txn.pendingReadOnly)
+		return s.distributed() || (s.ns.Config.Transactions == config.TxnXA && (s.inTxn() || s.txn.held()) && !s.pin.hasReasons() && !s.txn.readOnly && !s.txn.pendingReadOnly)
 	case router.KindXA:
 		return s.distributed()
 	case router.KindSet:
@@ -298,7 +287,7 @@ func (s *Session) dtxControl(a *router.Analysis, sql string) (failed bool) {
 		// Session variables apply to every participant; the session
 		// records what the server reported.
 		applied := false
-		for _, c := range append([]*backend.Conn{s.pinned}, s.partConns()...) {
+		for _, c := range append([]*backend.Conn{s.pin.conn()}, s.partConns()...) {
 			if c == nil {
 				continue
 			}
@@ -330,14 +319,14 @@ func (s *Session) partConns() []*backend.Conn {
 // stepConn returns the connection a write step runs on inside the
 // session's transaction.
 func (s *Session) stepConn(slice *topology.Slice) (*backend.Conn, *topology.Node, error) {
-	if s.pinned == nil {
+	if !s.pin.active() {
 		if !s.txn.held() {
 			s.txn.hold(false)
 		}
 		return s.beginPending(slice)
 	}
-	if s.pinnedNode.Slice == slice {
-		return s.pinned, s.pinnedNode, nil
+	if s.pin.pinnedTo(slice) {
+		return s.pin.conn(), s.pin.pinnedNode(), nil
 	}
 	if !s.canSpan() {
 		return nil, nil, s.errSingleSlice(slice)
@@ -428,7 +417,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.Write) (failed bool) {
 		ok, err := s.execStep(c, i, st.SQL)
 		if err != nil {
 			if c.Broken() {
-				if c == s.pinned {
+				if s.pin.holds(c) {
 					s.lost(c, node, &relay.BackendError{Err: err})
 				} else {
 					delete(s.txn.parts, st.Slice)

@@ -26,6 +26,5 @@ func (s *Session) exec(plan *router.Plan, binary bool, send func(*backend.Conn) 
 		return !s.local(plan, binary), nil
 	}
 	// A text statement may carry a GTID wait in the same flush.
-	s.pipelineOK = !binary
-	return s.run(plan, send)
+	return s.run(plan, !binary, send)
 }

@@ -108,7 +108,7 @@ func (s *Session) govern(sql string, binary bool) (out string, handled, ok bool)
 // column names the database).
 func (s *Session) showFiltered(sql string, sh *governance.Show) (failed bool, clientErr error) {
 	plan := router.Plan{Analysis: &router.Analysis{Kind: router.KindShow}, Target: router.TargetPrimary}
-	if s.pinned != nil {
+	if s.pin.active() {
 		plan.Target = router.TargetPinned
 	}
 	c, node, err := s.acquire(&plan)
@@ -253,7 +253,7 @@ func (s *Session) applyTimeLimit(d time.Duration) *protocol.Error {
 		return nil
 	}
 	s.vars = s.vars.With(map[string]string{"max_statement_time": want})
-	held := []*backend.Conn{s.pinned}
+	held := []*backend.Conn{s.pin.conn()}
 	for _, p := range s.txn.parts {
 		held = append(held, p.c)
 	}

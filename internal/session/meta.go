@@ -270,7 +270,7 @@ func (s *Session) logicalColumn(c *protocol.ColumnDef) bool {
 // the logical name (logicalColumn).
 func (s *Session) fieldListTarget(p []byte, plan *router.Plan) []byte {
 	rules := s.ns.Rules
-	if rules == nil || len(p) < 2 || s.pinned != nil {
+	if rules == nil || len(p) < 2 || s.pin.active() {
 		return p
 	}
 	end := bytes.IndexByte(p[1:], 0)

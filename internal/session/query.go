@@ -54,29 +54,35 @@ func (s *Session) query(sql string) bool {
 	return err == nil
 }
 
+// runRetries is how many times run re-sends a statement that a server
+// reset the connection without reading.
+const runRetries = 3
+
 // run executes a statement on the plan's connection: send writes the
-// command, and the response is relayed. It returns whether the statement
-// failed and a non-nil error when the client is gone.
-func (s *Session) run(plan *router.Plan, send func(c *backend.Conn) error) (failed bool, clientErr error) {
-	if s.retry == nil {
-		s.retry, s.retriesLeft = send, 3
-		defer func() { s.retry, s.retriesLeft = nil, 0 }()
-	}
-	c, node, err := s.acquire(plan)
-	wait, need := s.waitSQL, s.waitNeed
-	s.waitSQL, s.waitNeed, s.pipelineOK = "", "", false
+// command, and the response is relayed. pipeline lets a GTID wait go in
+// the same flush as the statement (text statements only). It returns
+// whether the statement failed and a non-nil error when the client is
+// gone.
+func (s *Session) run(plan *router.Plan, pipeline bool, send func(c *backend.Conn) error) (failed bool, clientErr error) {
+	return s.runTry(plan, pipeline, send, runRetries)
+}
+
+// runTry is one attempt of run, with retries more left for a statement
+// the server never read.
+func (s *Session) runTry(plan *router.Plan, pipeline bool, send func(c *backend.Conn) error, retries int) (failed bool, clientErr error) {
+	c, node, wait, err := s.acquireWait(plan, pipeline)
 	if err != nil {
 		s.writeErr(toProtoErr(err))
 		return true, nil
 	}
 	s.active.Store(c)
 	defer s.active.Store(nil)
-	if wait != "" {
+	if wait.sql != "" {
 		var ok bool
-		if c, node, ok = s.waitThenSend(c, node, wait, need, send); !ok {
+		if c, node, ok = s.waitThenSend(c, node, wait, send); !ok {
 			return true, nil
 		}
-		return s.relayAndFinish(plan, c, node)
+		return s.relayAndFinish(plan, c, node, send, retries)
 	}
 	if plan.Flags&router.FlagLastInsertID != 0 && c.LastInsertID != s.lastInsertID {
 		// LAST_INSERT_ID() belongs to the session, not to the connection
@@ -91,7 +97,7 @@ func (s *Session) run(plan *router.Plan, send func(c *backend.Conn) error) (fail
 		if pe, ok := err.(*protocol.Error); ok && !c.Broken() {
 			// Refused before execution (e.g. the backend could not prepare).
 			s.writeErr(pe)
-			if c != s.pinned {
+			if !s.pin.holds(c) {
 				s.release(c, node)
 			}
 			return true, nil
@@ -99,23 +105,23 @@ func (s *Session) run(plan *router.Plan, send func(c *backend.Conn) error) (fail
 		s.writeErr(s.lost(c, node, &relay.BackendError{Err: err}))
 		return true, nil
 	}
-	return s.relayAndFinish(plan, c, node)
+	return s.relayAndFinish(plan, c, node, send, retries)
 }
 
 // waitThenSend writes a GTID wait and the statement in one flush and reads
 // the wait's answer. When the replica did not reach the position in time,
 // the statement's response is drained and the statement sent to the
 // primary instead. ok is false when an error was already sent.
-func (s *Session) waitThenSend(c *backend.Conn, node *topology.Node, wait, need string, send func(*backend.Conn) error) (*backend.Conn, *topology.Node, bool) {
+func (s *Session) waitThenSend(c *backend.Conn, node *topology.Node, wait gtidWait, send func(*backend.Conn) error) (*backend.Conn, *topology.Node, bool) {
 	c.Seq = 0
 	s.buf = append(s.buf[:0], protocol.ComQuery)
-	s.buf = append(s.buf, wait...)
+	s.buf = append(s.buf, wait.sql...)
 	if err := c.WritePacket(s.buf); err == nil {
 		_ = send(c) // a failed write shows as a broken connection below
 	}
 	_, rows, err := c.ReadRows()
 	if err == nil && !c.Broken() && len(rows) == 1 && rows[0][0] == "0" {
-		node.NoteReached(need)
+		node.NoteReached(wait.need)
 		s.nsm.ConsistencyRead(s.level, metrics.OutcomeReplicaWaited)
 		return c, node, true
 	}
@@ -144,25 +150,25 @@ func (s *Session) waitThenSend(c *backend.Conn, node *topology.Node, wait, need 
 }
 
 // relayAndFinish relays the response of the statement sent on c and
-// updates the session.
-func (s *Session) relayAndFinish(plan *router.Plan, c *backend.Conn, node *topology.Node) (failed bool, clientErr error) {
+// updates the session; a statement the server never read is sent again
+// (by send, at most retries more times).
+func (s *Session) relayAndFinish(plan *router.Plan, c *backend.Conn, node *topology.Node, send func(*backend.Conn) error, retries int) (failed bool, clientErr error) {
 	o, err := s.relayer.Result(s.cl, s.caps, c)
 	if err != nil {
 		if relay.IsClientError(err) {
 			s.lost(c, node, err)
 			return true, err
 		}
-		if o.Results == 0 && errors.Is(err, syscall.ECONNRESET) && c != s.pinned && !s.isPart(c) && s.retry != nil && s.retriesLeft > 0 {
+		if o.Results == 0 && errors.Is(err, syscall.ECONNRESET) && !s.pin.holds(c) && !s.isPart(c) && retries > 0 {
 			// The server reset the connection without answering: it
 			// closed the socket with our statement unread (a crash or a
 			// restart just before it arrived), so the statement never
 			// ran. Run it again on another connection (held during a
 			// failover) instead of failing it.
-			s.retriesLeft--
 			s.lost(c, node, err)
 			node.Suspect()
 			time.Sleep(10 * time.Millisecond)
-			return s.run(plan, s.retry)
+			return s.runTry(plan, false, send, retries-1)
 		}
 		s.writeErr(s.lost(c, node, err))
 		return true, nil
@@ -219,7 +225,7 @@ func (s *Session) initDB(db string) *protocol.Error {
 		return e
 	}
 	plan := router.Plan{Analysis: &router.Analysis{Kind: router.KindUse, DB: db}, Target: router.TargetPrimary}
-	if s.pinned != nil {
+	if s.pin.active() {
 		plan.Target = router.TargetPinned
 	} else if s.ns.Default.Primary() == nil && s.ns.Default.PickReplica() != nil {
 		// During a failover the database is checked on a replica, so that
@@ -245,7 +251,7 @@ func (s *Session) initDB(db string) *protocol.Error {
 // fieldList relays COM_FIELD_LIST to the primary (or the pinned connection).
 func (s *Session) fieldList(p []byte) bool {
 	plan := router.Plan{Analysis: &router.Analysis{Kind: router.KindShow}, Target: router.TargetPrimary}
-	if s.pinned != nil {
+	if s.pin.active() {
 		plan.Target = router.TargetPinned
 	}
 	p = s.fieldListTarget(p, &plan)

@@ -95,7 +95,7 @@ func (e *Env) Holding(gen uint64) int {
 // movable reports whether the session holds nothing of its snapshot: no
 // transaction, no pinned connection, no distributed transaction.
 func (s *Session) movable() bool {
-	return s.pinned == nil && !s.txn.held() && !s.distributed()
+	return !s.pin.active() && !s.txn.held() && !s.distributed()
 }
 
 // parkIdle is called when the session waits for the client's next

@@ -147,7 +147,7 @@ func (b *branch) drain() {
 // connection and their rows are held (bounded by merge_max_rows/bytes).
 func (s *Session) runScatter(plan *router.Plan, sp *router.Merge, binary bool) (failed bool, clientErr error) {
 	s.noteScatter(sp.Steps)
-	if plan.Target == router.TargetPinned || s.pinned != nil || s.txn.held() {
+	if plan.Target == router.TargetPinned || s.pin.active() || s.txn.held() {
 		return s.scatterPinned(sp, binary)
 	}
 	// At most scatter_parallel statements run at once on a slice; the
@@ -191,7 +191,7 @@ func (s *Session) runScatter(plan *router.Plan, sp *router.Merge, binary bool) (
 		var c *backend.Conn
 		var node *topology.Node
 		if plan.Target == router.TargetReplica {
-			c, node = s.replicaRead(slice, plan.Consistency)
+			c, node, _ = s.replicaRead(slice, plan.Consistency, false)
 			if c == nil {
 				if err := s.primaryReadsAllowed(); err != nil {
 					s.writeErr(toProtoErr(err))
@@ -357,7 +357,7 @@ func (s *Session) holdResult(c *backend.Conn, step router.Step, budget *holdBudg
 // scatterPinned runs a scatter query inside a transaction (or another
 // pinned state): every physical statement must be on the pinned slice.
 func (s *Session) scatterPinned(sp *router.Merge, binary bool) (failed bool, clientErr error) {
-	if s.pinned == nil {
+	if !s.pin.active() {
 		slice := s.ns.Slices[sp.Steps[0].Slice]
 		var err error
 		if s.txn.held() {
@@ -366,7 +366,7 @@ func (s *Session) scatterPinned(sp *router.Merge, binary bool) (failed bool, cli
 			var c *backend.Conn
 			var node *topology.Node
 			if c, node, err = s.getPrimary(slice); err == nil {
-				s.pinned, s.pinnedNode = c, node
+				s.pin.pin(c, node)
 			}
 		}
 		if err != nil {
@@ -379,9 +379,9 @@ func (s *Session) scatterPinned(sp *router.Merge, binary bool) (failed bool, cli
 	for i, st := range sp.Steps {
 		slice := s.ns.Slices[st.Slice]
 		switch {
-		case s.pinnedNode.Slice == slice:
-			conns[i], nodes[i] = s.pinned, s.pinnedNode
-			s.route.note(s.pinnedNode)
+		case s.pin.pinnedTo(slice):
+			conns[i], nodes[i] = s.pin.conn(), s.pin.pinnedNode()
+			s.route.note(s.pin.pinnedNode())
 		case s.canSpan():
 			c, node, err := s.joinSlice(slice)
 			if err != nil {

@@ -163,21 +163,9 @@ type Session struct {
 	gtidBySlice      map[*topology.Slice]string
 	dirtySlices      map[*topology.Slice]bool
 	wroteWithoutGTID bool
-	// pipelineOK lets replicaRead leave a GTID wait in waitSQL for run to
-	// send together with the statement (text queries only).
-	pipelineOK bool
-	// retry re-sends the running statement on another connection when the
-	// server reset the connection without reading it (at most retriesLeft
-	// more times).
-	retry       func(*backend.Conn) error
-	retriesLeft int
-	waitSQL     string
-	waitNeed    string // the position waitSQL waits for
 
-	pinned     *backend.Conn
-	pinnedNode *topology.Node
-	pins       router.Pin
-	sawTxn     bool
+	// pin is the backend connection the session keeps and why (pin.go).
+	pin pinState
 	// txn is the session's transaction in a sharded namespace (txn.go).
 	txn txnState
 
@@ -306,8 +294,8 @@ func (s *Session) Run() {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("internal error; closing the session", "panic", r, "stack", string(debug.Stack()))
-			if s.pinned != nil {
-				s.pinned.MarkBroken()
+			if c := s.pin.conn(); c != nil {
+				c.MarkBroken()
 			}
 			s.cl.Seq = 1
 			s.writeErr(protocol.NewError(protocol.ErrUnknown, "HY000", "Switchyard internal error: %v", r))
@@ -401,7 +389,7 @@ func (s *Session) status() uint16 {
 	if s.autocommit {
 		st |= protocol.StatusAutocommit
 	}
-	if s.pinned != nil && s.pinned.Status&protocol.StatusInTrans != 0 || s.txn.held() {
+	if s.pin.inTxn() || s.txn.held() {
 		st |= protocol.StatusInTrans
 	}
 	return st
@@ -429,14 +417,14 @@ func toProtoErr(err error) *protocol.Error {
 
 // inTxn reports whether the session has an open transaction.
 func (s *Session) inTxn() bool {
-	return s.pinned != nil && s.pinned.Status&protocol.StatusInTrans != 0
+	return s.pin.inTxn()
 }
 
 func (s *Session) routerState() router.Session {
 	return router.Session{
 		Consistency: router.Consistency(s.level),
 		InTxn:       s.inTxn() || !s.autocommit || s.txn.held(),
-		Pinned:      s.pinned != nil,
+		Pinned:      s.pin.active(),
 		RWSplit:     s.user.RWSplit,
 	}
 }
@@ -444,63 +432,79 @@ func (s *Session) routerState() router.Session {
 // acquire returns the backend connection for a plan, with the session's
 // database and variables applied.
 func (s *Session) acquire(plan *router.Plan) (*backend.Conn, *topology.Node, error) {
+	c, node, _, err := s.acquireWait(plan, false)
+	return c, node, err
+}
+
+// acquireWait is acquire for a statement that may carry a GTID wait in
+// the same flush (pipeline): a replica read that must first reach the
+// session's position returns the wait to send before the statement
+// instead of waiting for it here.
+func (s *Session) acquireWait(plan *router.Plan, pipeline bool) (*backend.Conn, *topology.Node, gtidWait, error) {
 	slice := s.ns.Default
 	if plan.Slice != "" {
 		slice = s.ns.Slices[plan.Slice]
 	}
 	crossCheck := plan.Slice != "" || plan.NamesTables
-	if !crossCheck && s.pinned != nil && plan.Target == router.TargetPinned {
+	if !crossCheck && s.pin.active() && plan.Target == router.TargetPinned {
 		// A statement naming no table runs on the pinned connection,
 		// whatever its slice (COMMIT, SELECT 1, SET ...).
-		s.route.note(s.pinnedNode)
-		return s.pinned, s.pinnedNode, nil
+		s.route.note(s.pin.pinnedNode())
+		return s.pin.conn(), s.pin.pinnedNode(), gtidWait{}, nil
 	}
-	if crossCheck && s.pinned != nil && s.pinnedNode.Slice != slice {
+	if crossCheck && s.pin.active() && !s.pin.pinnedTo(slice) {
 		if s.canSpan() {
 			// The transaction takes in another slice (two-phase commit).
-			s.pipelineOK = false
-			return s.joinSlice(slice)
+			c, node, err := s.joinSlice(slice)
+			return c, node, gtidWait{}, err
 		}
-		return nil, nil, s.errSingleSlice(slice)
+		return nil, nil, gtidWait{}, s.errSingleSlice(slice)
 	}
 	if plan.Target == router.TargetPinned {
 		// A pinned connection must not be swapped for the primary after a
 		// wait times out: wait synchronously.
-		s.pipelineOK = false
-		if s.pinned != nil {
-			s.route.note(s.pinnedNode)
-			return s.pinned, s.pinnedNode, nil
-		}
-		if s.txn.held() {
-			return s.beginPending(slice)
-		}
-		if plan.OnReplica {
-			// A read-only transaction applies the consistency level once,
-			// when it starts.
-			if c, r := s.replicaRead(slice, plan.Consistency); c != nil {
-				s.pinned, s.pinnedNode = c, r
-				return c, r, nil
-			}
-			if err := s.primaryReadsAllowed(); err != nil {
-				return nil, nil, err
-			}
-		}
-		c, node, err := s.getPrimary(slice)
-		if err != nil {
-			return nil, nil, err
-		}
-		s.pinned, s.pinnedNode = c, node
-		return c, node, nil
+		c, node, err := s.acquirePinned(plan, slice)
+		return c, node, gtidWait{}, err
 	}
 	if plan.Target == router.TargetReplica {
-		if c, r := s.replicaRead(slice, plan.Consistency); c != nil {
+		if c, r, wait := s.replicaRead(slice, plan.Consistency, pipeline); c != nil {
+			return c, r, wait, nil
+		}
+		if err := s.primaryReadsAllowed(); err != nil {
+			return nil, nil, gtidWait{}, err
+		}
+	}
+	c, node, err := s.getPrimary(slice)
+	return c, node, gtidWait{}, err
+}
+
+// acquirePinned returns the connection of a plan that runs on the pinned
+// connection, pinning one (on slice) when there is none yet.
+func (s *Session) acquirePinned(plan *router.Plan, slice *topology.Slice) (*backend.Conn, *topology.Node, error) {
+	if s.pin.active() {
+		s.route.note(s.pin.pinnedNode())
+		return s.pin.conn(), s.pin.pinnedNode(), nil
+	}
+	if s.txn.held() {
+		return s.beginPending(slice)
+	}
+	if plan.OnReplica {
+		// A read-only transaction applies the consistency level once,
+		// when it starts.
+		if c, r, _ := s.replicaRead(slice, plan.Consistency, false); c != nil {
+			s.pin.pin(c, r)
 			return c, r, nil
 		}
 		if err := s.primaryReadsAllowed(); err != nil {
 			return nil, nil, err
 		}
 	}
-	return s.getPrimary(slice)
+	c, node, err := s.getPrimary(slice)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.pin.pin(c, node)
+	return c, node, nil
 }
 
 // primaryReadsAllowed refuses a replica read's fallback to the primary
@@ -607,7 +611,7 @@ func (s *Session) sync(c *backend.Conn) error {
 
 // release returns a non-pinned connection to its pool.
 func (s *Session) release(c *backend.Conn, node *topology.Node) {
-	if c == s.pinned || s.isPart(c) {
+	if s.pin.holds(c) || s.isPart(c) {
 		return
 	}
 	node.Pool(s.caps&protocol.ClientFoundRows != 0).Put(c)
@@ -641,24 +645,12 @@ func (s *Session) after(c *backend.Conn, node *topology.Node, plan *router.Plan,
 	} else if o.Err == nil {
 		s.rowCount = int64(o.OK.AffectedRows)
 	}
-	if o.Err == nil || o.Results > 0 {
-		s.pins |= plan.Pin
-	}
-	s.pins &^= plan.Unpin
 	inTrans := c.Status&protocol.StatusInTrans != 0
+	s.pin.statementDone(plan.Pin, plan.Unpin, o.Err == nil || o.Results > 0, inTrans)
 	if !inTrans && !s.distributed() {
 		s.txn.readOnly = false
 	}
-	if inTrans {
-		s.sawTxn = true
-	} else if s.sawTxn {
-		s.pins &^= router.PinNextTxn | router.PinReadOnlyTxn
-		s.sawTxn = false
-	}
-	if plan.Pin&router.PinReadOnlyTxn != 0 && !inTrans {
-		s.pins &^= router.PinReadOnlyTxn
-	}
-	if s.distributed() && (c == s.pinned || s.isPart(c)) {
+	if s.distributed() && (s.pin.holds(c) || s.isPart(c)) {
 		// A participant of a transaction over several slices stays until
 		// COMMIT/ROLLBACK; one whose transaction ended (a deadlock rolled
 		// it back) dooms the whole.
@@ -667,20 +659,9 @@ func (s *Session) after(c *backend.Conn, node *topology.Node, plan *router.Plan,
 		}
 		return
 	}
-	if c == s.pinned {
-		if !inTrans && s.pins == 0 {
-			s.pinned, s.pinnedNode = nil, nil
-			node.Pool(s.caps&protocol.ClientFoundRows != 0).Put(c)
-		}
-		return
+	if s.pin.settle(c, node, inTrans) {
+		s.putBack(c, node)
 	}
-	if inTrans || s.pins != 0 {
-		// The statement opened connection-bound state on a pooled
-		// connection (e.g. a statement the parser did not understand).
-		s.pinned, s.pinnedNode = c, node
-		return
-	}
-	s.release(c, node)
 }
 
 // applyState records variable and schema changes the backend reported.
@@ -725,7 +706,7 @@ func (s *Session) applyState(state []byte) {
 // lost handles a backend connection that failed mid-statement.
 func (s *Session) lost(c *backend.Conn, node *topology.Node, err error) *protocol.Error {
 	c.MarkBroken()
-	if s.distributed() && (c == s.pinned || s.isPart(c)) {
+	if s.distributed() && (s.pin.holds(c) || s.isPart(c)) {
 		s.doom(protocol.NewError(protocol.ErrLostBackend, "HY000", "lost the connection to slice %s inside a transaction over several slices; it can only roll back", node.Slice.Name))
 		for name, p := range s.txn.parts {
 			if p.c == c {
@@ -733,11 +714,9 @@ func (s *Session) lost(c *backend.Conn, node *topology.Node, err error) *protoco
 			}
 		}
 	}
-	wasTxn := c == s.pinned && (c.Status&protocol.StatusInTrans != 0 || s.pins != 0)
-	if c == s.pinned {
-		s.pinned, s.pinnedNode = nil, nil
-		s.pins = 0
-		s.sawTxn = false
+	wasTxn := false
+	if s.pin.holds(c) {
+		_, _, wasTxn = s.pin.unpin()
 	}
 	node.Pool(s.caps&protocol.ClientFoundRows != 0).Put(c)
 	s.nsm.BackendError(node.Slice.Name, node.Addr)
@@ -764,17 +743,14 @@ func (s *Session) dropPinned() {
 	if s.distributed() {
 		_ = s.finishTxn(false)
 	}
-	if s.pinned == nil {
+	c, node, dirty := s.pin.unpin()
+	if c == nil {
 		return
 	}
-	c, node := s.pinned, s.pinnedNode
-	s.pinned, s.pinnedNode = nil, nil
-	if s.pins != 0 || c.Status&protocol.StatusInTrans != 0 {
+	if dirty {
 		c.Dirty = true
 	}
-	s.pins = 0
-	s.sawTxn = false
-	node.Pool(s.caps&protocol.ClientFoundRows != 0).Put(c)
+	s.putBack(c, node)
 }
 
 // resetSession implements COM_RESET_CONNECTION.

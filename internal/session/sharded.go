@@ -17,7 +17,7 @@ import (
 // statement, so BEGIN is remembered, not sent. done reports that the
 // statement was answered here.
 func (s *Session) lazyTxn(a *router.Analysis) (done, failed bool) {
-	if s.pinned != nil {
+	if s.pin.active() {
 		return false, false
 	}
 	switch a.Kind {
@@ -43,7 +43,7 @@ func (s *Session) beginPending(slice *topology.Slice) (*backend.Conn, *topology.
 	var node *topology.Node
 	if s.txn.pendingReadOnly && s.user.RWSplit {
 		// The transaction was begun with the session's level.
-		c, node = s.replicaRead(slice, router.Consistency(s.level))
+		c, node, _ = s.replicaRead(slice, router.Consistency(s.level), false)
 	}
 	if c == nil {
 		var err error
@@ -59,10 +59,8 @@ func (s *Session) beginPending(slice *topology.Slice) (*backend.Conn, *topology.
 		return nil, nil, toProtoErr(err)
 	}
 	s.txn.started()
-	s.pinned, s.pinnedNode = c, node
-	if c.Status&protocol.StatusInTrans != 0 {
-		s.sawTxn = true
-	}
+	s.pin.pin(c, node)
+	s.pin.noteTxnFlag(c.Status&protocol.StatusInTrans != 0)
 	return c, node, nil
 }
 
@@ -91,14 +89,13 @@ func (s *Session) runSharded(plan *router.Plan, binary bool, send func(*backend.
 		return s.runWrite(plan.Analysis, n), nil
 	case *router.Prepared:
 		// send executes the statement prepared on the backend.
-		return s.run(plan, send)
+		return s.run(plan, false, send)
 	case *router.Route:
 		if binary && plan.Kind == router.KindSelect {
 			// One physical SELECT: its text rows are re-encoded as binary.
 			return s.runScatter(plan, &router.Merge{Steps: []router.Step{n.Step}, Scatter: &passthrough}, true)
 		}
-		s.pipelineOK = !binary
-		return s.run(plan, func(c *backend.Conn) error {
+		return s.run(plan, !binary, func(c *backend.Conn) error {
 			c.Seq = 0
 			s.buf = append(s.buf[:0], protocol.ComQuery)
 			s.buf = append(s.buf, n.Step.SQL...)
@@ -116,7 +113,7 @@ const fanoutParallel = 8
 // OK, or an error naming every physical statement that failed.
 func (s *Session) fanout(sp *router.Fanout) (failed bool) {
 	defer s.env.forgetColumns()
-	if s.pinned != nil || s.txn.held() {
+	if s.pin.active() || s.txn.held() {
 		s.writeErr(protocol.ErrUnsupported("DDL on sharded or global tables inside a transaction or a pinned session"))
 		return true
 	}

@@ -114,13 +114,13 @@ func (s *Session) prepareTemplate(sql string, a *router.Analysis, tpl *router.Te
 	first := tpl.Table.All()[0]
 	plan := router.Decide(a, s.routerState())
 	plan.Slice = first.Slice
-	if plan.Target == router.TargetProxy || plan.Target == router.TargetError || plan.Target == router.TargetPinned && s.pinned == nil {
+	if plan.Target == router.TargetProxy || plan.Target == router.TargetError || plan.Target == router.TargetPinned && !s.pin.active() {
 		plan.Target = router.TargetPrimary
 	}
-	if s.pinned != nil && s.pinnedNode.Slice.Name != first.Slice {
+	if s.pin.active() && s.pin.pinnedNode().Slice.Name != first.Slice {
 		// Prepare where the session is; the metadata is the same.
 		plan.Target = router.TargetPinned
-		plan.Slice = s.pinnedNode.Slice.Name
+		plan.Slice = s.pin.pinnedNode().Slice.Name
 		found := false
 		for _, t := range tpl.Table.All() {
 			if t.Slice == plan.Slice {

@@ -85,7 +85,7 @@ func (s *Session) prepare(sql string) bool {
 	}
 	// Prepare where the statement will probably run; the metadata is the
 	// same on every node.
-	if plan.Target == router.TargetProxy || plan.Target == router.TargetPinned && s.pinned == nil {
+	if plan.Target == router.TargetProxy || plan.Target == router.TargetPinned && !s.pin.active() {
 		plan.Target = router.TargetPrimary
 	}
 	return s.prepareRetrying(&plan, a, sql, start)
@@ -154,7 +154,7 @@ func (s *Session) prepareOn(plan *router.Plan, a *router.Analysis, sql string, s
 			s.nextStmtID--
 			return true, false
 		}
-		pinned := c == s.pinned
+		pinned := s.pin.holds(c)
 		e := s.lost(c, node, err)
 		if relay.IsClientError(err) {
 			return false, false

@@ -71,7 +71,7 @@ func (s *Session) txnControl(a *router.Analysis, sql string) (done, failed bool)
 						return true, true
 					}
 				}
-				if s.pinned == nil {
+				if !s.pin.active() {
 					s.txn.dropHeld()
 				}
 			case router.AutocommitUnknown:
@@ -93,7 +93,7 @@ func (s *Session) txnControl(a *router.Analysis, sql string) (done, failed bool)
 					return true, true
 				}
 			}
-			if s.pinned == nil {
+			if !s.pin.active() {
 				s.txn.dropHeld()
 			}
 		}
@@ -108,7 +108,7 @@ func (s *Session) endImplicit() {
 		return
 	}
 	s.txn.implicit = false
-	if s.txn.held() && s.pinned == nil {
+	if s.txn.held() && !s.pin.active() {
 		s.txn.dropHeld()
 	}
 }
