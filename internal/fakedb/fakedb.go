@@ -34,6 +34,7 @@ type Server struct {
 	committed []string
 	prepared  map[string][]string // XA branches prepared, by xid text
 	log       []string
+	cmds      []Command
 	conns     map[*conn]bool
 	cols      [][2]string
 	wg        sync.WaitGroup
@@ -103,6 +104,21 @@ func (s *Server) Log() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.log...)
+}
+
+// Command is a statement (or COM_RESET_CONNECTION, as "COM_RESET_CONNECTION")
+// one connection received.
+type Command struct {
+	Conn uint32 // the connection id
+	SQL  string
+}
+
+// Commands returns every statement received, with the connection that
+// received it, and every COM_RESET_CONNECTION.
+func (s *Server) Commands() []Command {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Command(nil), s.cmds...)
 }
 
 // InTransaction counts the connections with an open transaction.
@@ -205,6 +221,9 @@ func (c *conn) serve() {
 			continue
 		case protocol.ComResetConnection, protocol.ComChangeUser:
 			c.srv.mu.Lock()
+			if p[0] == protocol.ComResetConnection {
+				c.srv.cmds = append(c.srv.cmds, Command{c.id, "COM_RESET_CONNECTION"})
+			}
 			c.pending, c.inTrans, c.xid, c.autocommit = nil, false, "", true
 			c.srv.mu.Unlock()
 			werr = c.writeOK(0, nil)
@@ -346,6 +365,7 @@ func (c *conn) apply(q string) (e *protocol.Error, rows bool, affected uint64, s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.log = append(s.log, q)
+	s.cmds = append(s.cmds, Command{c.id, q})
 	u := strings.ToUpper(strings.Join(strings.Fields(q), " "))
 	commit := func() {
 		s.committed = append(s.committed, c.pending...)
