@@ -23,14 +23,7 @@ type part struct {
 func (s *Session) distributed() bool { return s.txn.distributed() }
 
 // isPart reports whether c is a joined slice's connection.
-func (s *Session) isPart(c *backend.Conn) bool {
-	for _, p := range s.txn.parts {
-		if p.c == c {
-			return true
-		}
-	}
-	return false
-}
+func (s *Session) isPart(c *backend.Conn) bool { return s.txn.isPart(c) }
 
 // errSingleSlice refuses a transaction that would span slices.
 func (s *Session) errSingleSlice(slice *topology.Slice) *protocol.Error {
@@ -46,14 +39,7 @@ func (s *Session) canSpan() bool {
 }
 
 // doom marks the transaction as unable to commit.
-func (s *Session) doom(err error) {
-	if s.txn.dtx != nil {
-		s.txn.dtx.SetRollbackOnly(err)
-	}
-	if s.txn.doomed == nil {
-		s.txn.doomed = err
-	}
-}
+func (s *Session) doom(err error) { s.txn.doom(err) }
 
 // ensureDtx starts tracking the pinned transaction for two-phase commit.
 func (s *Session) ensureDtx() error {
@@ -64,7 +50,7 @@ func (s *Session) ensureDtx() error {
 	if err != nil {
 		return err
 	}
-	s.txn.dtx = co.Begin(s.pin.pinnedNode().Slice.Name, s.pin.conn())
+	s.txn.beginDtx(co.Begin(s.pin.pinnedNode().Slice.Name, s.pin.conn()))
 	return nil
 }
 
@@ -72,7 +58,7 @@ func (s *Session) ensureDtx() error {
 // transaction, making the slice a participant: an XA branch (transactions:
 // xa), or a plain transaction of its own (best_effort, READ ONLY).
 func (s *Session) joinSlice(slice *topology.Slice) (*backend.Conn, *topology.Node, error) {
-	if p, ok := s.txn.parts[slice.Name]; ok {
+	if p, ok := s.txn.part(slice.Name); ok {
 		return p.c, p.node, nil
 	}
 	if err := s.ensureDtx(); err != nil {
@@ -97,10 +83,7 @@ func (s *Session) joinSlice(slice *topology.Slice) (*backend.Conn, *topology.Nod
 			return nil, nil, toProtoErr(err)
 		}
 	}
-	if s.txn.parts == nil {
-		s.txn.parts = map[string]part{}
-	}
-	s.txn.parts[slice.Name] = part{c, node}
+	s.txn.join(slice.Name, c, node)
 	return c, node, nil
 }
 
@@ -420,7 +403,7 @@ func (s *Session) runWrite(a *router.Analysis, sp *router.Write) (failed bool) {
 				if s.pin.holds(c) {
 					s.lost(c, node, &relay.BackendError{Err: err})
 				} else {
-					delete(s.txn.parts, st.Slice)
+					s.txn.leave(st.Slice)
 					s.putBack(c, node)
 				}
 				s.doom(err)

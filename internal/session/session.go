@@ -647,9 +647,7 @@ func (s *Session) after(c *backend.Conn, node *topology.Node, plan *router.Plan,
 	}
 	inTrans := c.Status&protocol.StatusInTrans != 0
 	s.pin.statementDone(plan.Pin, plan.Unpin, o.Err == nil || o.Results > 0, inTrans)
-	if !inTrans && !s.distributed() {
-		s.txn.readOnly = false
-	}
+	s.txn.noteTxnFlag(inTrans)
 	if s.distributed() && (s.pin.holds(c) || s.isPart(c)) {
 		// A participant of a transaction over several slices stays until
 		// COMMIT/ROLLBACK; one whose transaction ended (a deadlock rolled
@@ -708,11 +706,7 @@ func (s *Session) lost(c *backend.Conn, node *topology.Node, err error) *protoco
 	c.MarkBroken()
 	if s.distributed() && (s.pin.holds(c) || s.isPart(c)) {
 		s.doom(protocol.NewError(protocol.ErrLostBackend, "HY000", "lost the connection to slice %s inside a transaction over several slices; it can only roll back", node.Slice.Name))
-		for name, p := range s.txn.parts {
-			if p.c == c {
-				delete(s.txn.parts, name)
-			}
-		}
+		s.txn.leaveConn(c)
 	}
 	wasTxn := false
 	if s.pin.holds(c) {

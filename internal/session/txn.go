@@ -1,6 +1,10 @@
 package session
 
-import "github.com/switchyard-db/switchyard/internal/xa"
+import (
+	"github.com/switchyard-db/switchyard/internal/backend"
+	"github.com/switchyard-db/switchyard/internal/topology"
+	"github.com/switchyard-db/switchyard/internal/xa"
+)
 
 // txnState is a session's transaction in a sharded namespace, besides the
 // pinned connection of its first slice: a BEGIN held until the first
@@ -55,3 +59,66 @@ func (t *txnState) distributed() bool { return t.dtx != nil || len(t.parts) > 0 
 
 // ended clears what a finished transaction leaves.
 func (t *txnState) ended() { t.parts, t.dtx, t.doomed, t.readOnly = nil, nil, nil, false }
+
+// implicitDone forgets that the held BEGIN came from autocommit=0 (the
+// statement that might have opened it is over).
+func (t *txnState) implicitDone() { t.implicit = false }
+
+// noteTxnFlag follows the server's in-transaction flag after a statement:
+// outside a transaction over several slices, READ ONLY ends with the
+// transaction.
+func (t *txnState) noteTxnFlag(inTrans bool) {
+	if !inTrans && !t.distributed() {
+		t.readOnly = false
+	}
+}
+
+// beginDtx starts coordinating the transaction for two-phase commit.
+func (t *txnState) beginDtx(d *xa.Txn) { t.dtx = d }
+
+// join adds slice's connection as a participant.
+func (t *txnState) join(slice string, c *backend.Conn, node *topology.Node) {
+	if t.parts == nil {
+		t.parts = map[string]part{}
+	}
+	t.parts[slice] = part{c, node}
+}
+
+// part returns the participant of slice.
+func (t *txnState) part(slice string) (part, bool) {
+	p, ok := t.parts[slice]
+	return p, ok
+}
+
+// isPart reports whether c is a participant's connection.
+func (t *txnState) isPart(c *backend.Conn) bool {
+	for _, p := range t.parts {
+		if p.c == c {
+			return true
+		}
+	}
+	return false
+}
+
+// leave drops slice's participant (its connection was lost).
+func (t *txnState) leave(slice string) { delete(t.parts, slice) }
+
+// leaveConn drops the participant whose connection is c.
+func (t *txnState) leaveConn(c *backend.Conn) {
+	for name, p := range t.parts {
+		if p.c == c {
+			delete(t.parts, name)
+		}
+	}
+}
+
+// doom marks the transaction as unable to commit (the first cause is
+// kept).
+func (t *txnState) doom(err error) {
+	if t.dtx != nil {
+		t.dtx.SetRollbackOnly(err)
+	}
+	if t.doomed == nil {
+		t.doomed = err
+	}
+}

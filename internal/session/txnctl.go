@@ -107,7 +107,7 @@ func (s *Session) endImplicit() {
 	if !s.txn.implicit {
 		return
 	}
-	s.txn.implicit = false
+	s.txn.implicitDone()
 	if s.txn.held() && !s.pin.active() {
 		s.txn.dropHeld()
 	}
