@@ -654,3 +654,33 @@ func TestIdleClientTimeout(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestRowCountInsideStatements: ROW_COUNT() and FOUND_ROWS() belong to
+// the connection that ran the session's previous statement. Alone, the
+// proxy answers them from the session; inside another statement outside a
+// transaction a pooled connection would answer another session's value,
+// so the proxy refuses with 1235; inside a transaction the pinned
+// connection ran the previous statement and answers as MariaDB does.
+func TestRowCountInsideStatements(t *testing.T) {
+	h := startProxy(t, options{pool: "{max_open: 1}"})
+	h.createDB("it_rc")
+	db := h.open(plainUser, plainPass, "it_rc", "")
+	a, b := h.conn(db), h.conn(db)
+	mustExec(t, a, "CREATE TABLE t (id INT PRIMARY KEY, v INT)")
+	mustExec(t, a, "INSERT INTO t VALUES (1, 0), (2, 0), (3, 0)")
+	mustExec(t, a, "UPDATE t SET v = v + 1")
+	mustExec(t, b, "UPDATE t SET v = v + 1 WHERE id = 1") // b's statement ran last on the shared connection
+	if got := queryString(t, a, "SELECT ROW_COUNT()"); got != "3" {
+		t.Errorf("a: SELECT ROW_COUNT() = %s, want 3", got)
+	}
+	mustExec(t, a, "UPDATE t SET v = v + 1")
+	_, err := a.ExecContext(context.Background(), "SELECT ROW_COUNT() + 0")
+	mysqlErr(t, err, 1235, "42000")
+	// In a transaction the pinned connection ran the UPDATE.
+	mustExec(t, a, "BEGIN")
+	mustExec(t, a, "UPDATE t SET v = v + 1 WHERE id <= 2")
+	if got := queryString(t, a, "SELECT ROW_COUNT() + 0"); got != "2" {
+		t.Errorf("in a transaction: SELECT ROW_COUNT() + 0 = %s, want 2", got)
+	}
+	mustExec(t, a, "COMMIT")
+}

@@ -325,7 +325,7 @@ func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
 				v.Flags |= FlagUserVarWrite
 			}
 		case "found_rows", "row_count":
-			v.Flags |= FlagLastInsertID
+			v.Flags |= FlagLastInsertID | FlagSessionCounters
 		case "is_free_lock", "is_used_lock", "nextval", "lastval", "setval":
 			v.Flags |= FlagNeedsPrimary
 		}

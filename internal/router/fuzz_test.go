@@ -58,8 +58,9 @@ func checkAnalyze(t *testing.T, sql string) {
 		if err := protect(func() { name = p.Target.String() }); err != nil {
 			t.Fatalf("Decide(Analyze(%q), %s): Target(%d).String(): %v", sql, sc.name, p.Target, err)
 		}
-		if (p.Target == TargetError) != (a.Err != nil) {
-			t.Errorf("Decide(Analyze(%q), %s): target %s with err %v", sql, sc.name, name, a.Err)
+		// A refusal carries its error; an analysis error is always one.
+		if (p.Target == TargetError) != (p.Err != nil) || a.Err != nil && p.Target != TargetError {
+			t.Errorf("Decide(Analyze(%q), %s): target %s with err %v (analysis err %v)", sql, sc.name, name, p.Err, a.Err)
 		}
 		forwarded := (a.Local == LocalRowCount || a.Local == LocalFoundRows) && p.Target == TargetPinned && (sc.s.Pinned || sc.s.InTxn)
 		if a.Err == nil && !forwarded && (p.Target == TargetProxy) != (a.Local != LocalNone) {

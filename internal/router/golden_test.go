@@ -90,6 +90,7 @@ var flagNames = []struct {
 	{FlagSQLCalcFoundRows, "sql_calc_found_rows"},
 	{FlagNeedsPrimary, "needs_primary"},
 	{FlagAutocommit, "autocommit"},
+	{FlagSessionCounters, "session_counters"},
 }
 
 // flagString names every set bit, "none" for no flags. Bits without a name

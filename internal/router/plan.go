@@ -94,6 +94,9 @@ const (
 	// FlagAutocommit: SET assigns the session's autocommit
 	// (Analysis.Autocommit says to what).
 	FlagAutocommit
+	// FlagSessionCounters: reads ROW_COUNT() or FOUND_ROWS(), whose values
+	// only the connection that ran the session's previous statement has.
+	FlagSessionCounters
 )
 
 // SavepointOp is what a savepoint statement does.
@@ -319,6 +322,14 @@ func Decide(a *Analysis, s Session) Plan {
 	}
 	if p.Target == TargetReplica || p.OnReplica {
 		p.Consistency = s.Consistency
+	}
+	if a.Flags&(FlagSessionCounters|FlagMulti) == FlagSessionCounters && p.Target != TargetPinned {
+		// A pooled connection did not run the session's previous
+		// statement: its ROW_COUNT() and FOUND_ROWS() are another's. The
+		// proxy answers them alone (SELECT ROW_COUNT()).
+		refused := *a
+		refused.Err = protocol.ErrUnsupported("ROW_COUNT() or FOUND_ROWS() inside another statement outside a transaction (the proxy answers them alone: SELECT ROW_COUNT(), SELECT FOUND_ROWS())")
+		p = Plan{Analysis: &refused, Target: TargetError}
 	}
 	return p
 }

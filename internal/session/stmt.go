@@ -77,16 +77,18 @@ func (s *Session) prepare(sql string) bool {
 	if a.Flags&router.FlagMulti != 0 {
 		a = &router.Analysis{Kind: a.Kind, Err: protocol.NewError(1295, "HY000", "This command is not supported in the prepared statement protocol yet")}
 	}
-	plan := router.Decide(a, s.routerState())
-	if plan.Target == router.TargetError {
+	if a.Err != nil {
 		s.writeErr(a.Err)
-		s.observe(a.Kind, plan.Target, start, true, sql)
+		s.observe(a.Kind, router.TargetError, start, true, sql)
 		return true
 	}
+	plan := router.Decide(a, s.routerState())
 	// Prepare where the statement will probably run; the metadata is the
-	// same on every node.
-	if plan.Target == router.TargetProxy || plan.Target == router.TargetPinned && !s.pin.active() {
-		plan.Target = router.TargetPrimary
+	// same on every node. (A statement refused in this session's present
+	// state, such as ROW_COUNT() outside a transaction, is still prepared:
+	// its executions are decided when they come.)
+	if plan.Target == router.TargetProxy || plan.Target == router.TargetError || plan.Target == router.TargetPinned && !s.pin.active() {
+		plan.Analysis, plan.Target = a, router.TargetPrimary
 	}
 	return s.prepareRetrying(&plan, a, sql, start)
 }

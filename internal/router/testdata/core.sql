@@ -90,6 +90,14 @@ SELECT FOUND_ROWS()
 ;;
 SELECT ROW_COUNT()
 ;;
+--- ROW_COUNT() inside another statement: a pooled connection does not know it
+SELECT ROW_COUNT() + 0, id FROM t
+;;
+INSERT INTO audit (n) VALUES (ROW_COUNT())
+;;
+--- in one multi-statement query, the previous statement ran on the same connection
+UPDATE t SET a = 1; SELECT ROW_COUNT()
+;;
 --- === user variables ===
 SELECT @x := 1
 ;;
