@@ -341,6 +341,11 @@ func DecideNode(a *Analysis, root Node, s Session) Plan {
 	if root == nil {
 		return p
 	}
+	if p.Target == TargetError {
+		// Refused in this session's state (see Decide).
+		p.Root = &Refuse{Err: p.Err}
+		return p
+	}
 	p.Root = root
 	switch n := root.(type) {
 	case *Refuse:

@@ -183,3 +183,20 @@ func TestInsertSplitRows(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideNodeKeepsRefusals: a statement Decide refuses in the session's
+// state (ROW_COUNT() on a pooled connection) stays refused with rules.
+func TestDecideNodeKeepsRefusals(t *testing.T) {
+	rules := loadRules(t)
+	a, root := AnalyzeSharded("SELECT ROW_COUNT() + 0, name FROM t_user WHERE id = 3", rules, "shop")
+	if _, ok := root.(*Route); !ok {
+		t.Fatalf("plan %T, want a Route", root)
+	}
+	p := DecideNode(a, root, Session{})
+	if p.Target != TargetError || RefusedErr(p.Root) == nil || RefusedErr(p.Root).Code != 1235 {
+		t.Errorf("outside a transaction: target %s root %T, want a 1235 refusal", p.Target, p.Root)
+	}
+	if p := DecideNode(a, root, Session{InTxn: true, Pinned: true}); p.Target != TargetPinned {
+		t.Errorf("in a transaction: target %s, want pinned", p.Target)
+	}
+}
