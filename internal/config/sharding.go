@@ -86,7 +86,8 @@ type Database struct {
 // Strategy is a ShardingSphere-style standard sharding strategy: one column
 // and an inline expression that names a data source or a table.
 type Strategy struct {
-	// Column is the sharding column the expression reads.
+	// Column is the sharding column the expression reads; empty: the
+	// table's key.
 	Column string
 	// Expression is the inline expression, e.g. "ds_${user_id % 2}".
 	Expression string
