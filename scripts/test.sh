@@ -4,7 +4,8 @@
 #   scripts/test.sh [go test flags / packages...]
 #
 # 1. installs MariaDB and sysbench with apt-get if missing (when root),
-# 2. checks gofmt and go vet,
+# 2. checks gofmt, go vet and staticcheck (a pinned version, installed on
+#    first use into ~/.cache/switchyard-tools),
 # 3. starts a private MariaDB topology (3 slices x 1 replica) on
 #    $SWITCHYARD_TEST_BASE_PORT (default 3310) in
 #    ${TMPDIR:-/tmp}/switchyard-test-<port>, replacing one left over by an
@@ -105,6 +106,20 @@ if [ -n "$unformatted" ]; then
 fi
 say "go vet ./..."
 go vet ./...
+# staticcheck at a pinned version, built once (through the Go module proxy)
+# into a cache directory outside the repository.
+STATICCHECK_VERSION=v0.6.1
+sc_dir=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/switchyard-tools/staticcheck-$STATICCHECK_VERSION
+if [ ! -x "$sc_dir/staticcheck" ]; then
+	say "installing staticcheck $STATICCHECK_VERSION"
+	mkdir -p "$sc_dir"
+	tmp_bin=$(mktemp -d "$sc_dir.XXXXXX")
+	GOBIN=$tmp_bin go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+	mv -f "$tmp_bin/staticcheck" "$sc_dir/staticcheck" # atomic: concurrent runs each move a whole binary
+	rmdir "$tmp_bin"
+fi
+say "staticcheck ./..."
+"$sc_dir/staticcheck" ./...
 phase_done static
 
 # ---------------------------------------------------------------- topology

@@ -39,7 +39,10 @@ type Policy struct {
 // NewPolicy returns the policy of user u of namespace ns, logged in from
 // host.
 func NewPolicy(cfg *config.Config, ns *config.Namespace, u *config.User, host string) *Policy {
-	p := &Policy{user: u.Name, host: host, allowed: map[string]bool{}, denied: map[string]bool{}, hidden: map[string]bool{}}
+	p := &Policy{host: host, allowed: map[string]bool{}, denied: map[string]bool{}, hidden: map[string]bool{}}
+	if u != nil {
+		p.user = u.Name
+	}
 	for _, d := range config.ReservedDatabases {
 		p.denied[d] = true
 	}

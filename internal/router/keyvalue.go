@@ -227,26 +227,15 @@ func (c *keyConv) stored(col string, e ast.ExprNode) (shard.Value, bool) {
 	return c.asKey(ct, k)
 }
 
-// hexForms maps each hexadecimal literal of st to whether text wrote it
-// 0x... (true) or X'...' (false). Literals it cannot match to text are
-// left out.
-func hexForms(st ast.Node, text string) map[*test_driver.ValueExpr]bool {
-	if !mayHaveHex(text) {
-		return nil // no hexadecimal literal of either form
-	}
-	c := &hexCollector{}
-	st.Accept(c)
-	return hexFormsOf(c.found, text)
-}
-
 // mayHaveHex reports whether text may hold a hexadecimal literal (of
 // either form).
 func mayHaveHex(text string) bool {
 	return mayHaveZeroX(text) || strings.Contains(text, "'")
 }
 
-// hexFormsOf is hexForms for the statement's hexadecimal literals found,
-// in visiting order.
+// hexFormsOf maps each of a statement's hexadecimal literals (found in
+// visiting order) to whether text wrote it 0x... (true) or X'...' (false).
+// Literals it cannot match to text are left out.
 func hexFormsOf(found []*test_driver.ValueExpr, text string) map[*test_driver.ValueExpr]bool {
 	if len(found) == 0 {
 		return nil

@@ -235,8 +235,3 @@ func refused(n Node) *protocol.Error {
 
 // RefusedErr returns the error of a Refuse node, nil for any other node.
 func RefusedErr(n Node) *protocol.Error { return refused(n) }
-
-// errRewrite refuses a statement that could not be printed for a table.
-func errRewrite(table string, err error) Node {
-	return refuseErr(protocol.NewError(protocol.ErrUnknown, "HY000", "rewriting for %s: %v", table, err))
-}
