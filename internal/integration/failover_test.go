@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard-db/switchyard/internal/loadgen"
 	"github.com/switchyard-db/switchyard/internal/testtopo"
+	"github.com/switchyard-db/switchyard/internal/topology"
 )
 
 // failoverSetup starts a private topology (1 slice: primary + 2 replicas),
@@ -77,9 +78,7 @@ func TestFailoverPrimaryKilled(t *testing.T) {
 	t.Logf("primary killed at 0; promoted at %v; writes resumed %v after the promotion", promoted.Sub(killed).Round(time.Millisecond), resumed.Sub(promoted).Round(time.Millisecond))
 	checkReport(t, r, nil)
 	// The proxy follows the new primary.
-	if p := h.proxy.Topology().Namespaces["itest"].Default.Primary(); p == nil || p.Addr != s.Replicas[0].Addr {
-		t.Fatalf("proxy primary = %v, want %s", p, s.Replicas[0].Addr)
-	}
+	waitFollows(t, h.proxy.Topology().Namespaces["itest"].Default, s.Replicas[0].Addr)
 	db := h.open(plainUser, plainPass, "it_fo", "")
 	if got := queryString(t, db, "SELECT @@port"); got != strconv.Itoa(s.Replicas[0].Port) {
 		t.Fatalf("writes go to port %s", got)
@@ -200,5 +199,24 @@ func TestPlannedSwitchover(t *testing.T) {
 	old := topo.RootDB(t, s.Primary, "")
 	if got := queryString(t, old, "SELECT @@read_only"); got != "1" {
 		t.Errorf("old primary read_only = %s", got)
+	}
+}
+
+// waitFollows waits until slice's primary is addr. With the failover
+// tests' 300 ms check timeout, a check that a loaded machine delays can
+// mark the node down for a moment (writes are held until the next
+// check): the state is waited for, not sampled once.
+func waitFollows(t *testing.T, slice *topology.Slice, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p := slice.Primary()
+		if p != nil && p.Addr == addr {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the proxy's primary is %v, want %s", p, addr)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
