@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard-db/switchyard/internal/digest"
 )
@@ -53,36 +55,51 @@ func TestDigests(t *testing.T) {
 		byCount[1].Count != 7 || byCount[1].Rows != 7 || byCount[1].Routes["primary"] != 7 {
 		t.Fatalf("by count: %+v", byCount)
 	}
+	// A statement is recorded after its answer is sent: the client may ask
+	// before the last one is in, so wait for it (not a fixed sleep).
 	var sawErr, sawSleep bool
-	for _, d := range get("?sort=total_time&top=0") {
-		if strings.Contains(d.Fingerprint, "nope") && d.Errors == 1 {
-			sawErr = true
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		for _, d := range get("?sort=total_time&top=0") {
+			if strings.Contains(d.Fingerprint, "nope") && d.Errors == 1 {
+				sawErr = true
+			}
+			if strings.Contains(d.Fingerprint, "sleep") && d.P99MS >= 200 && d.Namespace == "itest" {
+				sawSleep = true
+			}
 		}
-		if strings.Contains(d.Fingerprint, "sleep") && d.P99MS >= 200 && d.Namespace == "itest" {
-			sawSleep = true
+		if sawErr && sawSleep {
+			break
 		}
-	}
-	if !sawErr || !sawSleep {
-		t.Fatalf("errors counted %v, sleep timed %v", sawErr, sawSleep)
+		if time.Now().After(deadline) {
+			t.Fatalf("errors counted %v, sleep timed %v", sawErr, sawSleep)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if m := h.scrape(t); !strings.Contains(m, `switchyard_digest_calls_total{digest=`) {
 		t.Fatal("no digest metrics")
 	}
 
-	// Only the SLEEP passed the namespace's 100ms threshold.
-	f, err := os.Open(slow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	// Only the SLEEP passed the namespace's 100ms threshold. (Its line is
+	// written just after its digest is recorded: wait for it.)
 	var lines []digest.SlowEntry
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var e digest.SlowEntry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("slow log line %q: %v", sc.Text(), err)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		data, err := os.ReadFile(slow)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
 		}
-		lines = append(lines, e)
+		lines = lines[:0]
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			var e digest.SlowEntry
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				t.Fatalf("slow log line %q: %v", sc.Text(), err)
+			}
+			lines = append(lines, e)
+		}
+		if len(lines) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if len(lines) != 1 || lines[0].SQL != "SELECT SLEEP(0.2)" || lines[0].User != plainUser || lines[0].Namespace != "itest" ||
 		lines[0].DurationMS < 200 || lines[0].Fingerprint == "" || lines[0].Route != "primary" {
