@@ -93,7 +93,7 @@ func (b *Bound) Bind(lits []string) Node {
 	out := make([]Step, len(steps))
 	for i, st := range steps {
 		out[i] = st
-		out[i].SQL = bindText(st.SQL, b.marks[i], lits)
+		out[i].SQL = Substitute(st.SQL, b.marks[i], lits)
 	}
 	switch r := b.Root.(type) {
 	case *Route:
@@ -108,8 +108,9 @@ func (b *Bound) Bind(lits []string) Node {
 	return b.Root
 }
 
-// bindText puts lits[i] in place of the marker at byte offset offs[i].
-func bindText(sql string, offs []int, lits []string) string {
+// Substitute puts lits[i] in place of the ? marker at byte offset offs[i]
+// (offsets from ParamOffsets).
+func Substitute(sql string, offs []int, lits []string) string {
 	n := len(sql)
 	for _, l := range lits {
 		n += len(l)

@@ -49,6 +49,13 @@ namespaces:
         tables:
           - {name: t_user, type: sharded, key: id, algorithm: mod, slices: [s0, s1], tables_per_slice: 1}
 `, transactions, s0.Addr(), s1.Addr())
+	return harnessOn(t, yaml, s0, s1)
+}
+
+// harnessOn starts the environment of a harness whose configuration is
+// yaml (one namespace) over the fake servers.
+func harnessOn(t *testing.T, yaml string, servers ...*fakedb.Server) *harness {
+	t.Helper()
 	cfg, err := config.Parse([]byte(yaml), "harness.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +67,7 @@ namespaces:
 	t.Cleanup(topo.Close)
 	env := &Env{Topology: topo, Metrics: metrics.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Config: cfg, Started: time.Now(), FailoverHold: time.Second, ProxyID: "h1"}
-	return &harness{t: t, env: env, ns: cfg.Namespaces[0], slices: []*fakedb.Server{s0, s1}}
+	return &harness{t: t, env: env, ns: cfg.Namespaces[0], slices: servers}
 }
 
 // client is the client end of one session.

@@ -230,19 +230,6 @@ func timeLiteral(b []byte) (string, bool) {
 	return fmt.Sprintf("'%s%02d:%02d:%02d'", sign, h, b[6], b[7]), true
 }
 
-// substitute replaces the ? markers at offsets with literals.
-func substitute(sql string, offsets []int, lits []string) string {
-	var sb strings.Builder
-	last := 0
-	for i, off := range offsets {
-		sb.WriteString(sql[last:off])
-		sb.WriteString(lits[i])
-		last = off + 1
-	}
-	sb.WriteString(sql[last:])
-	return sb.String()
-}
-
 // keyValue decodes parameter i of an execution as a shard key value
 // (integers and strings); ok is false for other types and NULL.
 func keyValue(i, n int, nullmap, types, values []byte, long map[uint16][]byte) (shard.Value, bool) {

@@ -2,17 +2,11 @@ package session
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/switchyard-db/switchyard/internal/config"
 	"github.com/switchyard-db/switchyard/internal/fakedb"
-	"github.com/switchyard-db/switchyard/internal/metrics"
 	"github.com/switchyard-db/switchyard/internal/protocol"
-	"github.com/switchyard-db/switchyard/internal/topology"
 )
 
 // connOf returns the connection of srv that received sql (the last one
@@ -151,18 +145,7 @@ namespaces:
         tables:
           - {name: t_user, type: sharded, key: id, algorithm: mod, slices: [s0, s1], tables_per_slice: 1}
 `, s0.Addr(), r0.Addr(), s1.Addr())
-	cfg, err := config.Parse([]byte(yaml), "harness.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo, err := topology.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(topo.Close)
-	env := &Env{Topology: topo, Metrics: metrics.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Config: cfg, Started: time.Now(), FailoverHold: time.Second, ProxyID: "h1"}
-	return &harness{t: t, env: env, ns: cfg.Namespaces[0], slices: []*fakedb.Server{s0, s1, r0}}
+	return harnessOn(t, yaml, s0, s1, r0)
 }
 
 // TestReadOnlyTxnOnReplica: START TRANSACTION READ ONLY of a user with

@@ -49,10 +49,10 @@ type fetched struct {
 // plan cache when it holds the statement.
 func (s *Session) planSharded(sql string) (*router.Analysis, router.Node) {
 	key := planKey{rules: s.ns.Rules, db: s.db, sql: sql}
-	if p, _, ok := s.env.plans.get(key); ok {
+	p, gen, ok := s.env.plans.get(key)
+	if ok {
 		return p.a, p.root
 	}
-	_, gen, _ := s.env.plans.get(planKey{})
 	defer func() { s.needs, s.fetched, s.tookIDs = planNeeds{}, fetched{}, false }()
 	for attempt := 0; ; attempt++ {
 		s.needs = planNeeds{}

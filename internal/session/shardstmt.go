@@ -60,9 +60,8 @@ func (s *Session) executeSharded(st *stmt, p, nullmap, values []byte) (failed bo
 			// Planned once, one physical statement: it is prepared on
 			// its backend and runs with the client's parameters, so
 			// MariaDB reads them (types, labels) as it would itself.
-			phys := *st
-			phys.sql = r.Step.SQL
-			a, root, send = st.bound.Analysis, &router.Prepared{Step: r.Step}, s.sendStmt(&phys, p, values)
+			a = st.bound.Analysis
+			root, send = s.preparedStep(st, r.Step, p, values)
 		} else {
 			lits, perr := paramLiterals(int(st.params), nullmap, st.types, values, st.long)
 			if perr != nil {
@@ -75,7 +74,7 @@ func (s *Session) executeSharded(st *stmt, p, nullmap, values []byte) (failed bo
 				// statements only, which are never bound.)
 				a, root = st.bound.Analysis, st.bound.Bind(lits)
 			} else {
-				sql = substitute(st.text, st.offsets, lits)
+				sql = router.Substitute(st.text, st.offsets, lits)
 			}
 		}
 	}
@@ -155,10 +154,18 @@ func (s *Session) executeTemplate(st *stmt, p, nullmap, values []byte, start tim
 	if err != nil {
 		return false, true
 	}
-	phys := *st
-	phys.sql = physical
-	plan := router.DecideNode(st.analysis, &router.Prepared{Step: router.Step{Slice: x.Slice, SQL: physical}}, s.routerState())
-	failed, cerr := s.exec(&plan, true, s.sendStmt(&phys, p, values))
+	root, send := s.preparedStep(st, router.Step{Slice: x.Slice, SQL: physical}, p, values)
+	plan := router.DecideNode(st.analysis, root, s.routerState())
+	failed, cerr := s.exec(&plan, true, send)
 	s.observe(st.analysis.Kind, plan.Target, start, failed, st.sql)
 	return true, cerr == nil
+}
+
+// preparedStep is the plan root and writer of an execution of st as the
+// physical statement step, prepared on its backend and run there with the
+// client's parameters (router.Prepared).
+func (s *Session) preparedStep(st *stmt, step router.Step, p, values []byte) (router.Node, func(*backend.Conn) error) {
+	phys := *st
+	phys.sql = step.SQL
+	return &router.Prepared{Step: step}, s.sendStmt(&phys, p, values)
 }
